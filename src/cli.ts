@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { ExitCode } from './errors.js';
+import * as get from './commands/get.js';
+import * as put from './commands/put.js';
+import { redact } from './ui/redact.js';
+
+interface CommandModule {
+  command: string;
+  describe: string;
+  builder: (y: Argv) => Argv<any>;
+  handler: (args: any) => Promise<number>;
+}
+
+const commands: CommandModule[] = [get, put];
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const exitCodes = `Exit codes: 0 ok, 1 internal error, 2 usage, 3 connection, 4 login, 5 TLS, 6 remote file not found,
+7 local file error, 8 transfer failed after retries, 9 destination exists, 130 interrupted.`;
+
+export async function main(argv: string[]): Promise<number> {
+  let code: number = ExitCode.ok;
+  const parser = yargs(argv)
+    .scriptName('rftp')
+    .usage('$0 <command> [options]\n\nResumable FTP/FTPS transfers: run the same command again after any interruption.')
+    .epilogue(`Credentials: URL, --user, RFTP_PASSWORD, ~/.netrc, OS keychain, then a prompt on a terminal.\n${exitCodes}`)
+    .strict()
+    .demandCommand(1, 'no command given (see rftp --help)')
+    .help()
+    .alias('help', 'h')
+    .version(version())
+    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageFailure(msg);
+    });
+  for (const c of commands) {
+    parser.command(c.command, c.describe, c.builder, async (args) => {
+      code = await c.handler(args);
+    });
+  }
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    if (err instanceof UsageFailure) {
+      process.stderr.write(`rftp: error: ${redact(err.message)} (see rftp --help)\n`);
+      return ExitCode.usage;
+    }
+    process.stderr.write(`rftp: error: internal error: ${redact(String((err as Error)?.message ?? err))}\n`);
+    return ExitCode.internal;
+  }
+  return code;
+}
+
+class UsageFailure extends Error {}
+
+const code = await main(hideBin(process.argv));
+// Exit explicitly (after stdout drains) so no stray socket or timer keeps a finished run alive.
+process.stdout.write('', () => process.exit(code));

@@ -1,0 +1,39 @@
+import { RftpError } from '../errors.js';
+import type { FileResult } from '../transfer/download.js';
+import { redact } from '../ui/redact.js';
+import { makeOutput, type CommandContext, type OutputArgs } from './context.js';
+import { makeReport } from './report.js';
+
+/**
+ * Runs one command: wires Ctrl-C/SIGTERM to an abort signal, turns every error into one line
+ * and an exit code, and prints the --json report. Returns the exit code.
+ */
+export async function runCommand(name: string, args: OutputArgs, body: (ctx: CommandContext) => Promise<FileResult[]>): Promise<number> {
+  const out = makeOutput(args);
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = () => {
+    // A second Ctrl-C means "now": the partial was already flushed by the writes so far.
+    if (++signals > 1) process.exit(130);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const startedAt = Date.now();
+  try {
+    const files = await body({ out, signal: controller.signal, env: process.env });
+    if (args.json) out.json(makeReport(name, files, startedAt));
+    return 0;
+  } catch (raw) {
+    let err = raw instanceof RftpError ? raw : new RftpError('internal', `internal error: ${(raw as Error)?.message ?? raw}`, { cause: raw });
+    if (controller.signal.aborted) err = new RftpError('interrupted', 'interrupted; run the same command again to resume');
+    out.stopStatus();
+    out.error(err.message);
+    if (args.debug && err.kind === 'internal') process.stderr.write(redact(String((raw as Error)?.stack ?? raw)) + '\n');
+    if (args.json) out.json(makeReport(name, [], startedAt, err));
+    return err.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

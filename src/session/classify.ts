@@ -1,0 +1,53 @@
+import { FTPError } from 'basic-ftp';
+import { RftpError } from '../errors.js';
+
+const tlsCodes = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
+]);
+
+const retryableSocketCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EAI_AGAIN']);
+
+/** Drops the FTP reply code prefix and trailing spaces of a server message, for one clean line. */
+function serverText(err: FTPError): string {
+  return err.message.replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * Maps anything thrown below us (basic-ftp, sockets, TLS) to a user-facing error with an exit
+ * code and the decision whether a reconnect could help. Auth failures, missing files and
+ * certificate problems are final: retrying them only makes a retry storm.
+ */
+export function classify(err: unknown, context: string): RftpError {
+  if (err instanceof RftpError) return err;
+  if (err instanceof FTPError) {
+    const code = err.code;
+    const text = serverText(err);
+    if (code === 530) return new RftpError('login', `${context}: server said ${text}`);
+    if (code === 421) return new RftpError('connection', `${context}: server closed the session (${text})`, { retryable: true, cause: err });
+    if (code === 550) return new RftpError('notFound', `${context}: ${text}`);
+    if ([425, 426, 450, 451].includes(code)) return new RftpError('transfer', `${context}: ${text}`, { retryable: true, cause: err });
+    return new RftpError('transfer', `${context}: ${text}`, { cause: err });
+  }
+  const e = err as NodeJS.ErrnoException & { code?: string };
+  const message = (e && typeof e.message === 'string' ? e.message : String(err)).split('\n')[0];
+  const code = e?.code ?? '';
+  if (tlsCodes.has(code) || /certificate|self[- ]signed|altname/i.test(message)) {
+    return new RftpError('tls', `${context}: TLS certificate check failed: ${message} (use --ca-file to trust a CA, or --insecure)`, { cause: err });
+  }
+  if (code.startsWith('ERR_SSL') || code === 'ERR_TLS_HANDSHAKE_TIMEOUT' || /\bSSL\b|TLS/.test(message)) {
+    return new RftpError('tls', `${context}: TLS error: ${message}`, { cause: err, retryable: /timeout/i.test(message) });
+  }
+  if (code === 'ENOTFOUND') return new RftpError('connection', `${context}: host not found`, { cause: err });
+  if (code === 'ECONNREFUSED') return new RftpError('connection', `${context}: connection refused`, { cause: err, retryable: true });
+  if (retryableSocketCodes.has(code)) return new RftpError('connection', `${context}: connection lost (${code})`, { retryable: true, cause: err });
+  if (/timeout/i.test(message)) return new RftpError('connection', `${context}: connection stalled (${message})`, { retryable: true, cause: err });
+  if (/client is closed|socket closed|connection closed|None of the available transfer strategies|data connection/i.test(message)) {
+    return new RftpError('connection', `${context}: connection lost (${message})`, { retryable: true, cause: err });
+  }
+  if (e && typeof e.syscall === 'string' && typeof e.path === 'string') {
+    return new RftpError('local', `${context}: ${e.path}: ${code || message}`, { cause: err });
+  }
+  return new RftpError('internal', `${context}: ${message}`, { cause: err });
+}

@@ -1,0 +1,98 @@
+import { Client, FTPError } from 'basic-ftp';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import { RftpError } from '../errors.js';
+import type { Credentials } from './credentials.js';
+import type { FtpUrl } from './url.js';
+import { classify } from './classify.js';
+
+export interface TlsSettings {
+  /** Require explicit TLS on an ftp:// URL (--tls). */
+  requireTls: boolean;
+  caFile?: string;
+  insecure: boolean;
+}
+
+export function tlsOptions(url: FtpUrl, tls: TlsSettings): ConnectionOptions {
+  const options: ConnectionOptions = {
+    host: url.host,
+    // Data connections get these options too, so the certificate is checked against the
+    // host the user named on every channel (basic-ftp does not set them for implicit TLS).
+    servername: isIP(url.host) ? undefined : url.host,
+    rejectUnauthorized: !tls.insecure,
+    minVersion: 'TLSv1.2',
+  };
+  if (tls.caFile) {
+    let pem: string;
+    try {
+      pem = readFileSync(tls.caFile, 'utf8');
+    } catch (err) {
+      throw new RftpError('usage', `cannot read --ca-file ${tls.caFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    }
+    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new RftpError('usage', `--ca-file ${tls.caFile} holds no PEM certificate`);
+    options.ca = [...rootCertificates, pem];
+  }
+  return options;
+}
+
+export function usesTls(url: FtpUrl, tls: TlsSettings): boolean {
+  return url.security !== 'none' || tls.requireTls;
+}
+
+/** True when the reply means "log in first": PROT before USER is allowed by RFC 4217 but not by every server. */
+const needsLogin = (code: number) => code === 503 || code === 530;
+
+/**
+ * Opens one control connection and logs in. With TLS asked for, nothing goes out in clear:
+ * AUTH TLS must succeed before USER, and PROT P must succeed before any data connection.
+ */
+export async function openClient(url: FtpUrl, creds: Credentials, tls: TlsSettings, timeoutMs: number, log?: (msg: string) => void): Promise<Client> {
+  const client = new Client(timeoutMs);
+  if (log) {
+    client.ftp.verbose = true;
+    client.ftp.log = (msg: string) => log(msg);
+  }
+  const where = `${url.host}:${url.port}`;
+  try {
+    const secure = usesTls(url, tls);
+    const options = secure ? tlsOptions(url, tls) : undefined;
+    if (url.security === 'implicit') await client.connectImplicitTLS(url.host, url.port, options);
+    else await client.connect(url.host, url.port);
+    let protDone = false;
+    if (url.security !== 'implicit' && secure) {
+      try {
+        await client.useTLS(options);
+      } catch (err) {
+        if (err instanceof FTPError) throw new RftpError('tls', `${where}: server refused AUTH TLS (${err.message.trim()}); not continuing in clear`);
+        throw err;
+      }
+    }
+    if (secure) protDone = await protectData(client, where, false);
+    await client.sendIgnoringError('OPTS UTF8 ON');
+    try {
+      await client.login(creds.user, creds.password);
+    } catch (err) {
+      if (err instanceof FTPError && err.code >= 400) {
+        const hint = creds.source === 'none' ? ' (no password was found: use RFTP_PASSWORD, ~/.netrc or the URL)' : '';
+        throw new RftpError('login', `login as ${creds.user} failed: ${err.message.trim()}${hint}`);
+      }
+      throw err;
+    }
+    if (secure && !protDone) await protectData(client, where, true);
+    // TYPE I (binary: resume offsets are only meaningful in binary), FEAT, MLST facts.
+    await client.useDefaultSettings();
+    return client;
+  } catch (err) {
+    client.close();
+    throw classify(err, where);
+  }
+}
+
+async function protectData(client: Client, where: string, afterLogin: boolean): Promise<boolean> {
+  await client.sendIgnoringError('PBSZ 0');
+  const res = await client.sendIgnoringError('PROT P');
+  if (res.code < 400) return true;
+  if (!afterLogin && needsLogin(res.code)) return false;
+  throw new RftpError('tls', `${where}: server refused PROT P (${res.message.trim()}); data would travel in clear, not continuing`);
+}

@@ -1,0 +1,51 @@
+import type { Client } from 'basic-ftp';
+import { RftpError } from '../errors.js';
+import { commandPath } from './paths.js';
+
+export interface RemoteInfo {
+  size?: number;
+  /** Modification time in ms since the epoch (UTC), from MDTM or MLST. */
+  mtimeMs?: number;
+}
+
+/**
+ * SIZE and MDTM, parsed strictly: junk, or numbers beyond 2^53, count as unknown, never as a value
+ * that could make a changed file look unchanged.
+ */
+export async function statRemote(client: Client, path: string): Promise<RemoteInfo> {
+  const arg = commandPath(path);
+  const sizeRes = await client.sendIgnoringError(`SIZE ${arg}`);
+  if (sizeRes.code === 550) throw new RftpError('notFound', `remote file not found: ${path} (${sizeRes.message.trim()})`);
+  const size = sizeRes.code === 213 ? parseSize(sizeRes.message) : undefined;
+  const mdtm = await client.sendIgnoringError(`MDTM ${arg}`);
+  let mtimeMs = mdtm.code === 213 ? parseFtpTime(mdtm.message.slice(4).trim()) : undefined;
+  if (mtimeMs === undefined) mtimeMs = await mlstTime(client, arg);
+  return { size, mtimeMs };
+}
+
+export function parseSize(message: string): number | undefined {
+  const m = /^213 (\d{1,16})\s*$/.exec(message.trim());
+  if (!m) return undefined;
+  const n = Number(m[1]);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** YYYYMMDDHHMMSS[.sss] in UTC, validated field by field. */
+export function parseFtpTime(text: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(?:\.(\d{1,9}))?$/.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return undefined;
+  const ms = m[7] ? Math.floor(Number(`0.${m[7]}`) * 1000) : 0;
+  const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const back = new Date(t);
+  if (back.getUTCDate() !== d || back.getUTCMonth() !== mo - 1) return undefined;
+  return t;
+}
+
+async function mlstTime(client: Client, arg: string): Promise<number | undefined> {
+  const res = await client.sendIgnoringError(`MLST ${arg}`);
+  if (res.code !== 250) return undefined;
+  const m = /(?:^|;)\s*modify=([0-9.]+);/im.exec(res.message);
+  return m ? parseFtpTime(m[1]) : undefined;
+}

@@ -1,0 +1,97 @@
+import type { Client } from 'basic-ftp';
+import { RftpError } from '../errors.js';
+import type { Output } from '../ui/output.js';
+import { addSecret } from '../ui/redact.js';
+import { classify } from './classify.js';
+import { openClient, type TlsSettings } from './connect.js';
+import type { Credentials } from './credentials.js';
+import { withRetry, type RetryPolicy } from './retry.js';
+import type { FtpUrl } from './url.js';
+
+export interface SessionConfig {
+  url: FtpUrl;
+  tls: TlsSettings;
+  /** Inactivity limit: a control or data connection silent this long is treated as dropped. */
+  timeoutMs: number;
+  retry: RetryPolicy;
+  credentials: () => Promise<Credentials>;
+}
+
+/**
+ * One logical session with a server: a control connection that is reopened whenever it drops,
+ * stalls or is left in an unknown state, with the credentials asked for only once.
+ */
+export class Session {
+  private client: Client | undefined;
+  private creds: Credentials | undefined;
+  private everConnected = false;
+
+  constructor(
+    readonly config: SessionConfig,
+    private readonly out: Output,
+    readonly signal: AbortSignal,
+  ) {
+    signal.addEventListener('abort', () => this.drop(), { once: true });
+  }
+
+  async connected(): Promise<Client> {
+    if (this.signal.aborted) throw new RftpError('interrupted', 'interrupted');
+    if (this.client && !this.client.closed) return this.client;
+    const { url } = this.config;
+    if (!this.creds) {
+      this.creds = await this.config.credentials();
+      addSecret(this.creds.password);
+    }
+    await this.out.status(`Connecting to ${url.host}:${url.port}…`);
+    this.out.debug(`connecting to ${url.host}:${url.port} (${url.security === 'none' && !this.config.tls.requireTls ? 'plain' : 'TLS ' + (url.security === 'implicit' ? 'implicit' : 'explicit')}), password from ${this.creds.source}`);
+    try {
+      this.client = await openClient(url, this.creds, this.config.tls, this.config.timeoutMs, this.out.mode.debug ? (m) => this.out.debug(m) : undefined);
+    } finally {
+      this.out.stopStatus();
+    }
+    this.everConnected = true;
+    return this.client;
+  }
+
+  /** Closes the control connection; the next call reconnects. Used after any cut-short transfer. */
+  drop(): void {
+    this.client?.close();
+    this.client = undefined;
+  }
+
+  close(): void {
+    this.drop();
+  }
+
+  /**
+   * Runs op on a live connection, reconnecting with backoff when it fails in a way a new
+   * connection could fix. `progress` tells the retry budget when the op moved forward.
+   */
+  run<T>(what: string, progress: () => number, op: (client: Client) => Promise<T>): Promise<T> {
+    const policy = this.config.retry;
+    return withRetry(
+      policy,
+      {
+        progress,
+        signal: this.signal,
+        onRetry: (err, n, delay) => this.out.warn(`${err.message}; reconnecting in ${(delay / 1000).toFixed(1)} s (retry ${n} of ${policy.retries})`),
+      },
+      async () => {
+        try {
+          return await op(await this.connected());
+        } catch (raw) {
+          if (this.signal.aborted) throw new RftpError('interrupted', 'interrupted');
+          // After a failure the control connection may still owe a late 426/451 reply; a new
+          // one is the only safe state to continue from.
+          this.drop();
+          const err = classify(raw, what);
+          if (!this.everConnected && err.kind === 'connection' && err.retryable && /refused/.test(err.message)) {
+            // Nothing listens there: almost always a wrong host or port, not an outage.
+            throw new RftpError('connection', err.message);
+          }
+          throw err;
+        }
+      },
+    );
+  }
+}

@@ -1,0 +1,195 @@
+import type { FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { RftpError } from '../errors.js';
+import { CommandRefused, closeConnection, retrieve, type Client } from '../session/ops.js';
+import type { Session } from '../session/session.js';
+import { statRemote, type RemoteInfo } from '../session/remote.js';
+import { displayUrl, type FtpUrl } from '../session/url.js';
+import type { Output, TransferProgress } from '../ui/output.js';
+import { formatBytes } from '../ui/format.js';
+import { commitPartial, localError, openPartial, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
+import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
+import { decideDownloadResume } from './resume.js';
+import { readState, removeState, writeState, type DownloadState } from './state.js';
+
+/** How far before the resume point the overlap check re-reads and compares. */
+export const OVERLAP_BYTES = 64 * 1024;
+/** A file that keeps changing under us is not chased forever. */
+const MAX_RESTARTS = 3;
+
+export interface DownloadOptions {
+  /** Replace an existing target. */
+  force: boolean;
+  /** Skip a target that is already complete (same size, not older); replace it otherwise. */
+  continue: boolean;
+}
+
+export interface FileResult {
+  remote: string;
+  local: string;
+  size: number;
+  /** Bytes moved over the network in this run (overlap re-reads included). */
+  bytesTransferred: number;
+  /** Offset the transfer continued from (0 for a fresh one). */
+  resumedFrom: number;
+  restarted: boolean;
+  skipped: boolean;
+}
+
+export const partialPath = (target: string) => `${target}.rftp-part`;
+export const statePath = (target: string) => `${target}.rftp-state`;
+
+export async function download(session: Session, url: FtpUrl, target: string, opts: DownloadOptions, out: Output): Promise<FileResult> {
+  const display = displayUrl(url);
+  const part = partialPath(target);
+  const stateFile = statePath(target);
+  const name = basename(target);
+  const existing = await statOrUndefined(target);
+  if (existing?.isDirectory()) throw new RftpError('local', `${target} is a directory`);
+  if (existing && !opts.force && !opts.continue) {
+    throw new RftpError('exists', `${target} already exists (use --force to replace it, or -c to skip it when complete)`);
+  }
+
+  const result: FileResult = { remote: display, local: target, size: 0, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
+  // Opened before connecting: a local problem fails fast, without touching the network.
+  const { fh, created } = await openPartial(part);
+  let progress: TransferProgress | undefined;
+  let restUnsupported = false;
+  let restarts = 0;
+  let announced = false;
+  let done = false;
+  /** The furthest offset reached: the retry budget resets whenever it grows. */
+  let furthest = 0;
+
+  const restartFromZero = async (reason: string, client: Client) => {
+    if (++restarts > MAX_RESTARTS) throw new RftpError('transfer', `${display}: gave up restarting: ${reason}`);
+    closeConnection(client);
+    out.info(`${name}: restarting from zero: ${reason}`);
+    result.restarted = true;
+    await fh.truncate(0);
+    return 'again' as const;
+  };
+
+  const attempt = async (client: Client): Promise<'done' | 'skip' | 'again'> => {
+    const remote = await statRemote(client, url.path);
+    result.size = remote.size ?? 0;
+    if (existing && opts.continue && !opts.force && isComplete(existing, remote)) return 'skip';
+    const partialSize = (await fh.stat()).size;
+    let decision = decideDownloadResume(partialSize, await readState<DownloadState>(stateFile, 'download'), display, remote);
+    if (decision.action === 'resume' && restUnsupported) decision = { action: 'restart', reason: 'the server refused REST' };
+    if (decision.action === 'restart') {
+      out.info(`${name}: restarting from zero: ${decision.reason}`);
+      result.restarted = true;
+      await fh.truncate(0);
+    }
+    if (decision.action !== 'resume') {
+      await writeState(stateFile, { version: 1, kind: 'download', url: display, remoteSize: remote.size ?? -1, remoteMtimeMs: remote.mtimeMs ?? null });
+    }
+    const offset = decision.action === 'resume' ? decision.offset : 0;
+    if (!announced) {
+      announced = true;
+      result.resumedFrom = offset;
+      if (offset > 0) out.info(`${name}: resuming at ${formatBytes(offset)} of ${formatBytes(remote.size ?? 0)}`);
+    }
+    const verifyFrom = Math.max(0, offset - OVERLAP_BYTES);
+    const writer = new PartialWriter(fh, {
+      start: verifyFrom,
+      verifyTail: await readRange(fh, verifyFrom, offset),
+      limit: remote.size,
+      onBytes: (pos) => progress?.update(pos),
+    });
+    progress ??= out.transfer(name, remote.size, offset, 'got');
+    const before = result.bytesTransferred;
+    const account = () => {
+      result.bytesTransferred = before + (writer.position - verifyFrom);
+      furthest = Math.max(furthest, writer.position);
+    };
+    try {
+      await retrieve(client, writer, url.path, verifyFrom);
+    } catch (err) {
+      await writer.settled();
+      account();
+      if (err instanceof OverlapMismatch) return restartFromZero(err.message, client);
+      if (err instanceof TooMuchData) return restartFromZero(err.message, client);
+      if (err instanceof CommandRefused) {
+        restUnsupported = true;
+        out.warn(`${name}: ${err.message}`);
+        return restartFromZero('the server cannot resume', client);
+      }
+      throw err;
+    }
+    await writer.settled();
+    account();
+    if (!writer.overlapChecked) return restartFromZero('the remote file is shorter than the partial data', client);
+    return checkLength(writer.position, remote);
+  };
+
+  try {
+    for (;;) {
+      const outcome = await session.run(`get ${display}`, () => furthest, attempt);
+      if (outcome === 'skip') {
+        result.skipped = true;
+        result.size = existing!.size;
+        await fh.close();
+        await removeIfEmpty(part);
+        out.info(`${name}: already complete, skipped`);
+        return result;
+      }
+      if (outcome === 'done') break;
+    }
+    await finish(fh, part, target, stateFile);
+    done = true;
+    const mtime = (await readState<DownloadState>(stateFile, 'download'))?.remoteMtimeMs;
+    await commitPartial(part, target, mtime ?? undefined);
+    await removeState(stateFile);
+    progress?.done();
+    return result;
+  } catch (err) {
+    progress?.stop();
+    if (!done) await keepPartial(fh, part, created, out);
+    throw err;
+  }
+}
+
+/** The remote file is only done when every announced byte is here. */
+function checkLength(length: number, remote: RemoteInfo): 'done' {
+  if (remote.size !== undefined && length < remote.size) {
+    throw new RftpError('transfer', `transfer ended early: ${length} of ${remote.size} bytes`, { retryable: true });
+  }
+  return 'done';
+}
+
+function isComplete(local: { size: number; mtimeMs: number }, remote: RemoteInfo): boolean {
+  if (remote.size === undefined || local.size !== remote.size) return false;
+  return remote.mtimeMs === undefined || local.mtimeMs + 1000 >= remote.mtimeMs;
+}
+
+async function finish(fh: FileHandle, part: string, target: string, stateFile: string): Promise<void> {
+  try {
+    await fh.sync();
+    await fh.close();
+  } catch (err) {
+    throw localError(part, err, 'flush');
+  }
+  const st = await statOrUndefined(part);
+  const state = await readState<DownloadState>(stateFile, 'download');
+  if (!st || (state && state.remoteSize >= 0 && st.size !== state.remoteSize)) {
+    throw new RftpError('transfer', `${target}: size check failed after download (${st?.size} of ${state?.remoteSize} bytes)`);
+  }
+}
+
+/** On any failure: what arrived is flushed to disk and kept for the next run. */
+async function keepPartial(fh: FileHandle, part: string, created: boolean, out: Output): Promise<void> {
+  try {
+    await fh.sync();
+  } catch {
+    // Already closed or unwritable: nothing more to save.
+  }
+  await fh.close().catch(() => {});
+  const st = await statOrUndefined(part);
+  if (!st || st.size === 0) {
+    if (created) await removeIfEmpty(part);
+    return;
+  }
+  out.info(`partial download kept: ${part} (${formatBytes(st.size)}); run the same command again to resume`);
+}

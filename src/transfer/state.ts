@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { RftpError } from '../errors.js';
+
+/** What a partial download was taken from. Never holds a password (URLs are display URLs). */
+export interface DownloadState {
+  version: 1;
+  kind: 'download';
+  url: string;
+  remoteSize: number;
+  remoteMtimeMs: number | null;
+}
+
+/** What a partial upload was taken from, so one from another local file is never continued. */
+export interface UploadState {
+  version: 1;
+  kind: 'upload';
+  url: string;
+  tempPath: string;
+  localPath: string;
+  localSize: number;
+  localMtimeMs: number;
+}
+
+export async function readState<T extends { kind: string }>(path: string, kind: T['kind']): Promise<T | undefined> {
+  try {
+    const value = JSON.parse(await readFile(path, 'utf8'));
+    return value && value.version === 1 && value.kind === kind ? (value as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written to a temporary name, fsynced and renamed, so a crash leaves the old or the new state, never half of one. */
+export async function writeState(path: string, state: DownloadState | UploadState): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(state) + '\n');
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    await syncDir(dirname(path));
+  } catch (err) {
+    throw new RftpError('local', `cannot write resume state ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+}
+
+export async function removeState(path: string): Promise<void> {
+  await unlink(path).catch(() => {});
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const fh = await open(dir, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename is still atomic there.
+  }
+}
+
+/** XDG state directory: upload state lives here because the source directory may be read-only. */
+export function stateHome(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  return join(base, 'rftp');
+}
+
+export function uploadStatePath(displayUrl: string, localPath: string, env: NodeJS.ProcessEnv = process.env): string {
+  const id = createHash('sha256').update(displayUrl).update('\0').update(localPath).digest('hex').slice(0, 32);
+  const dir = join(stateHome(env), 'uploads');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return join(dir, `${id}.json`);
+}

@@ -1,0 +1,227 @@
+import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import { RftpError } from '../errors.js';
+import { CommandRefused, closeConnection, removeRemote, renameRemote, retrieve, sizeOf, store, type Client, type StoreMode } from '../session/ops.js';
+import { remoteBasename, remoteDirname, remoteJoin } from '../session/paths.js';
+import { sleep } from '../session/retry.js';
+import type { Session } from '../session/session.js';
+import { displayUrl, type FtpUrl } from '../session/url.js';
+import { formatBytes } from '../ui/format.js';
+import type { Output, TransferProgress } from '../ui/output.js';
+import type { FileResult } from './download.js';
+import { OVERLAP_BYTES } from './download.js';
+import { localError, readRange } from './local-file.js';
+import { decideUploadResume, type ResumeDecision } from './resume.js';
+import { readState, removeState, uploadStatePath, writeState, type UploadState } from './state.js';
+
+export interface UploadOptions {
+  force: boolean;
+  continue: boolean;
+  /** How long the remote partial's size must stay unchanged before it is appended to. */
+  settleMs: number;
+}
+
+const MAX_RESTARTS = 3;
+const MAX_SETTLE_ROUNDS = 30;
+
+export const remoteTempPath = (finalPath: string) => remoteJoin(remoteDirname(finalPath), `${remoteBasename(finalPath)}.rftp-part`);
+
+/**
+ * Uploads to a temporary remote name, continues it with APPE (or REST + STOR) after a crash,
+ * and renames it into place only when its size is right. Local state in the XDG state directory
+ * remembers which local file (size, mtime) a remote partial came from.
+ */
+export async function upload(session: Session, localPath: string, url: FtpUrl, opts: UploadOptions, out: Output): Promise<FileResult> {
+  let fh: FileHandle;
+  try {
+    fh = await open(localPath, 'r');
+  } catch (err) {
+    throw localError(localPath, err, 'read');
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new RftpError('local', `${localPath} is not a regular file`);
+    const local = { path: await realpath(localPath), size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
+    return await uploadOpen(session, fh, local, url, opts, out);
+  } finally {
+    await fh.close().catch(() => {});
+  }
+}
+
+async function uploadOpen(
+  session: Session,
+  fh: FileHandle,
+  local: { path: string; size: number; mtimeMs: number },
+  url: FtpUrl,
+  opts: UploadOptions,
+  out: Output,
+): Promise<FileResult> {
+  const display = displayUrl(url);
+  const finalPath = url.path;
+  const tempPath = remoteTempPath(finalPath);
+  const stateFile = uploadStatePath(display, local.path);
+  const name = remoteBasename(finalPath);
+  const result: FileResult = { remote: display, local: local.path, size: local.size, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
+  let progress: TransferProgress | undefined;
+  let appeRefused = false;
+  let restRefused = false;
+  let forceRestart = false;
+  let restarts = 0;
+  let checkedFinal = false;
+  let announced = false;
+  let furthest = 0;
+  const stored = { url: display, tempPath, localPath: local.path, localSize: local.size, localMtimeMs: local.mtimeMs };
+
+  const restart = (reason: string) => {
+    if (++restarts > MAX_RESTARTS) throw new RftpError('transfer', `${display}: gave up restarting: ${reason}`);
+    out.info(`${name}: restarting upload from zero: ${reason}`);
+    result.restarted = true;
+    forceRestart = true;
+    return 'again' as const;
+  };
+
+  const attempt = async (client: Client): Promise<'done' | 'skip' | 'again'> => {
+    const state = await readState<UploadState>(stateFile, 'upload');
+    if (!checkedFinal) {
+      const finalSize = await sizeOf(client, finalPath);
+      const tempSize = await sizeOf(client, tempPath);
+      if (finalSize !== undefined) {
+        const ours = state && decideUploadResume(0, state, stored).action !== 'restart';
+        if (ours && tempSize === undefined && finalSize === local.size) return 'skip'; // a previous run finished but was cut off before cleaning up
+        if (!opts.force && opts.continue && finalSize === local.size) return 'skip';
+        if (!opts.force) throw new RftpError('exists', `${display} already exists (use --force to replace it, or -c to skip it when complete)`);
+      }
+      checkedFinal = true;
+    }
+
+    let remotePartial = forceRestart ? undefined : await sizeOf(client, tempPath);
+    let decision = forceRestart ? ({ action: 'fresh' } as ResumeDecision) : decideUploadResume(remotePartial, state, stored);
+    if (decision.action === 'resume') {
+      // Right after a crash the server's old session may still be writing into the partial.
+      remotePartial = await settledSize(client, tempPath, remotePartial!, opts.settleMs, session.signal);
+      decision = decideUploadResume(remotePartial, state, stored);
+    }
+    if (decision.action === 'resume' && !(await tailMatches(client, fh, tempPath, decision.offset))) {
+      decision = { action: 'restart', reason: 'the remote partial does not match the local file' };
+    }
+    if (decision.action === 'restart') {
+      out.info(`${name}: restarting upload from zero: ${decision.reason}`);
+      result.restarted = true;
+    }
+    if (decision.action !== 'resume') await writeState(stateFile, { version: 1, kind: 'upload', ...stored });
+    forceRestart = false;
+    const offset = decision.action === 'resume' ? decision.offset : 0;
+    if (!announced) {
+      announced = true;
+      result.resumedFrom = offset;
+      if (offset > 0) out.info(`${name}: resuming upload at ${formatBytes(offset)} of ${formatBytes(local.size)}`);
+    }
+    progress ??= out.transfer(name, local.size, offset, 'put');
+
+    if (offset < local.size || local.size === 0) await send(client, offset);
+
+    const remoteSize = await sizeOf(client, tempPath);
+    if (remoteSize !== local.size) {
+      if (remoteSize !== undefined && remoteSize > local.size) return restart(`the remote partial has ${remoteSize} bytes, more than the ${local.size} sent`);
+      throw new RftpError('transfer', `upload ended early: the server has ${remoteSize ?? 'no'} of ${local.size} bytes`, { retryable: true });
+    }
+    const now = await stat(local.path).catch(() => undefined);
+    if (!now || now.size !== local.size || Math.trunc(now.mtimeMs) !== local.mtimeMs) {
+      throw new RftpError('local', `${local.path} changed while it was being uploaded; run again to upload the new version`);
+    }
+    await renameRemote(client, tempPath, finalPath);
+    const finalSize = await sizeOf(client, finalPath);
+    if (finalSize !== undefined && finalSize !== local.size) {
+      await removeRemote(client, finalPath);
+      return restart(`the uploaded file has ${finalSize} bytes after the rename, expected ${local.size}`);
+    }
+    return 'done';
+  };
+
+  const send = async (client: Client, offset: number) => {
+    const source = fh.createReadStream({ start: offset, autoClose: false, highWaterMark: 1024 * 1024 });
+    let sent = 0;
+    source.on('data', (chunk) => {
+      sent += chunk.length;
+      furthest = Math.max(furthest, offset + sent);
+      progress?.update(offset + sent);
+    });
+    const how: StoreMode = offset === 0 ? { mode: 'stor' } : appeRefused ? { mode: 'rest-stor', offset } : { mode: 'appe' };
+    try {
+      await store(client, source, tempPath, how);
+    } catch (err) {
+      if (err instanceof CommandRefused) {
+        closeConnection(client);
+        if (err.command === 'APPE') appeRefused = true;
+        else restRefused = true;
+        out.warn(`${name}: ${err.message}`);
+        throw new RftpError('transfer', err.message, { retryable: true });
+      }
+      throw err;
+    } finally {
+      result.bytesTransferred += sent;
+      source.destroy();
+    }
+  };
+
+  try {
+    for (;;) {
+      const outcome = await session.run(`put ${display}`, () => furthest, async (client) => {
+        if (appeRefused && restRefused && !forceRestart) {
+          restRefused = false;
+          return restart('the server can neither append (APPE) nor restart (REST) uploads');
+        }
+        return attempt(client);
+      });
+      if (outcome === 'skip') {
+        result.skipped = true;
+        await removeState(stateFile);
+        out.info(`${name}: already on the server with the same size, skipped`);
+        return result;
+      }
+      if (outcome === 'done') break;
+    }
+    await removeState(stateFile);
+    progress?.done();
+    return result;
+  } catch (err) {
+    progress?.stop();
+    if (furthest > 0 && !(err instanceof RftpError && err.kind === 'exists')) {
+      out.info(`partial upload kept on the server as ${tempPath}; run the same command again to resume`);
+    }
+    throw err;
+  }
+}
+
+/** Reads SIZE until two reads settleMs apart agree. */
+async function settledSize(client: Client, path: string, first: number, settleMs: number, signal: AbortSignal): Promise<number | undefined> {
+  let last: number | undefined = first;
+  for (let i = 0; i < MAX_SETTLE_ROUNDS; i++) {
+    await sleep(settleMs, signal);
+    const now = await sizeOf(client, path);
+    if (now === last) return now;
+    last = now;
+  }
+  throw new RftpError('transfer', `the remote partial ${path} keeps changing size; is another upload running?`);
+}
+
+/** Proof that the remote partial is a prefix of the local file: its last bytes match ours. */
+async function tailMatches(client: Client, fh: FileHandle, path: string, offset: number): Promise<boolean> {
+  const from = Math.max(0, offset - OVERLAP_BYTES);
+  const expected = await readRange(fh, from, offset);
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      chunks.push(chunk);
+      cb(Buffer.concat(chunks).length > expected.length ? new Error('more data than expected') : null);
+    },
+  });
+  try {
+    await retrieve(client, sink, path, from);
+  } catch (err) {
+    if (err instanceof CommandRefused) return false;
+    throw err;
+  }
+  return Buffer.concat(chunks).equals(expected);
+}
+

@@ -1,0 +1,117 @@
+import { ProgressBar } from './progress-bar.js';
+import { formatBytes } from './format.js';
+import { escapeControl, redact } from './redact.js';
+
+export interface OutputMode {
+  json: boolean;
+  quiet: boolean;
+  debug: boolean;
+}
+
+export interface TransferProgress {
+  update(bytes: number): void;
+  done(): void;
+  /** Stops drawing without a final line (errors, interruption). */
+  stop(): void;
+}
+
+interface Spinner { text: string; stop(): void; }
+
+/**
+ * The only place that prints. Terminal niceties (spinner, progress bar) appear only when stderr is
+ * a terminal and neither --quiet nor --json was given; off a terminal (CI) a transfer gets one line.
+ * Everything goes through the redactor.
+ */
+export class Output {
+  private spinner: Spinner | undefined;
+  private bar: ProgressBar | undefined;
+  readonly interactive: boolean;
+
+  constructor(
+    readonly mode: OutputMode,
+    private readonly stderr: NodeJS.WriteStream = process.stderr,
+    private readonly stdout: NodeJS.WriteStream = process.stdout,
+  ) {
+    this.interactive = Boolean(stderr.isTTY) && !mode.quiet && !mode.json && !process.env.CI;
+  }
+
+  private line(text: string): void {
+    this.clearTransient();
+    this.stderr.write(redact(text) + '\n');
+  }
+
+  /** Progress notes (resuming, retrying): shown unless --quiet. */
+  info(text: string): void {
+    if (!this.mode.quiet) this.line(`rftp: ${text}`);
+  }
+
+  warn(text: string): void {
+    this.line(`rftp: warning: ${text}`);
+  }
+
+  error(text: string): void {
+    this.line(`rftp: error: ${text}`);
+  }
+
+  debug(text: string): void {
+    if (this.mode.debug) this.line(`rftp: debug: ${escapeControl(text)}`);
+  }
+
+  /** Machine-readable result on stdout (--json), or plain text results (e.g. a listing). */
+  json(value: unknown): void {
+    this.stdout.write(redact(JSON.stringify(value)) + '\n');
+  }
+
+  async status(text: string): Promise<void> {
+    if (!this.interactive) return;
+    if (this.spinner) {
+      this.spinner.text = text;
+      return;
+    }
+    // ora is loaded only when a terminal will show it: start-up stays quick in CI and scripts.
+    const { default: ora } = await import('ora');
+    this.spinner = ora({ text, stream: this.stderr }).start();
+  }
+
+  stopStatus(): void {
+    this.spinner?.stop();
+    this.spinner = undefined;
+  }
+
+  private clearTransient(): void {
+    this.stopStatus();
+    this.bar?.clear();
+  }
+
+  transfer(label: string, total: number | undefined, startAt: number, verb: string): TransferProgress {
+    this.stopStatus();
+    const started = Date.now();
+    if (this.interactive) {
+      const bar = new ProgressBar(this.stderr, escapeControl(label), total, startAt);
+      this.bar = bar;
+      return {
+        update: (bytes) => bar.update(bytes),
+        done: () => {
+          bar.finish();
+          this.bar = undefined;
+        },
+        stop: () => {
+          bar.clear();
+          this.bar = undefined;
+        },
+      };
+    }
+    let last = startAt;
+    return {
+      update: (bytes) => {
+        last = bytes;
+      },
+      done: () => {
+        const secs = (Date.now() - started) / 1000;
+        const resumed = startAt > 0 ? ` (resumed at ${formatBytes(startAt)})` : '';
+        this.info(`${verb} ${escapeControl(label)}: ${formatBytes(last)} in ${secs.toFixed(1)} s${resumed}`);
+      },
+      stop: () => {},
+    };
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * One redactor for every line that leaves the process: passwords are registered as soon as they
+ * are known, and anything printed, logged or written to JSON passes through here.
+ */
+const secrets = new Set<string>();
+
+export function addSecret(secret: string | undefined): void {
+  // Very short "secrets" (e.g. an empty or one-letter password) would mangle unrelated text.
+  if (secret && secret.length >= 3) {
+    secrets.add(secret);
+    secrets.add(encodeURIComponent(secret));
+  }
+}
+
+export function redact(text: string): string {
+  let out = text.replace(/([a-z]+:\/\/[^/\s@:]*):[^/\s@]*@/gi, '$1:***@').replace(/\b(PASS) \S.*$/gim, '$1 ***');
+  for (const s of secrets) out = out.split(s).join('***');
+  return out;
+}
+
+/** Names from servers can carry escape sequences: show control characters as \xNN. */
+export function escapeControl(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
