@@ -43,7 +43,7 @@ export function classify(err: unknown, context: string): RftpError {
   if (code === 'ECONNREFUSED') return new RftpError('connection', `${context}: connection refused`, { cause: err, retryable: true });
   if (retryableSocketCodes.has(code)) return new RftpError('connection', `${context}: connection lost (${code})`, { retryable: true, cause: err });
   if (/timeout/i.test(message)) return new RftpError('connection', `${context}: connection stalled (${message})`, { retryable: true, cause: err });
-  if (/client is closed|socket closed|connection closed|None of the available transfer strategies|data connection/i.test(message)) {
+  if (/client is closed|socket closed|connection closed|FIN packet|socket hang up|ended by the other party|None of the available transfer strategies|data connection/i.test(message)) {
     return new RftpError('connection', `${context}: connection lost (${message})`, { retryable: true, cause: err });
   }
   if (e && typeof e.syscall === 'string' && typeof e.path === 'string') {

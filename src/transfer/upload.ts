@@ -1,5 +1,6 @@
+import { createReadStream } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
-import { Writable } from 'node:stream';
+import { Transform, Writable, pipeline } from 'node:stream';
 import { RftpError } from '../errors.js';
 import { CommandRefused, closeConnection, removeRemote, renameRemote, retrieve, sizeOf, store, type Client, type StoreMode } from '../session/ops.js';
 import { remoteBasename, remoteDirname, remoteJoin } from '../session/paths.js';
@@ -139,13 +140,20 @@ async function uploadOpen(
   };
 
   const send = async (client: Client, offset: number) => {
-    const source = fh.createReadStream({ start: offset, autoClose: false, highWaterMark: 1024 * 1024 });
+    // A stream of its own per attempt: the library destroys it when a transfer fails. Bytes are
+    // counted in a pass-through, not with a 'data' listener, which would start the flow before
+    // the data connection is there and lose what was read.
     let sent = 0;
-    source.on('data', (chunk) => {
-      sent += chunk.length;
-      furthest = Math.max(furthest, offset + sent);
-      progress?.update(offset + sent);
+    const source = new Transform({
+      highWaterMark: 1024 * 1024,
+      transform(chunk: Buffer, _enc, cb) {
+        sent += chunk.length;
+        furthest = Math.max(furthest, offset + sent);
+        progress?.update(offset + sent);
+        cb(null, chunk);
+      },
     });
+    pipeline(createReadStream(local.path, { start: offset, highWaterMark: 1024 * 1024 }), source, () => {});
     const how: StoreMode = offset === 0 ? { mode: 'stor' } : appeRefused ? { mode: 'rest-stor', offset } : { mode: 'appe' };
     try {
       await store(client, source, tempPath, how);

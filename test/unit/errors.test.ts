@@ -31,6 +31,7 @@ test('server replies map to exit codes and retry decisions', () => {
   expect(sys('ENOTFOUND'), 'connection', false);
   expect(new Error('Timeout (data socket)'), 'connection', true);
   expect(new Error('Client is closed'), 'connection', true);
+  expect(new Error('Server sent FIN packet unexpectedly, closing connection.'), 'connection', true);
   expect(sys('DEPTH_ZERO_SELF_SIGNED_CERT'), 'tls', false);
   expect(sys('ERR_TLS_CERT_ALTNAME_INVALID'), 'tls', false);
   expect(sys('EACCES', { syscall: 'open', path: '/x' }), 'local', false);

@@ -1,0 +1,203 @@
+// get/put against a scripted fake server that refuses or breaks things on purpose.
+import assert from 'node:assert/strict';
+import { readFileSync, existsSync, writeFileSync, statSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
+import { ensureCerts } from '../helpers/vsftpd.js';
+import { cleanup, errorLines, randomData, runRftp, sha256, sha256File, testEnv, tmpDir, tmpHome } from '../helpers/cli.js';
+import { uploadStatePath } from '../../src/transfer/state.js';
+
+const servers: FakeFtpServer[] = [];
+const dirs: string[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  cleanup(...dirs);
+});
+
+async function fake(...args: Parameters<typeof startFakeFtp>): Promise<FakeFtpServer> {
+  const s = await startFakeFtp(...args);
+  servers.push(s);
+  return s;
+}
+
+function tlsMaterial() {
+  const dir = ensureCerts();
+  return { key: readFileSync(join(dir, 'server.key')), cert: readFileSync(join(dir, 'server.pem')), ca: join(dir, 'ca.pem') };
+}
+
+function workdir() {
+  const d = tmpDir();
+  const home = tmpHome();
+  dirs.push(d, home);
+  return { d, env: testEnv(home, { RFTP_PASSWORD: 'pw-for-fake' }) };
+}
+
+const fast = ['--retry-delay', '0.05', '--timeout', '3'];
+
+test('AUTH TLS refused: TLS error before USER/PASS, nothing in clear', async () => {
+  const { d, env } = workdir();
+  const s = await fake({ '/f.bin': 'data' }, { authTls: 'refuse' });
+  const r = await runRftp(['get', `ftpes://alice@127.0.0.1:${s.port}/f.bin`, '-o', join(d, 'f.bin'), ...fast], { env });
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /refused AUTH TLS/);
+  assert.equal(errorLines(r.stderr).length, 1);
+  assert.ok(!s.commands.some((c) => /^(USER|PASS)/.test(c)), s.commands.join('|'));
+  assert.equal(existsSync(join(d, 'f.bin')), false);
+});
+
+test('--tls on an ftp:// URL requires TLS too', async () => {
+  const { d, env } = workdir();
+  const s = await fake({ '/f.bin': 'data' }, { authTls: 'refuse' });
+  const r = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '--tls', '-o', join(d, 'f.bin'), ...fast], { env });
+  assert.equal(r.code, 5, r.stderr);
+  assert.ok(!s.commands.some((c) => /^(USER|PASS)/.test(c)));
+});
+
+test('PROT P refused: TLS error before USER/PASS', async () => {
+  const { d, env } = workdir();
+  const t = tlsMaterial();
+  const s = await fake({ '/f.bin': 'data' }, { authTls: 'ok', prot: 'refuse' }, t);
+  const r = await runRftp(['get', `ftpes://alice@127.0.0.1:${s.port}/f.bin`, '--ca-file', t.ca, '-o', join(d, 'f.bin'), ...fast], { env });
+  assert.equal(r.code, 5, r.stderr);
+  assert.match(r.stderr, /refused PROT P/);
+  assert.ok(s.commands.includes('AUTH TLS'));
+  assert.ok(!s.commands.some((c) => /^(USER|PASS)/.test(c)), s.commands.join('|'));
+});
+
+test('explicit TLS with PROT P works against a TLS-capable server', async () => {
+  const { d, env } = workdir();
+  const t = tlsMaterial();
+  const data = randomData(300_000);
+  const s = await fake({ '/f.bin': data }, { authTls: 'ok', prot: 'ok' }, t);
+  const r = await runRftp(['get', `ftpes://alice@127.0.0.1:${s.port}/f.bin`, '--ca-file', t.ca, '-o', join(d, 'f.bin'), ...fast], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(sha256File(join(d, 'f.bin')), sha256(data));
+  assert.ok(s.commands.indexOf('PROT P') < s.commands.findIndex((c) => c.startsWith('USER')));
+});
+
+test('REST refused: the download restarts from zero with a warning and is still exact', async () => {
+  const { d, env } = workdir();
+  const data = randomData(200_000);
+  const s = await fake({ '/f.bin': data }, { shortRetr: { afterBytes: 80_000, reply: '426 Connection closed; transfer aborted.' } });
+  const target = join(d, 'f.bin');
+  const first = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', target, '--retries', '0', ...fast], { env });
+  assert.equal(first.code, 8, first.stderr);
+  assert.equal(existsSync(target), false, 'no incomplete file at the target path');
+  assert.equal(statSync(target + '.rftp-part').size, 80_000);
+  s.behaviour.shortRetr = undefined;
+  s.behaviour.rest = 'refuse';
+  const second = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', target, ...fast], { env });
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /refused REST/);
+  assert.match(second.stderr, /restarting from zero/);
+  assert.equal(sha256File(target), sha256(data));
+  assert.equal(existsSync(target + '.rftp-part'), false);
+  assert.equal(existsSync(target + '.rftp-state'), false);
+});
+
+test('REST accepted but ignored (data from 0): the overlap check catches it and restarts', async () => {
+  const { d, env } = workdir();
+  const data = randomData(300_000);
+  const s = await fake({ '/f.bin': data }, { shortRetr: { afterBytes: 150_000, reply: '426 aborted' } });
+  const target = join(d, 'f.bin');
+  assert.equal((await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', target, '--retries', '0', ...fast], { env })).code, 8);
+  s.behaviour.shortRetr = undefined;
+  s.behaviour.rest = 'ignore';
+  const r = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', target, ...fast], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /restarting from zero: the bytes before the resume point differ/);
+  assert.equal(sha256File(target), sha256(data));
+});
+
+test('a transfer that ends early with 226 is not complete: it is retried and resumed', async () => {
+  const { d, env } = workdir();
+  const data = randomData(100_000);
+  const s = await fake({ '/f.bin': data }, { shortRetr: { afterBytes: 30_000, reply: '226 Transfer complete.' } });
+  const target = join(d, 'f.bin');
+  const r = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', target, '--retries', '2', ...fast], { env });
+  // Every attempt ends early: the client must give up, never call the file complete.
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(r.stderr, /ended early/);
+  assert.equal(existsSync(target), false);
+  s.behaviour.shortRetr = undefined;
+  const again = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', target, ...fast], { env });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stderr, /resuming at/);
+  assert.equal(sha256File(target), sha256(data));
+});
+
+test('a stalled data connection is detected by --timeout and the download continues', async () => {
+  const { d, env } = workdir();
+  const data = randomData(400_000);
+  const s = await fake({ '/f.bin': data }, { stallRetrAfterBytes: 150_000 });
+  const target = join(d, 'f.bin');
+  const run = runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', target, '--timeout', '1', '--retry-delay', '0.05'], { env });
+  // Let the stall happen once, then let the server behave.
+  while (!s.commands.some((c) => c.startsWith('RETR'))) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 200));
+  s.behaviour.stallRetrAfterBytes = undefined;
+  const r = await run;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /stalled|Timeout/i);
+  assert.equal(sha256File(target), sha256(data));
+  assert.ok(s.commands.filter((c) => c.startsWith('REST')).length >= 1, 'the second attempt resumed with REST');
+});
+
+test('junk SIZE means the size is unknown: no resume is attempted on a partial', async () => {
+  const { d, env } = workdir();
+  const data = randomData(50_000);
+  const s = await fake({ '/f.bin': data }, { size: 'junk', mdtm: 'junk' });
+  const target = join(d, 'f.bin');
+  writeFileSync(target + '.rftp-part', data.subarray(0, 1000));
+  const r = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', target, ...fast], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /restarting from zero/);
+  assert.ok(!s.commands.some((c) => c.startsWith('REST')));
+  assert.equal(sha256File(target), sha256(data));
+});
+
+test('wrong password: exit 4, one line, exactly one login attempt', async () => {
+  const { d, env } = workdir();
+  const s = await fake({ '/f.bin': 'x' }, { loginFails: true });
+  const r = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', join(d, 'f.bin'), ...fast], { env });
+  assert.equal(r.code, 4, r.stderr);
+  assert.equal(errorLines(r.stderr).length, 1);
+  assert.equal(s.commands.filter((c) => c.startsWith('PASS')).length, 1);
+  assert.doesNotMatch(r.stderr + r.stdout, /pw-for-fake/);
+});
+
+test('upload resume with APPE refused falls back to REST + STOR', async () => {
+  const { d, env } = workdir();
+  const data = randomData(120_000);
+  const local = join(d, 'up.bin');
+  writeFileSync(local, data);
+  const s = await fake({ '/up.bin.rftp-part': data.subarray(0, 70_000) }, { appe: 'refuse' });
+  const url = `ftp://alice@127.0.0.1:${s.port}/up.bin`;
+  // The state an earlier, interrupted run of the same upload would have left.
+  const st = statSync(local);
+  const statePath = uploadStatePath(url, local, env);
+  mkdirSync(join(statePath, '..'), { recursive: true });
+  writeFileSync(statePath, JSON.stringify({ version: 1, kind: 'upload', url, tempPath: 'up.bin.rftp-part', localPath: local, localSize: data.length, localMtimeMs: Math.trunc(st.mtimeMs) }));
+  const r = await runRftp(['put', local, url, ...fast], { env: { ...env, RFTP_UPLOAD_SETTLE_MS: '50' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /resuming upload at/);
+  assert.ok(s.commands.includes('APPE up.bin.rftp-part'), s.commands.join('|'));
+  assert.ok(s.commands.includes('REST 70000'), s.commands.join('|'));
+  assert.equal(sha256(s.files.get('/up.bin')!.data), sha256(data));
+  assert.equal(s.files.has('/up.bin.rftp-part'), false);
+  assert.equal(existsSync(statePath), false, 'state removed after success');
+});
+
+test('upload: a remote partial without matching local state is never continued', async () => {
+  const { d, env } = workdir();
+  const data = randomData(50_000);
+  const local = join(d, 'up.bin');
+  writeFileSync(local, data);
+  const s = await fake({ '/up.bin.rftp-part': randomData(20_000) });
+  const r = await runRftp(['put', local, `ftp://alice@127.0.0.1:${s.port}/`, ...fast], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /restarting upload from zero/);
+  assert.ok(!s.commands.some((c) => c.startsWith('APPE')));
+  assert.equal(sha256(s.files.get('/up.bin')!.data), sha256(data));
+});

@@ -1,0 +1,172 @@
+// Interruptions with real signals against a throttled real vsftpd: the client killed, the
+// server's session process killed or stopped, the remote file replaced between attempts.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
+import { cleanup, randomData, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor } from '../helpers/cli.js';
+
+const MiB = 1024 * 1024;
+const RATE = 2 * MiB; // bytes per second per connection
+const dirs: string[] = [];
+after(() => cleanup(...dirs));
+
+function workdir() {
+  const d = tmpDir();
+  const home = tmpHome();
+  dirs.push(d, home);
+  return { d, home };
+}
+
+describe('interrupted transfers against a throttled vsftpd', () => {
+  let server: VsftpdServer;
+  before(async () => {
+    server = await startVsftpd({ maxRate: RATE });
+  });
+  after(() => server.stop());
+  const env = (home: string) => testEnv(home, { RFTP_PASSWORD: server.password, RFTP_UPLOAD_SETTLE_MS: '300' });
+
+  test('SIGKILL mid-download twice, rerun: identical file, server sent at most size + 1 MiB', async () => {
+    const { d, home } = workdir();
+    const data = randomData(8 * MiB);
+    await server.put('kill/down.bin', data);
+    const target = join(d, 'down.bin');
+    const part = target + '.rftp-part';
+    const sentBefore = (await server.xferTotals()).sent;
+    for (const atLeast of [1 * MiB, 3 * MiB]) {
+      const { child, done } = spawnRftp(['get', server.url('kill/down.bin'), '-o', target], { env: env(home) });
+      await waitFor(() => sizeOr0(part) >= atLeast, `partial to reach ${atLeast}`);
+      child.kill('SIGKILL');
+      const r = await done;
+      assert.equal(r.signal, 'SIGKILL');
+      assert.equal(existsSync(target), false, 'a killed download never leaves a file at the target path');
+      assert.ok(existsSync(target + '.rftp-state'));
+      assert.doesNotMatch(readFileSync(target + '.rftp-state', 'utf8'), new RegExp(server.password.replace(/[^\w]/g, '.')));
+    }
+    const r = await runRftp(['get', server.url('kill/down.bin'), '-o', target], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /resuming at/);
+    assert.equal(sha256File(target), sha256(data));
+    assert.deepEqual(readdirSync(d), ['down.bin']);
+    await waitFor(async () => (await server.xferTotals()).sent - sentBefore >= data.length, 'xferlog to record the transfers');
+    const sent = (await server.xferTotals()).sent - sentBefore;
+    assert.ok(sent <= data.length + MiB, `server sent ${sent} bytes for a ${data.length}-byte file`);
+  });
+
+  test('SIGKILL mid-upload twice, rerun: identical remote file, server received at most size + 1 MiB', async () => {
+    const { d, home } = workdir();
+    const data = randomData(8 * MiB);
+    const local = join(d, 'up.bin');
+    writeFileSync(local, data);
+    const remotePart = join(server.root, 'up.bin.rftp-part');
+    const receivedBefore = (await server.xferTotals()).received;
+    for (const atLeast of [1 * MiB, 3 * MiB]) {
+      const { child, done } = spawnRftp(['put', local, server.url('')], { env: env(home) });
+      await waitFor(() => sizeOr0(remotePart) >= atLeast, `remote partial to reach ${atLeast}`);
+      child.kill('SIGKILL');
+      await done;
+      assert.equal(existsSync(join(server.root, 'up.bin')), false, 'the final remote name only ever holds a complete file');
+    }
+    const r = await runRftp(['put', local, server.url('')], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /resuming upload at/);
+    assert.equal(sha256File(join(server.root, 'up.bin')), sha256(data));
+    assert.equal(existsSync(remotePart), false);
+    await waitFor(async () => (await server.xferTotals()).received - receivedBefore >= data.length, 'xferlog to record the uploads');
+    const received = (await server.xferTotals()).received - receivedBefore;
+    assert.ok(received <= data.length + MiB, `server received ${received} bytes for a ${data.length}-byte file`);
+  });
+
+  test('the server session process is killed mid-download: the same run reconnects and finishes', async () => {
+    const { d, home } = workdir();
+    const data = randomData(6 * MiB);
+    await server.put('drop.bin', data);
+    const target = join(d, 'drop.bin');
+    const { done } = spawnRftp(['get', server.url('drop.bin'), '-o', target, '--retry-delay', '0.2'], { env: env(home) });
+    await waitFor(() => sizeOr0(target + '.rftp-part') >= 2 * MiB, 'partial to reach 2 MiB');
+    assert.ok(server.killSessions('SIGKILL') > 0);
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /reconnecting/);
+    assert.equal(sha256File(target), sha256(data));
+  });
+
+  test('the server session process is killed mid-upload: the same run reconnects, settles and finishes', async () => {
+    const { d, home } = workdir();
+    const data = randomData(6 * MiB);
+    const local = join(d, 'drop-up.bin');
+    writeFileSync(local, data);
+    const { done } = spawnRftp(['put', local, server.url(''), '--retry-delay', '0.2'], { env: env(home) });
+    await waitFor(() => sizeOr0(join(server.root, 'drop-up.bin.rftp-part')) >= 2 * MiB, 'remote partial to reach 2 MiB');
+    assert.ok(server.killSessions('SIGKILL') > 0);
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /reconnecting/);
+    assert.equal(sha256File(join(server.root, 'drop-up.bin')), sha256(data));
+  });
+
+  test('the server session process is stopped (SIGSTOP): the stall is detected within --timeout and the download finishes', async () => {
+    const { d, home } = workdir();
+    const data = randomData(6 * MiB);
+    await server.put('stall.bin', data);
+    const target = join(d, 'stall.bin');
+    const { done } = spawnRftp(['get', server.url('stall.bin'), '-o', target, '--timeout', '2', '--retry-delay', '0.2'], { env: env(home) });
+    await waitFor(() => sizeOr0(target + '.rftp-part') >= 2 * MiB, 'partial to reach 2 MiB');
+    const stopped = server.sessionPids();
+    server.killSessions('SIGSTOP');
+    try {
+      const r = await done;
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /stalled|timeout/i);
+      assert.equal(sha256File(target), sha256(data));
+    } finally {
+      for (const pid of stopped) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  });
+
+  test('remote file replaced between attempts (same size, newer time): the result is the new file', async () => {
+    const { d, home } = workdir();
+    const oldData = randomData(6 * MiB);
+    await server.put('replaced.bin', oldData, new Date(Date.now() - 3600_000));
+    const target = join(d, 'replaced.bin');
+    const { child, done } = spawnRftp(['get', server.url('replaced.bin'), '-o', target], { env: env(home) });
+    await waitFor(() => sizeOr0(target + '.rftp-part') >= 1 * MiB, 'partial to reach 1 MiB');
+    child.kill('SIGKILL');
+    await done;
+    const newData = randomData(6 * MiB);
+    await server.put('replaced.bin', newData, new Date());
+    const r = await runRftp(['get', server.url('replaced.bin'), '-o', target], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /restarting from zero: the remote file was modified/);
+    assert.equal(sha256File(target), sha256(newData));
+  });
+
+  test('Ctrl-C (SIGINT) keeps the partial, says how to resume, exits 130; the rerun resumes', async () => {
+    const { d, home } = workdir();
+    const data = randomData(6 * MiB);
+    await server.put('int.bin', data);
+    const target = join(d, 'int.bin');
+    const { child, done } = spawnRftp(['get', server.url('int.bin'), '-o', target, '--json'], { env: env(home) });
+    await waitFor(() => sizeOr0(target + '.rftp-part') >= 1 * MiB, 'partial to reach 1 MiB');
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /run the same command again to resume/);
+    assert.equal(JSON.parse(r.stdout).result, 'interrupted');
+    const kept = statSync(target + '.rftp-part').size;
+    assert.ok(kept >= 1 * MiB);
+    const again = await runRftp(['get', server.url('int.bin'), '-o', target, '--json'], { env: env(home) });
+    assert.equal(again.code, 0, again.stderr);
+    const report = JSON.parse(again.stdout);
+    assert.ok(report.bytesResumed >= kept - 64 * 1024, JSON.stringify(report));
+    assert.ok(report.bytesTransferred <= data.length - kept + 64 * 1024 + 1, JSON.stringify(report));
+    assert.equal(sha256File(target), sha256(data));
+  });
+});

@@ -1,0 +1,101 @@
+// Drives the built CLI as a user would: a child process, its exit code, stdout and stderr.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const RFTP = fileURLToPath(new URL('../../../bin/rftp', import.meta.url));
+
+export interface RunResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; }
+
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  timeoutMs?: number;
+  /** Run as this unprivileged user (the suite runs as root, which may write anywhere). */
+  asUser?: string;
+}
+
+/** A clean environment: no CI variables that change output, a private HOME and state dir. */
+export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    XDG_STATE_HOME: join(home, '.state'),
+    XDG_CONFIG_HOME: join(home, '.config'),
+    RFTP_NO_KEYCHAIN: '1',
+    ...extra,
+  };
+}
+
+export function spawnRftp(args: string[], opts: RunOptions = {}): { child: ChildProcess; done: Promise<RunResult> } {
+  const argv = [process.execPath, RFTP, ...args];
+  if (opts.asUser) argv.unshift('setpriv', `--reuid=${opts.asUser}`, `--regid=${opts.asUser === 'nobody' ? 'nogroup' : opts.asUser}`, '--clear-groups');
+  const child = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? testEnv(tmpHome()), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (c) => (stdout += c));
+  child.stderr!.on('data', (c) => (stderr += c));
+  const limit = opts.timeoutMs ?? 120_000;
+  const done = new Promise<RunResult>((resolve) => {
+    // A hang is a failure we want to see, not a test that never ends.
+    const timer = setTimeout(() => child.kill('SIGKILL'), limit);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return { child, done };
+}
+
+export function runRftp(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return spawnRftp(args, opts).done;
+}
+
+export function tmpHome(): string {
+  return mkdtempSync(join(tmpdir(), 'rftp-home-'));
+}
+
+export function tmpDir(prefix = 'rftp-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function sha256(data: Buffer | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function sha256File(path: string): string {
+  return sha256(readFileSync(path));
+}
+
+export function randomData(size: number): Buffer {
+  return randomBytes(size);
+}
+
+export function sizeOr0(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Polls until cond() is true; fails the test with `what` after timeoutMs. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** stderr lines that are errors (the one-line rule). */
+export function errorLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith('rftp: error:'));
+}
+
+export function cleanup(...dirs: string[]): void {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
