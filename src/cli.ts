@@ -1,19 +1,9 @@
 import { readFileSync } from 'node:fs';
-import yargs, { type Argv } from 'yargs';
+import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode } from './errors.js';
-import * as get from './commands/get.js';
-import * as put from './commands/put.js';
+import { commands } from './commands/index.js';
 import { redact } from './ui/redact.js';
-
-interface CommandModule {
-  command: string;
-  describe: string;
-  builder: (y: Argv) => Argv<any>;
-  handler: (args: any) => Promise<number>;
-}
-
-const commands: CommandModule[] = [get, put];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -36,26 +36,32 @@ export function makeOutput(args: OutputArgs): Output {
 }
 
 export function openSession(url: FtpUrl, args: SessionArgs, ctx: CommandContext): Session {
+  return sessionFactory(url, args, ctx)();
+}
+
+/**
+ * For commands that work over several connections (sync, pget): every Session it makes shares
+ * one credential lookup, so a password is asked for (or read from the keychain) once.
+ */
+export function sessionFactory(url: FtpUrl, args: SessionArgs, ctx: CommandContext): () => Session {
   if (!Number.isFinite(args.timeout) || args.timeout <= 0) throw new RftpError('usage', '--timeout must be a positive number of seconds');
   if (!Number.isInteger(args.retries) || args.retries < 0) throw new RftpError('usage', '--retries must be a whole number, 0 or more');
   if (!Number.isFinite(args.retryDelay) || args.retryDelay < 0) throw new RftpError('usage', '--retry-delay must be 0 or more seconds');
   if (args.insecure && (url.security !== 'none' || args.tls)) ctx.out.warn('certificate checks are off (--insecure): the server is not authenticated');
   addSecret(url.password);
-  return new Session(
-    {
-      url,
-      tls: { requireTls: args.tls, caFile: args.caFile, insecure: args.insecure },
-      timeoutMs: Math.round(args.timeout * 1000),
-      retry: { retries: args.retries, baseDelayMs: Math.round(args.retryDelay * 1000), maxDelayMs: 30_000 },
-      credentials: () =>
-        resolveCredentials(url, args.user, {
-          env: ctx.env,
-          warn: (m) => ctx.out.warn(m),
-          keychain: ctx.env.RFTP_NO_KEYCHAIN ? undefined : keychainLookup,
-          prompt: process.stdin.isTTY ? promptHidden : undefined,
-        }),
-    },
-    ctx.out,
-    ctx.signal,
-  );
+  let credentials: ReturnType<typeof resolveCredentials> | undefined;
+  const config = {
+    url,
+    tls: { requireTls: args.tls, caFile: args.caFile, insecure: args.insecure },
+    timeoutMs: Math.round(args.timeout * 1000),
+    retry: { retries: args.retries, baseDelayMs: Math.round(args.retryDelay * 1000), maxDelayMs: 30_000 },
+    credentials: () =>
+      (credentials ??= resolveCredentials(url, args.user, {
+        env: ctx.env,
+        warn: (m) => ctx.out.warn(m),
+        keychain: ctx.env.RFTP_NO_KEYCHAIN ? undefined : keychainLookup,
+        prompt: process.stdin.isTTY ? promptHidden : undefined,
+      })),
+  };
+  return () => new Session(config, ctx.out, ctx.signal);
 }
