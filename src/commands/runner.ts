@@ -26,7 +26,7 @@ export async function runCommand(name: string, args: OutputArgs, body: (ctx: Com
     return 0;
   } catch (raw) {
     let err = raw instanceof RftpError ? raw : new RftpError('internal', `internal error: ${(raw as Error)?.message ?? raw}`, { cause: raw });
-    if (controller.signal.aborted) err = new RftpError('interrupted', 'interrupted');
+    if (controller.signal.aborted) err = new RftpError('interrupted', 'interrupted; run the same command again to resume');
     out.stopStatus();
     out.error(err.message);
     if (args.debug && err.kind === 'internal') process.stderr.write(redact(String((raw as Error)?.stack ?? raw)) + '\n');

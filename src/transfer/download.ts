@@ -191,5 +191,5 @@ async function keepPartial(fh: FileHandle, part: string, created: boolean, out: 
     if (created) await removeIfEmpty(part);
     return;
   }
-  out.info(`partial download kept: ${part} (${formatBytes(st.size)}); run the same command again to resume`);
+  out.info(`partial download kept: ${part} (${formatBytes(st.size)})`);
 }
