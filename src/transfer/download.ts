@@ -146,7 +146,7 @@ export async function download(session: Session, url: FtpUrl, target: string, op
     return result;
   } catch (err) {
     progress?.stop();
-    if (!done) await keepPartial(fh, part, created, out);
+    if (!done) await keepPartial(fh, part, created, out, session.signal.aborted);
     throw err;
   }
 }
@@ -179,7 +179,7 @@ async function finish(fh: FileHandle, part: string, target: string, stateFile: s
 }
 
 /** On any failure: what arrived is flushed to disk and kept for the next run. */
-async function keepPartial(fh: FileHandle, part: string, created: boolean, out: Output): Promise<void> {
+async function keepPartial(fh: FileHandle, part: string, created: boolean, out: Output, interrupted: boolean): Promise<void> {
   try {
     await fh.sync();
   } catch {
@@ -191,5 +191,6 @@ async function keepPartial(fh: FileHandle, part: string, created: boolean, out: 
     if (created) await removeIfEmpty(part);
     return;
   }
-  out.info(`partial download kept: ${part} (${formatBytes(st.size)})`);
+  // After Ctrl-C the error line itself says how to resume.
+  out.info(`partial download kept: ${part} (${formatBytes(st.size)})${interrupted ? '' : '; run the same command again to resume'}`);
 }

@@ -195,7 +195,7 @@ async function uploadOpen(
   } catch (err) {
     progress?.stop();
     if (furthest > 0 && !(err instanceof RftpError && err.kind === 'exists')) {
-      out.info(`partial upload kept on the server as ${tempPath}`);
+      out.info(`partial upload kept on the server as ${tempPath}${session.signal.aborted ? '' : '; run the same command again to resume'}`);
     }
     throw err;
   }
