@@ -3,24 +3,30 @@ import { join, resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { RftpError } from '../errors.js';
 import { checkLocalPath, remoteBasename } from '../session/paths.js';
-import { parseFtpUrl, requireFile } from '../session/url.js';
-import { download } from '../transfer/download.js';
-import { openSession, type OutputArgs, type SessionArgs } from './context.js';
-import { clobberOptions, outputOptions, sessionOptions } from './options.js';
+import type { Session } from '../session/session.js';
+import { parseFtpUrl, requireFile, type FtpUrl } from '../session/url.js';
+import { download, statePath, type FileResult } from '../transfer/download.js';
+import { limiterFor, type TokenBucket } from '../transfer/rate-limit.js';
+import { segmentedDownload } from '../transfer/segmented.js';
+import { readState, type SegmentedState } from '../transfer/state.js';
+import { openSession, sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
+import { clobberOptions, outputOptions, rateOptions, sessionOptions } from './options.js';
+import { checkSegments } from './pget.js';
 import { runCommand } from './runner.js';
 
 export const command = 'get <url>';
 export const describe = 'download one file, resuming a partial download from an earlier run';
 
 export function builder(y: Argv) {
-  return clobberOptions(outputOptions(sessionOptions(y)))
+  return rateOptions(clobberOptions(outputOptions(sessionOptions(y))))
     .positional('url', { type: 'string', demandOption: true, describe: 'ftp://, ftpes:// or ftps:// URL of the remote file' })
+    .option('segments', { type: 'number', describe: 'fetch in N segments over N connections (as pget -n N)' })
     .option('output', { alias: 'o', type: 'string', describe: 'local file or directory (default: the remote name in the current directory)' })
     .example('$0 get ftps://alice@files.example.com/pub/big.iso -o ~/Downloads/', 'implicit TLS, into a directory')
     .example('RFTP_PASSWORD=… $0 get ftp://alice@host/data.tar --tls', 'explicit TLS required on ftp://');
 }
 
-export type GetArgs = SessionArgs & OutputArgs & { url: string; output?: string; force: boolean; continue: boolean };
+export type GetArgs = SessionArgs & OutputArgs & { url: string; output?: string; force: boolean; continue: boolean; segments?: number; limitRate?: string };
 
 /** Where the download lands: -o as a file, or into -o as a directory, or the remote name here. */
 export async function localTarget(remotePath: string, output: string | undefined): Promise<string> {
@@ -32,17 +38,41 @@ export async function localTarget(remotePath: string, output: string | undefined
   return st?.isDirectory() ? resolve(join(output, name)) : resolve(output);
 }
 
+export interface GetFileArgs { url: FtpUrl; output?: string; force: boolean; continue: boolean; limiter?: TokenBucket }
+
+/** The core of `get`, shared by the one-shot command and the shell (which passes its own session). */
+export async function getFile(ctx: CommandContext, session: Session, args: GetFileArgs): Promise<FileResult> {
+  requireFile(args.url);
+  if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');
+  const target = await localTarget(args.url.path, args.output);
+  return download(session, args.url, target, { force: args.force, continue: args.continue, limiter: args.limiter }, ctx.out);
+}
+
 export function handler(args: ArgumentsCamelCase<GetArgs>): Promise<number> {
   return runCommand('get', args, async (ctx) => {
     const url = parseFtpUrl(args.url);
     requireFile(url);
-    const target = await localTarget(url.path, args.output);
-    if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');
+    const limiter = limiterFor(args.limitRate);
+    const segmented = await segmentedGet(ctx, url, args, limiter);
+    if (segmented) return [segmented];
     const session = openSession(url, args, ctx);
     try {
-      return [await download(session, url, target, { force: args.force, continue: args.continue }, ctx.out)];
+      return [await getFile(ctx, session, { url, output: args.output, force: args.force, continue: args.continue, limiter })];
     } finally {
       session.close();
     }
   });
+}
+
+/**
+ * `get --segments N`, and a partial left by pget: that one is continued in segments (a plain
+ * resume would take its preallocated length for progress). Undefined for a plain get.
+ */
+async function segmentedGet(ctx: CommandContext, url: FtpUrl, args: GetArgs, limiter: TokenBucket | undefined): Promise<FileResult | undefined> {
+  const target = await localTarget(url.path, args.output);
+  const pgetPartial = args.segments === undefined ? await readState<SegmentedState>(statePath(target), 'segmented') : undefined;
+  const segments = args.segments !== undefined ? checkSegments(args.segments, '--segments') : Math.max(1, pgetPartial?.ranges?.length ?? 1);
+  if (segments === 1 && !pgetPartial) return undefined;
+  if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');
+  return segmentedDownload(sessionFactory(url, args, ctx), ctx.signal, url, target, { force: args.force, continue: args.continue, segments, limiter }, ctx.out);
 }

@@ -24,3 +24,8 @@ export function clobberOptions<T>(y: Argv<T>) {
     .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'replace an existing destination file' })
     .option('continue', { alias: 'c', type: 'boolean', default: false, describe: 'skip a destination that is already complete (same size); fetch or send it otherwise' });
 }
+
+/** --limit-rate for transfer commands; parsed by parseRate (src/transfer/rate-limit.ts) in the handler. */
+export function rateOptions<T>(y: Argv<T>) {
+  return y.option('limit-rate', { type: 'string', describe: 'cap the bandwidth, in bytes per second: 500k, 2M (k = 1024); pget: for all connections together' });
+}

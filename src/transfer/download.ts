@@ -9,6 +9,7 @@ import type { Output, TransferProgress } from '../ui/output.js';
 import { formatBytes } from '../ui/format.js';
 import { commitPartial, localError, openPartial, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
+import type { TokenBucket } from './rate-limit.js';
 import { decideDownloadResume } from './resume.js';
 import { readState, removeState, writeState, type DownloadState } from './state.js';
 
@@ -22,6 +23,8 @@ export interface DownloadOptions {
   force: boolean;
   /** Skip a target that is already complete (same size, not older); replace it otherwise. */
   continue: boolean;
+  /** --limit-rate. */
+  limiter?: TokenBucket;
 }
 
 export interface FileResult {
@@ -96,6 +99,7 @@ export async function download(session: Session, url: FtpUrl, target: string, op
       start: verifyFrom,
       verifyTail: await readRange(fh, verifyFrom, offset),
       limit: remote.size,
+      limiter: opts.limiter,
       onBytes: (pos) => progress?.update(pos),
     });
     progress ??= out.transfer(name, remote.size, offset, 'got');

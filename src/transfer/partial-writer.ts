@@ -1,5 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import type { TokenBucket } from './rate-limit.js';
 
 export class OverlapMismatch extends Error {
   constructor() {
@@ -20,8 +21,16 @@ export interface PartialWriterOptions {
   verifyTail: Buffer;
   /** No byte may land at or past this offset (the announced remote size), when known. */
   limit?: number;
+  /** A segment's end: bytes at or past it are dropped, and onFull is called once it is reached. */
+  stopAt?: number;
+  onFull?: () => void;
+  /** --limit-rate: each batch waits for its bytes before it is written (backpressure slows the server). */
+  limiter?: TokenBucket;
   onBytes?: (position: number) => void;
 }
+
+/** Batches of up to this size become one positioned write (see the throughput notes in the README). */
+const BUFFER_BYTES = 4 * 1024 * 1024;
 
 /**
  * The destination of a download: writes each batch of chunks with one positioned write, so a
@@ -38,33 +47,47 @@ export class PartialWriter extends Writable {
     private readonly fh: FileHandle,
     private readonly opts: PartialWriterOptions,
   ) {
-    super({ highWaterMark: 4 * 1024 * 1024 });
+    // Under a rate limit, small batches keep the stream moving in short, even steps.
+    super({ highWaterMark: opts.limiter ? Math.min(BUFFER_BYTES, opts.limiter.sliceBytes) : BUFFER_BYTES });
     this.position = opts.start;
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
-    this.consume(chunks.length === 1 ? chunks[0].chunk : Buffer.concat(chunks.map((c) => c.chunk)), callback);
+    this.consume(chunks.map((c) => c.chunk), callback);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
-    this.consume(chunk, callback);
+    this.consume([chunk], callback);
   }
 
-  private consume(data: Buffer, callback: (err?: Error | null) => void): void {
+  /** One batch: compared while in the overlap, trimmed at stopAt, then one positioned writev (no copy). */
+  private consume(list: Buffer[], callback: (err?: Error | null) => void): void {
     const tail = this.opts.verifyTail;
     if (this.verified < tail.length) {
+      const data = list.length === 1 ? list[0] : Buffer.concat(list);
       const n = Math.min(tail.length - this.verified, data.length);
       if (!data.subarray(0, n).equals(tail.subarray(this.verified, this.verified + n))) return callback(new OverlapMismatch());
       this.verified += n;
       this.position += n;
-      data = data.subarray(n);
-      if (data.length === 0) return callback();
+      if (n === data.length) return callback();
+      list = [data.subarray(n)];
     }
-    if (this.opts.limit !== undefined && this.position + data.length > this.opts.limit) return callback(new TooMuchData(this.opts.limit));
+    let length = list.reduce((sum, b) => sum + b.length, 0);
+    const { stopAt, limiter } = this.opts;
+    if (stopAt !== undefined) {
+      if (this.position >= stopAt) return callback();
+      if (this.position + length > stopAt) {
+        list = firstBytes(list, stopAt - this.position);
+        length = stopAt - this.position;
+      }
+    }
+    if (this.opts.limit !== undefined && this.position + length > this.opts.limit) return callback(new TooMuchData(this.opts.limit));
     const at = this.position;
-    this.pending = writeAll(this.fh, data, at).then(() => {
-      this.position = at + data.length;
+    const bytes = list;
+    this.pending = (limiter ? limiter.take(length) : Promise.resolve()).then(() => writeAll(this.fh, bytes, length, at)).then(() => {
+      this.position = at + length;
       this.opts.onBytes?.(this.position);
+      if (stopAt !== undefined && this.position >= stopAt) this.opts.onFull?.();
     });
     this.pending.then(() => callback(), (err) => callback(err));
   }
@@ -80,10 +103,20 @@ export class PartialWriter extends Writable {
   }
 }
 
-async function writeAll(fh: FileHandle, data: Buffer, position: number): Promise<void> {
-  let off = 0;
-  while (off < data.length) {
-    const { bytesWritten } = await fh.write(data, off, data.length - off, position + off);
-    off += bytesWritten;
+function firstBytes(list: Buffer[], n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (const b of list) {
+    if (n <= 0) break;
+    out.push(b.length <= n ? b : b.subarray(0, n));
+    n -= b.length;
   }
+  return out;
+}
+
+async function writeAll(fh: FileHandle, list: Buffer[], length: number, position: number): Promise<void> {
+  let off = list.length === 1 ? (await fh.write(list[0], 0, length, position)).bytesWritten : (await fh.writev(list, position)).bytesWritten;
+  if (off === length) return;
+  // A short write (rare on regular files): the rest once more, copied into one buffer.
+  const rest = Buffer.concat(list).subarray(off);
+  while (off < length) off += (await fh.write(rest, off - (length - rest.length), length - off, position + off)).bytesWritten;
 }

@@ -14,6 +14,19 @@ export interface DownloadState {
   remoteMtimeMs: number | null;
 }
 
+/**
+ * A segmented (pget) partial: preallocated to the full size, each range filled from its start.
+ * `done` counts the bytes of a range that were fsynced before this state was written.
+ */
+export interface SegmentedState {
+  version: 1;
+  kind: 'segmented';
+  url: string;
+  remoteSize: number;
+  remoteMtimeMs: number | null;
+  ranges: Array<{ start: number; end: number; done: number }>;
+}
+
 /** What a partial upload was taken from, so one from another local file is never continued. */
 export interface UploadState {
   version: 1;
@@ -23,6 +36,8 @@ export interface UploadState {
   localPath: string;
   localSize: number;
   localMtimeMs: number;
+  /** Set just before RNFR/RNTO: a later run may then find the final file instead of the partial. */
+  phase?: 'renaming';
 }
 
 export async function readState<T extends { kind: string }>(path: string, kind: T['kind']): Promise<T | undefined> {
@@ -35,7 +50,7 @@ export async function readState<T extends { kind: string }>(path: string, kind: 
 }
 
 /** Written to a temporary name, fsynced and renamed, so a crash leaves the old or the new state, never half of one. */
-export async function writeState(path: string, state: DownloadState | UploadState): Promise<void> {
+export async function writeState(path: string, state: DownloadState | UploadState | SegmentedState): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     const fh = await open(tmp, 'w', 0o600);

@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { Transform, Writable, pipeline } from 'node:stream';
 import { RftpError } from '../errors.js';
-import { CommandRefused, closeConnection, removeRemote, renameRemote, retrieve, sizeOf, store, type Client, type StoreMode } from '../session/ops.js';
+import { CommandRefused, closeConnection, hasFeature, removeRemote, renameRemote, retrieve, sizeOf, store, type Client, type StoreMode } from '../session/ops.js';
 import { remoteBasename, remoteDirname, remoteJoin } from '../session/paths.js';
 import { sleep } from '../session/retry.js';
 import type { Session } from '../session/session.js';
@@ -12,6 +12,7 @@ import type { Output, TransferProgress } from '../ui/output.js';
 import type { FileResult } from './download.js';
 import { OVERLAP_BYTES } from './download.js';
 import { localError, readRange } from './local-file.js';
+import { throttled, type TokenBucket } from './rate-limit.js';
 import { decideUploadResume, type ResumeDecision } from './resume.js';
 import { readState, removeState, uploadStatePath, writeState, type UploadState } from './state.js';
 
@@ -20,6 +21,8 @@ export interface UploadOptions {
   continue: boolean;
   /** How long the remote partial's size must stay unchanged before it is appended to. */
   settleMs: number;
+  /** --limit-rate. */
+  limiter?: TokenBucket;
 }
 
 const MAX_RESTARTS = 3;
@@ -87,23 +90,27 @@ async function uploadOpen(
       const finalSize = await sizeOf(client, finalPath);
       const tempSize = await sizeOf(client, tempPath);
       if (finalSize !== undefined) {
-        const ours = state && decideUploadResume(0, state, stored).action !== 'restart';
-        if (ours && tempSize === undefined && finalSize === local.size) return 'skip'; // a previous run finished but was cut off before cleaning up
+        // A previous run that was cut off between RNTO and removing its state: only its own
+        // rename counts, and only if the file there ends with our bytes.
+        const renamedByUs = state?.phase === 'renaming' && decideUploadResume(0, state, stored).action !== 'restart';
+        if (renamedByUs && tempSize === undefined && finalSize === local.size && (await tailMatches(client, fh, finalPath, local.size))) return 'skip';
         if (!opts.force && opts.continue && finalSize === local.size) return 'skip';
         if (!opts.force) throw new RftpError('exists', `${display} already exists (use --force to replace it, or -c to skip it when complete)`);
       }
       checkedFinal = true;
     }
 
-    let remotePartial = forceRestart ? undefined : await sizeOf(client, tempPath);
-    let decision = forceRestart ? ({ action: 'fresh' } as ResumeDecision) : decideUploadResume(remotePartial, state, stored);
-    if (decision.action === 'resume') {
-      // Right after a crash the server's old session may still be writing into the partial.
-      remotePartial = await settledSize(client, tempPath, remotePartial!, opts.settleMs, session.signal);
-      decision = decideUploadResume(remotePartial, state, stored);
+    let remotePartial = await sizeOf(client, tempPath);
+    if (remotePartial !== undefined) {
+      // Right after a crash the server's old session may still be writing into the partial:
+      // whether it is continued or overwritten, wait until it stops changing.
+      remotePartial = await settledSize(client, tempPath, remotePartial, opts.settleMs, session.signal);
     }
+    const decision = forceRestart ? ({ action: 'fresh' } as ResumeDecision) : decideUploadResume(remotePartial, state, stored);
     if (decision.action === 'resume' && !(await tailMatches(client, fh, tempPath, decision.offset))) {
-      decision = { action: 'restart', reason: 'the remote partial does not match the local file' };
+      // The read-back may have been cut short: start over on a fresh connection.
+      closeConnection(client);
+      return restart('the remote partial does not match the local file');
     }
     if (decision.action === 'restart') {
       out.info(`${name}: restarting upload from zero: ${decision.reason}`);
@@ -122,7 +129,10 @@ async function uploadOpen(
     if (offset < local.size || local.size === 0) await send(client, offset);
 
     const remoteSize = await sizeOf(client, tempPath);
-    if (remoteSize !== local.size) {
+    if (remoteSize === undefined && !(await hasFeature(client, 'SIZE'))) {
+      // Without SIZE nothing can be verified or resumed; retrying would only upload it again.
+      out.warn(`${name}: the server does not report file sizes (no SIZE): the upload cannot be verified`);
+    } else if (remoteSize !== local.size) {
       if (remoteSize !== undefined && remoteSize > local.size) return restart(`the remote partial has ${remoteSize} bytes, more than the ${local.size} sent`);
       throw new RftpError('transfer', `upload ended early: the server has ${remoteSize ?? 'no'} of ${local.size} bytes`, { retryable: true });
     }
@@ -130,6 +140,7 @@ async function uploadOpen(
     if (!now || now.size !== local.size || Math.trunc(now.mtimeMs) !== local.mtimeMs) {
       throw new RftpError('local', `${local.path} changed while it was being uploaded; run again to upload the new version`);
     }
+    await writeState(stateFile, { version: 1, kind: 'upload', ...stored, phase: 'renaming' });
     await renameRemote(client, tempPath, finalPath);
     const finalSize = await sizeOf(client, finalPath);
     if (finalSize !== undefined && finalSize !== local.size) {
@@ -150,7 +161,8 @@ async function uploadOpen(
         sent += chunk.length;
         furthest = Math.max(furthest, offset + sent);
         progress?.update(offset + sent);
-        cb(null, chunk);
+        if (!opts.limiter) return cb(null, chunk);
+        throttled(opts.limiter, chunk, (slice) => this.push(slice)).then(() => cb(), cb);
       },
     });
     pipeline(createReadStream(local.path, { start: offset, highWaterMark: 1024 * 1024 }), source, () => {});
@@ -218,16 +230,21 @@ async function tailMatches(client: Client, fh: FileHandle, path: string, offset:
   const from = Math.max(0, offset - OVERLAP_BYTES);
   const expected = await readRange(fh, from, offset);
   const chunks: Buffer[] = [];
+  let received = 0;
+  let tooMuch = false;
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
       chunks.push(chunk);
-      cb(Buffer.concat(chunks).length > expected.length ? new Error('more data than expected') : null);
+      received += chunk.length;
+      // More than the remote size allows: REST was ignored or the file grew. Not a match.
+      if (received > expected.length) tooMuch = true;
+      cb(tooMuch ? new Error('more data than expected') : null);
     },
   });
   try {
     await retrieve(client, sink, path, from);
   } catch (err) {
-    if (err instanceof CommandRefused) return false;
+    if (err instanceof CommandRefused || tooMuch) return false;
     throw err;
   }
   return Buffer.concat(chunks).equals(expected);

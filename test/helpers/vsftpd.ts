@@ -61,6 +61,8 @@ export interface VsftpdOptions {
   tls?: TlsMode;
   /** bytes per second per connection, vsftpd local_max_rate; undefined = unlimited */
   maxRate?: number;
+  /** vsftpd max_per_ip: connections from one address (more are answered 421); default 50 */
+  maxPerIp?: number;
 }
 
 export interface XferTotals {
@@ -436,6 +438,7 @@ export async function startVsftpd(opts: VsftpdOptions = {}): Promise<VsftpdServe
       PAM_SERVICE,
       SECURE_CHROOT_DIR,
       MAX_RATE: String(opts.maxRate ?? 0),
+      MAX_PER_IP: String(opts.maxPerIp ?? 50),
       XFERLOG: xferlogPath,
       VSFTPD_LOG: logPath,
       IMPLICIT_SSL: tls === 'implicit' ? 'YES' : 'NO',

@@ -1,0 +1,354 @@
+#!/usr/bin/env node
+// npm run bench: rftp against lftp, curl and aria2c on loopback vsftpd (the test suite's harness,
+// compiled in dist/), data on tmpfs where there is one. Benchmarks are not tests: nothing here
+// fails on a slow result; it prints a table and writes the figures as JSON to compare runs.
+//
+//   node scripts/bench.mjs [--quick] [--reps N] [--out FILE]
+//   BENCH_SIZE=32M node scripts/bench.mjs      (small sizes, same as --quick but with that size)
+//   BENCH_PEERS=lftp,curl                       (only these peers; "none" for rftp alone)
+//
+// Full mode as root installs missing peers with apt-get (lftp, curl, aria2: those packages only).
+// Quick mode never installs anything; a missing peer is reported as skipped.
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { accessSync, chownSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const argv = process.argv.slice(2);
+const opt = (name) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const MB = 1000 * 1000;
+const MiB = 1024 * 1024;
+
+function parseSize(text) {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)$/i.exec(String(text).trim());
+  if (!m) throw new Error(`BENCH_SIZE: cannot read ${text} (examples: 4M, 256M, 1G)`);
+  return Math.round(Number(m[1]) * { '': 1, k: 1024, m: MiB, g: 1024 * MiB }[m[2].toLowerCase()]);
+}
+
+const quick = argv.includes('--quick') || process.env.BENCH_SIZE !== undefined;
+const size = quick ? parseSize(process.env.BENCH_SIZE ?? '4M') : 1024 * MiB;
+const pgetSize = quick ? size : 200 * MB;
+const reps = Number(opt('--reps') ?? process.env.BENCH_REPS ?? (quick ? 1 : 3));
+const syncFiles = quick ? 20 : 1000;
+const syncFileSize = quick ? 4096 : 50 * 1000;
+const throttle = 8 * MB; // bytes/s per connection on the "throttled" server
+const outPath = resolve(opt('--out') ?? process.env.BENCH_OUT ?? join(repo, 'bench-results.json'));
+const isRoot = process.getuid?.() === 0;
+
+// tmpfs: the harness puts the server root in os.tmpdir(), which follows TMPDIR.
+const tmpfs = existsSync('/dev/shm') && writable('/dev/shm');
+if (tmpfs) process.env.TMPDIR = '/dev/shm';
+
+function writable(dir) {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function which(cmd) {
+  for (const d of (process.env.PATH ?? '').split(':').concat(['/usr/bin', '/usr/sbin'])) {
+    try {
+      accessSync(join(d, cmd), constants.X_OK);
+      return join(d, cmd);
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+const notes = [];
+const note = (text) => {
+  notes.push(text);
+  console.log(`note: ${text}`);
+};
+
+/** Full runs as root install missing peers (only these packages; never another FTP server). */
+function installPeers() {
+  const want = [['lftp', 'lftp'], ['curl', 'curl'], ['aria2c', 'aria2']].filter(([bin]) => !which(bin));
+  if (want.length === 0 || quick) return;
+  if (!isRoot || !existsSync('/etc/debian_version')) {
+    note(`not installing ${want.map(([, p]) => p).join(', ')} (needs root on Debian/Ubuntu)`);
+    return;
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const [, pkg] of want) {
+    try {
+      console.log(`installing ${pkg} with apt-get…`);
+      try {
+        execFileSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      } catch {
+        execFileSync('apt-get', ['update'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+        execFileSync('apt-get', ['install', '-y', '--no-install-recommends', pkg], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+      }
+    } catch (err) {
+      note(`could not install ${pkg}: ${String(err.message).split('\n')[0]}`);
+    }
+  }
+}
+
+const TIME = which('time') && existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+/** Runs one command; wall time in seconds and peak RSS in MB (GNU time), or an error line. */
+function run(cmd, args, env) {
+  return new Promise((done) => {
+    const rssFile = join(work, `rss-${process.pid}`);
+    const [c, a] = TIME ? [TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+    const t0 = performance.now();
+    const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => {
+      const seconds = (performance.now() - t0) / 1000;
+      let rssMB;
+      if (TIME) {
+        const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+        rssMB = Number.isFinite(kb) ? Math.round(kb / 1024) : undefined;
+      }
+      if (code !== 0) done({ error: `exit ${code}: ${stderr.trim().split('\n').filter((l) => !/^Command exited/.test(l)).pop() ?? ''}` });
+      else done({ seconds, rssMB });
+    });
+  });
+}
+
+// ---------------------------------------------------------------- setup
+installPeers();
+const harness = join(repo, 'dist', 'test', 'helpers', 'vsftpd.js');
+if (!existsSync(harness)) {
+  console.error(`bench: ${harness} is missing; run npm run build first`);
+  process.exit(2);
+}
+const { startVsftpd } = await import(harness);
+const work = mkdtempSync(join(tmpfs ? '/dev/shm' : (process.env.TMPDIR ?? '/tmp'), 'rftp-bench-'));
+const servers = [];
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+
+console.log(`bench: ${quick ? 'quick' : 'full'} run, get/put ${fmt(size)}, pget ${fmt(pgetSize)}, best of ${reps}, data in ${work}${tmpfs ? ' (tmpfs)' : ''}`);
+const plain = await startVsftpd({});
+servers.push(plain);
+const tls = await startVsftpd({ tls: 'explicit' });
+servers.push(tls);
+const slow = await startVsftpd({ maxRate: throttle });
+servers.push(slow);
+const stopAll = () => Promise.all(servers.map((s) => s.stop()));
+
+function fmt(n) {
+  if (n >= 10 * MB && n % MB === 0) return `${n / MB} MB`;
+  return n >= 1024 * MiB ? `${(n / 1024 / MiB).toFixed(1)} GiB` : n >= MiB ? `${(n / MiB).toFixed(0)} MiB` : `${(n / 1024).toFixed(0)} KiB`;
+}
+
+/** A random file of n bytes (a 16 MiB random block repeated: contents do not matter to FTP). */
+async function makeFile(path, n) {
+  const block = randomBytes(Math.min(n, 16 * MiB));
+  const out = createWriteStream(path);
+  for (let left = n; left > 0; left -= block.length) {
+    if (!out.write(left >= block.length ? block : block.subarray(0, left))) await new Promise((r) => out.once('drain', r));
+  }
+  await new Promise((r, j) => out.end((e) => (e ? j(e) : r())));
+}
+
+async function serverFile(server, name, n) {
+  const p = join(server.root, name);
+  await makeFile(p, n);
+  const { uid, gid } = statSync(server.root);
+  chownSync(p, uid, gid);
+}
+
+await serverFile(plain, 'big.bin', size);
+await serverFile(tls, 'big.bin', size);
+await serverFile(slow, 'p.bin', pgetSize);
+const upSource = join(work, 'up-source.bin');
+await makeFile(upSource, size);
+
+const rftpBin = join(repo, 'bin', 'rftp');
+const env = { RFTP_PASSWORD: plain.password, RFTP_NO_KEYCHAIN: '1', LFTP_PASSWORD: plain.password, CI: '1' };
+const outDir = join(work, 'out');
+mkdirSync(outDir);
+const fresh = (name) => {
+  const p = join(outDir, name);
+  rmSync(p, { force: true, recursive: true });
+  rmSync(p + '.rftp-part', { force: true });
+  rmSync(p + '.rftp-state', { force: true });
+  return p;
+};
+const hostOf = (s) => `127.0.0.1:${s.port}`;
+const curlUser = `${plain.user}:${plain.password}`;
+const lftpOpen = (s, extra = '') =>
+  `set net:max-retries 1; set xfer:clobber on; set cmd:fail-exit yes; ${extra} open --env-password -u ${plain.user} ftp://${hostOf(s)};`;
+const lftpTls = (s) => `set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:ca-file ${s.caFile};`;
+const node = process.execPath;
+
+const onlyPeers = process.env.BENCH_PEERS?.split(',').map((p) => p.trim());
+
+/** name -> () => [cmd, args] or a string saying why it is skipped. */
+function peer(bin, make) {
+  if (onlyPeers && !onlyPeers.includes(bin)) return `skipped: ${bin} not selected (BENCH_PEERS)`;
+  return which(bin) ? make : `skipped: ${bin} not installed`;
+}
+
+const cases = {
+  get: {
+    title: `get ${fmt(size)} plain`,
+    bytes: size,
+    tools: {
+      rftp: () => [node, [rftpBin, 'get', '-q', plain.url('big.bin'), '-o', fresh('get-rftp')]],
+      lftp: peer('lftp', () => ['lftp', ['-c', `${lftpOpen(plain)} get /big.bin -o ${fresh('get-lftp')}`]]),
+      curl: peer('curl', () => ['curl', ['-sS', '--fail', '-u', curlUser, '-o', fresh('get-curl'), `ftp://${hostOf(plain)}/big.bin`]]),
+      aria2c: peer('aria2c', () => ['aria2c', ['-q', '-x1', '-s1', '--allow-overwrite=true', '--file-allocation=none', `--ftp-user=${plain.user}`, `--ftp-passwd=${plain.password}`, '-d', outDir, '-o', (fresh('get-aria2c'), 'get-aria2c'), `ftp://${hostOf(plain)}/big.bin`]]),
+    },
+  },
+  getTls: {
+    title: `get ${fmt(size)} explicit TLS`,
+    bytes: size,
+    tools: {
+      rftp: () => [node, [rftpBin, 'get', '-q', tls.url('big.bin'), '--ca-file', tls.caFile, '-o', fresh('tls-rftp')]],
+      lftp: peer('lftp', () => ['lftp', ['-c', `${lftpOpen(tls, lftpTls(tls))} get /big.bin -o ${fresh('tls-lftp')}`]]),
+      curl: peer('curl', () => ['curl', ['-sS', '--fail', '--ssl-reqd', '--cacert', tls.caFile, '-u', curlUser, '-o', fresh('tls-curl'), `ftp://${hostOf(tls)}/big.bin`]]),
+      aria2c: 'skipped: aria2c has no FTPS',
+    },
+  },
+  put: {
+    title: `put ${fmt(size)} plain`,
+    bytes: size,
+    tools: {
+      rftp: () => [node, [rftpBin, 'put', '-q', '-f', upSource, plain.url('up-rftp.bin')]],
+      lftp: peer('lftp', () => ['lftp', ['-c', `${lftpOpen(plain)} put ${upSource} -o /up-lftp.bin`]]),
+      curl: peer('curl', () => ['curl', ['-sS', '--fail', '-u', curlUser, '-T', upSource, `ftp://${hostOf(plain)}/up-curl.bin`]]),
+    },
+    after: () => ['up-rftp.bin', 'up-lftp.bin', 'up-curl.bin'].forEach((f) => rmSync(join(plain.root, f), { force: true })),
+  },
+  pget: {
+    title: `pget -n 4 ${fmt(pgetSize)}, server ${throttle / MB} MB/s per connection`,
+    bytes: pgetSize,
+    tools: {
+      rftp: () => [node, [rftpBin, 'pget', '-q', '-n', '4', slow.url('p.bin'), '-o', fresh('pget-rftp')]],
+      'rftp-single': () => [node, [rftpBin, 'get', '-q', slow.url('p.bin'), '-o', fresh('pget-single')]],
+      lftp: peer('lftp', () => ['lftp', ['-c', `${lftpOpen(slow)} pget -n 4 /p.bin -o ${fresh('pget-lftp')}`]]),
+      aria2c: peer('aria2c', () => ['aria2c', ['-q', '-x4', '-s4', '-k1M', '--allow-overwrite=true', '--file-allocation=none', `--ftp-user=${plain.user}`, `--ftp-passwd=${plain.password}`, '-d', outDir, '-o', (fresh('pget-aria2c'), 'pget-aria2c'), `ftp://${hostOf(slow)}/p.bin`]]),
+    },
+  },
+};
+
+// ---------------------------------------------------------------- sync (only when rftp has it)
+const hasSync = spawnSync(node, [rftpBin, 'sync', '--help'], { encoding: 'utf8' }).status === 0;
+if (hasSync) {
+  for (let i = 0; i < syncFiles; i++) {
+    const p = join(plain.root, 'tree', `d${i % 10}`, `f${i}.bin`);
+    mkdirSync(join(plain.root, 'tree', `d${i % 10}`), { recursive: true });
+    writeFileSync(p, randomBytes(syncFileSize));
+  }
+  const { uid, gid } = statSync(plain.root);
+  for (const p of [join(plain.root, 'tree'), ...readdirSync(join(plain.root, 'tree'), { recursive: true }).map((f) => join(plain.root, 'tree', f))]) chownSync(p, uid, gid);
+  const syncTools = (up) => ({
+    rftp: () => {
+      const dir = join(outDir, 'sync-rftp');
+      if (!up) rmSync(dir, { recursive: true, force: true });
+      return [node, [rftpBin, 'sync', '-q', plain.url('tree/'), dir]];
+    },
+    lftp: peer('lftp', () => {
+      const dir = join(outDir, 'sync-lftp');
+      if (!up) rmSync(dir, { recursive: true, force: true });
+      return ['lftp', ['-c', `${lftpOpen(plain)} mirror --parallel=4 /tree ${dir}`]];
+    }),
+  });
+  cases.syncFresh = { title: `sync ${syncFiles} files (${fmt(syncFiles * syncFileSize)}) fresh`, bytes: syncFiles * syncFileSize, tools: syncTools(false) };
+  cases.syncUpToDate = { title: `sync ${syncFiles} files, up to date`, bytes: 0, tools: syncTools(true), prime: true };
+} else {
+  note('skipped: rftp sync not available');
+}
+
+// ---------------------------------------------------------------- measure, interleaved
+const results = {};
+try {
+  for (const [key, c] of Object.entries(cases)) {
+    const r = (results[key] = { title: c.title, bytes: c.bytes, tools: {} });
+    for (const [name, t] of Object.entries(c.tools)) if (typeof t === 'string') r.tools[name] = { skipped: t };
+    if (c.prime) {
+      // An up-to-date run needs a complete copy first.
+      for (const [name, t] of Object.entries(c.tools)) {
+        if (typeof t === 'function') {
+          const [cmd, args] = t();
+          const res = await run(cmd, args, env);
+          if (res.error) r.tools[name] = { error: res.error };
+        }
+      }
+    }
+    // Full runs start with one discarded round: first runs here were up to 3x slower for every tool.
+    for (let i = quick || c.prime ? 0 : -1; i < reps; i++) {
+      for (const [name, t] of Object.entries(c.tools)) {
+        if (typeof t !== 'function' || r.tools[name]?.error || r.tools[name]?.skipped) continue;
+        const [cmd, args] = t();
+        const res = await run(cmd, args, env);
+        c.after?.();
+        if (i < 0 && !res.error) continue;
+        const slot = (r.tools[name] ??= { runs: [] });
+        if (res.error) {
+          r.tools[name] = { error: res.error };
+          continue;
+        }
+        slot.runs.push(Number(res.seconds.toFixed(3)));
+        slot.peakRssMB = Math.max(slot.peakRssMB ?? 0, res.rssMB ?? 0) || undefined;
+        slot.seconds = Math.min(...slot.runs);
+        if (c.bytes) slot.MBps = Number((c.bytes / MB / slot.seconds).toFixed(1));
+      }
+      process.stdout.write('.');
+    }
+    const mine = r.tools.rftp?.seconds;
+    r.ratios = {};
+    for (const [name, t] of Object.entries(r.tools)) {
+      if (name !== 'rftp' && t.seconds && mine) r.ratios[name] = Number((mine / t.seconds).toFixed(2));
+    }
+    if (key === 'pget' && r.tools['rftp-single']?.seconds && mine) r.speedup = Number((r.tools['rftp-single'].seconds / mine).toFixed(2));
+  }
+} finally {
+  await stopAll();
+}
+console.log('');
+
+// ---------------------------------------------------------------- report
+const goals = [];
+const goal = (what, value, ok) => goals.push({ goal: what, value: value ?? null, met: value === undefined ? null : ok(value) });
+goal('get <= 1.0x lftp', results.get?.ratios.lftp, (v) => v <= 1.0);
+goal('get TLS <= 1.0x lftp', results.getTls?.ratios.lftp, (v) => v <= 1.0);
+goal('put <= 1.0x lftp', results.put?.ratios.lftp, (v) => v <= 1.0);
+goal('pget -n 4 >= 3.8x single stream', results.pget?.speedup, (v) => v >= 3.8);
+goal('pget -n 4 <= 1.0x lftp pget', results.pget?.ratios.lftp, (v) => v <= 1.0);
+goal('sync fresh <= 0.8x lftp mirror', results.syncFresh?.ratios.lftp, (v) => v <= 0.8);
+goal('sync up to date <= 1.0x lftp mirror', results.syncUpToDate?.ratios.lftp, (v) => v <= 1.0);
+
+const cell = (t) => (t?.seconds !== undefined ? `${t.seconds.toFixed(2)} s${t.peakRssMB ? ` ${t.peakRssMB} MB` : ''}` : t?.skipped ? 'skipped' : t?.error ? 'error' : '-');
+const names = ['rftp', 'rftp-single', 'lftp', 'curl', 'aria2c'];
+const rows = [['case', ...names.map((n) => `${n} (time, peak RSS)`), 'rftp/peer']];
+for (const r of Object.values(results)) {
+  const ratios = Object.entries(r.ratios).map(([k, v]) => `${k} ${v}x`).join(', ') + (r.speedup ? `; speedup ${r.speedup}x` : '');
+  rows.push([r.title, ...names.map((n) => cell(r.tools[n])), ratios]);
+}
+const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+for (const row of rows) console.log(row.map((c, i) => c.padEnd(widths[i])).join(' | '));
+for (const r of Object.values(results)) {
+  for (const [n, t] of Object.entries(r.tools)) if (t.error || t.skipped) console.log(`${r.title}: ${n}: ${t.error ?? t.skipped}`);
+}
+console.log('goals:');
+for (const g of goals) console.log(`  ${g.met === null ? 'n/a ' : g.met ? 'met ' : 'MISS'} ${g.goal}${g.value !== null ? ` (${g.value}x)` : ''}`);
+
+const report = {
+  version: 1,
+  date: new Date().toISOString(),
+  mode: quick ? 'quick' : 'full',
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memMB: Math.round(totalmem() / MiB), node: process.version, tmpfs, network: 'loopback' },
+  sizes: { get: size, pget: pgetSize, syncFiles, syncFileSize, throttleBytesPerSec: throttle, reps },
+  results,
+  goals,
+  notes,
+};
+writeFileSync(outPath, JSON.stringify(report, null, 2) + '\n');
+console.log(`results written to ${outPath}`);

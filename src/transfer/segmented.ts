@@ -1,0 +1,352 @@
+import { unlink, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { RftpError } from '../errors.js';
+import { CommandRefused, closeConnection, refusedExtraConnection, retrieve } from '../session/ops.js';
+import { statRemote, type RemoteInfo } from '../session/remote.js';
+import { sleep } from '../session/retry.js';
+import type { Session } from '../session/session.js';
+import { displayUrl, type FtpUrl } from '../session/url.js';
+import { formatBytes } from '../ui/format.js';
+import type { Output, TransferProgress } from '../ui/output.js';
+import { download, OVERLAP_BYTES, partialPath, statePath, type DownloadOptions, type FileResult } from './download.js';
+import { commitPartial, localError, openPartial, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
+import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
+import { decideSegmentedResume, splitRanges, type Range, type SegmentedDecision } from './ranges.js';
+import type { TokenBucket } from './rate-limit.js';
+import { readState, removeState, writeState, type DownloadState, type SegmentedState } from './state.js';
+
+export interface SegmentedOptions extends DownloadOptions {
+  /** Connections (and ranges for a fresh start). */
+  segments: number;
+  /** One bucket for all connections: --limit-rate caps the whole download. */
+  limiter?: TokenBucket;
+}
+
+/** Makes a Session on its own control connection, stopped by the given signal. */
+export type SessionMaker = (signal?: AbortSignal) => Session;
+
+const MAX_RESTARTS = 3;
+/** How often range progress is made durable (fsync data, then the state): bounds what a crash costs. */
+const CHECKPOINT_MS = 250;
+
+/** A range proved that the partial data cannot be trusted: start the whole file again. */
+class Restart {
+  constructor(readonly reason: string) {}
+}
+
+/** A range being fetched: `pos` is the absolute offset up to which its bytes are written. */
+interface Live {
+  range: Range;
+  pos: number;
+}
+
+/**
+ * pget: the file is split into ranges, each fetched on its own connection (REST at its current
+ * offset, connection closed once the range is full: basic-ftp has no ABOR) and written at its
+ * offset into one preallocated partial file. The state file records each range's progress after
+ * the data was fsynced, so a rerun continues every range where it stopped.
+ */
+export async function segmentedDownload(newSession: SessionMaker, signal: AbortSignal, url: FtpUrl, target: string, opts: SegmentedOptions, out: Output): Promise<FileResult> {
+  const display = displayUrl(url);
+  const part = partialPath(target);
+  const stateFile = statePath(target);
+  const name = basename(target);
+  const existing = await statOrUndefined(target);
+  if (existing?.isDirectory()) throw new RftpError('local', `${target} is a directory`);
+  if (existing && !opts.force && !opts.continue) {
+    throw new RftpError('exists', `${target} already exists (use --force to replace it, or -c to skip it when complete)`);
+  }
+  const result: FileResult = { remote: display, local: target, size: 0, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
+  const { fh, created } = await openPartial(part);
+  let progress: TransferProgress | undefined;
+  let restarts = 0;
+  let forceFresh = false;
+  let finished = false;
+  let live: Live[] = [];
+  let announced = false;
+
+  try {
+    for (;;) {
+      const round = new AbortController();
+      const onAbort = () => round.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const sessions: Session[] = [];
+      const open = () => {
+        const s = newSession(round.signal);
+        sessions.push(s);
+        return s;
+      };
+      try {
+        const first = open();
+        const remote = await first.run(`pget ${display}`, () => 0, (c) => statRemote(c, url.path));
+        result.size = remote.size ?? 0;
+        if (existing && opts.continue && !opts.force && isComplete(existing, remote)) {
+          result.skipped = true;
+          result.size = existing.size;
+          await fh.close();
+          await removeIfEmpty(part);
+          out.info(`${name}: already complete, skipped`);
+          return result;
+        }
+        if (remote.size === undefined) {
+          // Without a size there is nothing to split; a plain get still resumes safely.
+          out.info(`${name}: the server does not tell the file size; downloading over one connection`);
+          await fh.close();
+          if (created) await removeIfEmpty(part);
+          finished = true;
+          return await download(first, url, target, { force: opts.force, continue: opts.continue, limiter: opts.limiter }, out);
+        }
+        const size = remote.size;
+        const decision: SegmentedDecision = forceFresh
+          ? { action: 'fresh', ranges: splitRanges(size, opts.segments) }
+          : decideSegmentedResume((await fh.stat()).size, await readState<SegmentedState>(stateFile, 'segmented'), await readState<DownloadState>(stateFile, 'download'), display, { ...remote, size }, opts.segments);
+        const state: SegmentedState = { version: 1, kind: 'segmented', url: display, remoteSize: size, remoteMtimeMs: remote.mtimeMs ?? null, ranges: decision.ranges };
+        if (decision.action === 'restart') {
+          out.info(`${name}: restarting from zero: ${decision.reason}`);
+          result.restarted = true;
+        }
+        if (decision.action === 'fresh' || decision.action === 'restart') await fh.truncate(0);
+        if (decision.action !== 'resume') {
+          // State first, then the preallocation: a crash in between leaves a partial whose size
+          // does not match its record, which restarts instead of passing for complete.
+          await writeState(stateFile, state);
+          await fh.truncate(size);
+        }
+        forceFresh = false;
+        live = decision.ranges.map((range) => ({ range, pos: range.start + range.done }));
+        const already = doneBytes(live);
+        if (!announced) {
+          announced = true;
+          result.resumedFrom = already;
+          if (decision.action === 'convert') out.info(`${name}: continuing the ${formatBytes(decision.offset)} of an earlier plain download in ${live.length} segments`);
+          else if (already > 0) out.info(`${name}: resuming at ${formatBytes(already)} of ${formatBytes(size)} (${live.length} segments)`);
+        }
+        progress ??= out.transfer(name, size, already, 'got');
+        const outcome = await fetchAll({ first, open, round, fh, stateFile, state, live, url, display, name, remote, opts, out, result, progress });
+        if (outcome instanceof Restart) {
+          if (++restarts > MAX_RESTARTS) throw new RftpError('transfer', `${display}: gave up restarting: ${outcome.reason}`);
+          out.info(`${name}: restarting from zero: ${outcome.reason}`);
+          result.restarted = true;
+          forceFresh = true;
+          continue;
+        }
+        break;
+      } finally {
+        round.abort();
+        for (const s of sessions) s.close();
+        signal.removeEventListener('abort', onAbort);
+      }
+    }
+    await finish(fh, part, target, result.size);
+    finished = true;
+    const mtime = (await readState<SegmentedState>(stateFile, 'segmented'))?.remoteMtimeMs;
+    await commitPartial(part, target, mtime ?? undefined);
+    await removeState(stateFile);
+    progress?.done();
+    return result;
+  } catch (err) {
+    progress?.stop();
+    if (!finished) await keepPartial(fh, part, stateFile, created, live, result.size, out, signal.aborted);
+    throw err;
+  }
+}
+
+interface Job {
+  first: Session;
+  open: () => Session;
+  round: AbortController;
+  fh: FileHandle;
+  stateFile: string;
+  state: SegmentedState;
+  live: Live[];
+  url: FtpUrl;
+  display: string;
+  name: string;
+  remote: RemoteInfo;
+  opts: SegmentedOptions;
+  out: Output;
+  result: FileResult;
+  progress: TransferProgress;
+}
+
+/** Runs the unfinished ranges over as many connections as the server accepts (up to opts.segments). */
+async function fetchAll(job: Job): Promise<'done' | Restart> {
+  const { live, out, name, round } = job;
+  const queue = live.filter((l) => l.pos < l.range.end);
+  if (queue.length === 0) return 'done';
+  const workers = [job.first];
+  const want = Math.min(job.opts.segments, queue.length);
+  if (want > 1) {
+    const extra = Array.from({ length: want - 1 }, () => job.open());
+    const settled = await Promise.allSettled(extra.map((s) => s.connected()));
+    if (round.signal.aborted) throw new RftpError('interrupted', 'interrupted');
+    let reason: unknown;
+    settled.forEach((s, i) => {
+      if (s.status === 'fulfilled') workers.push(extra[i]);
+      else {
+        reason ??= s.reason;
+        extra[i].close();
+      }
+    });
+    // Servers cap connections per user or address (vsftpd's max_per_ip answers 421): use what we got.
+    if (reason) out.warn(`${name}: the server accepted ${workers.length} of ${want} connections (${(reason as Error).message}); continuing with ${workers.length}`);
+  }
+
+  const checkpoint = checkpointer(job);
+  const timer = setInterval(() => void checkpoint().catch(() => {}), CHECKPOINT_MS);
+  let restart: Restart | undefined;
+  let failure: unknown;
+  let alive = workers.length;
+  const work = async (session: Session) => {
+    try {
+      while (queue.length > 0 && !restart && failure === undefined) {
+        const l = queue.shift()!;
+        if (alive > 1 && !(await reconnect(session, round.signal))) {
+          // This connection is refused now (the cap counts it): the others take over its ranges.
+          queue.unshift(l);
+          alive--;
+          out.warn(`${name}: a connection was refused; continuing with ${alive}`);
+          return;
+        }
+        const outcome = await fetchRange(job, session, l);
+        if (outcome instanceof Restart) {
+          restart ??= outcome;
+          round.abort();
+        }
+      }
+    } catch (err) {
+      if (failure === undefined && !restart) failure = err;
+      round.abort();
+    }
+  };
+  try {
+    await Promise.all(workers.map(work));
+  } finally {
+    clearInterval(timer);
+    await checkpoint().catch(() => {});
+  }
+  if (restart) return restart;
+  if (failure !== undefined) throw failure;
+  return 'done';
+}
+
+/** Opens the session's connection, waiting briefly when a cap refuses it; false when it stays refused. */
+async function reconnect(session: Session, signal: AbortSignal): Promise<boolean> {
+  for (let i = 0; ; i++) {
+    try {
+      await session.connected();
+      return true;
+    } catch (err) {
+      // The server may still count a connection we just closed: give it a moment to notice.
+      if (!refusedExtraConnection(err) || signal.aborted) throw err;
+      if (i >= 3) return false;
+      await sleep(250 * (i + 1), signal);
+    }
+  }
+}
+
+/** Fetches one range on one session (which reconnects and retries on its own), from where it stands. */
+async function fetchRange(job: Job, session: Session, l: Live): Promise<'done' | Restart> {
+  const { fh, url, display, remote, opts, result, progress, live } = job;
+  const r = l.range;
+  let attempts = 0;
+  return session.run(`pget ${display} bytes ${r.start}-${r.end - 1}`, () => l.pos, async (client) => {
+    if (attempts++ > 0) {
+      const now = await statRemote(client, url.path);
+      if (now.size !== remote.size || now.mtimeMs !== remote.mtimeMs) return new Restart('the remote file changed during the download');
+    }
+    const from = l.pos;
+    // The bytes just before the resume point are fetched again and compared (as a plain get does).
+    const verifyFrom = Math.max(r.start, from - OVERLAP_BYTES);
+    const writer = new PartialWriter(fh, {
+      start: verifyFrom,
+      verifyTail: await readRange(fh, verifyFrom, from),
+      limit: remote.size,
+      // The last range runs to the end of the file, so a file that grew is noticed (TooMuchData).
+      stopAt: r.end < (remote.size ?? 0) ? r.end : undefined,
+      limiter: opts.limiter,
+      // basic-ftp has no ABOR: a range cut short ends with its connection, never reused.
+      onFull: () => closeConnection(client),
+      onBytes: (pos) => {
+        l.pos = pos;
+        progress.update(doneBytes(live));
+      },
+    });
+    const account = () => {
+      result.bytesTransferred += writer.position - verifyFrom;
+    };
+    try {
+      await retrieve(client, writer, url.path, verifyFrom);
+    } catch (err) {
+      await writer.settled();
+      account();
+      if (l.pos >= r.end) return 'done';
+      if (err instanceof OverlapMismatch || err instanceof TooMuchData) return new Restart(err.message);
+      if (err instanceof CommandRefused) {
+        throw new RftpError('transfer', `${display}: ${err.message}: it cannot be fetched in segments; use rftp get`);
+      }
+      throw err;
+    }
+    await writer.settled();
+    account();
+    if (l.pos < r.end) {
+      if (!writer.overlapChecked) return new Restart('the remote file is shorter than the partial data');
+      throw new RftpError('transfer', `segment ended early: ${l.pos - r.start} of ${r.end - r.start} bytes`, { retryable: true });
+    }
+    return 'done';
+  });
+}
+
+/**
+ * Saves range progress: positions are read first, the data is fsynced, then the state is
+ * replaced atomically, so the state never claims bytes that are not on disk.
+ */
+function checkpointer(job: Job): () => Promise<void> {
+  let chain: Promise<void> = Promise.resolve();
+  let saved = -1;
+  return () => {
+    chain = chain.then(async () => {
+      const snap = job.live.map((l) => l.pos - l.range.start);
+      const sum = snap.reduce((a, b) => a + b, 0);
+      if (sum === saved) return;
+      await job.fh.datasync();
+      await writeState(job.stateFile, { ...job.state, ranges: job.live.map((l, i) => ({ start: l.range.start, end: l.range.end, done: snap[i] })) });
+      saved = sum;
+    });
+    return chain;
+  };
+}
+
+const doneBytes = (live: Live[]) => live.reduce((n, l) => n + (l.pos - l.range.start), 0);
+
+function isComplete(local: { size: number; mtimeMs: number }, remote: RemoteInfo): boolean {
+  if (remote.size === undefined || local.size !== remote.size) return false;
+  return remote.mtimeMs === undefined || local.mtimeMs + 1000 >= remote.mtimeMs;
+}
+
+async function finish(fh: FileHandle, part: string, target: string, size: number): Promise<void> {
+  try {
+    await fh.sync();
+    await fh.close();
+  } catch (err) {
+    throw localError(part, err, 'flush');
+  }
+  const st = await statOrUndefined(part);
+  if (!st || st.size !== size) throw new RftpError('transfer', `${target}: size check failed after download (${st?.size} of ${size} bytes)`);
+}
+
+/** On failure: the data is flushed and the ranges' progress was saved by the last checkpoint. */
+async function keepPartial(fh: FileHandle, part: string, stateFile: string, created: boolean, live: Live[], size: number, out: Output, interrupted: boolean): Promise<void> {
+  await fh.sync().catch(() => {});
+  await fh.close().catch(() => {});
+  const have = doneBytes(live);
+  if (have === 0) {
+    // Nothing arrived: a partial this run created (preallocated, so not empty) is not worth keeping.
+    if (created) {
+      await unlink(part).catch(() => {});
+      await removeState(stateFile);
+    }
+    return;
+  }
+  out.info(`partial download kept: ${part} (${formatBytes(have)} of ${formatBytes(size)})${interrupted ? '' : '; run the same command again to resume'}`);
+}

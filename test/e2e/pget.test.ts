@@ -1,0 +1,184 @@
+// pget (segmented download) against real vsftpd: identical files over plain and TLS, resume of
+// every segment after SIGKILL, fallback when the server caps connections, a remote replaced
+// between runs, plain and segmented partials taken over by each other, --limit-rate.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
+import { cleanup, randomData, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor } from '../helpers/cli.js';
+
+const MiB = 1024 * 1024;
+const dirs: string[] = [];
+after(() => cleanup(...dirs));
+
+function workdir() {
+  const d = tmpDir();
+  const home = tmpHome();
+  dirs.push(d, home);
+  return { d, home };
+}
+
+/** Bytes the state file says are on disk, summed over the ranges (0 while there is none). */
+function savedProgress(stateFile: string): number {
+  try {
+    const st = JSON.parse(readFileSync(stateFile, 'utf8'));
+    return st.kind === 'segmented' ? st.ranges.reduce((n: number, r: { done: number }) => n + r.done, 0) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+for (const tls of ['none', 'explicit'] as const) {
+  describe(`pget over ${tls === 'none' ? 'plain FTP' : 'explicit TLS'}`, () => {
+    let server: VsftpdServer;
+    before(async () => {
+      server = await startVsftpd({ tls });
+    });
+    after(() => server.stop());
+
+    test('pget -n 4 is byte-identical, uses 4 connections, leaves no partial or state', async () => {
+      const { d, home } = workdir();
+      const data = randomData(12 * MiB + 321);
+      await server.put('seg/big.bin', data);
+      const tlsArgs = tls === 'none' ? [] : ['--ca-file', server.caFile];
+      const before = (await server.xferTotals()).entries;
+      const r = await runRftp(['pget', '-n', '4', server.url('seg/big.bin'), '-o', d + '/', ...tlsArgs, '--json'], { env: testEnv(home, { RFTP_PASSWORD: server.password }) });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(sha256File(join(d, 'big.bin')), sha256(data));
+      assert.deepEqual(readdirSync(d), ['big.bin']);
+      const report = JSON.parse(r.stdout);
+      assert.equal(report.result, 'ok');
+      assert.equal(report.files[0].size, data.length);
+      await waitFor(async () => (await server.xferTotals()).entries - before >= 4, 'four transfers in the xferlog');
+    });
+  });
+}
+
+describe('pget against a throttled vsftpd', () => {
+  let server: VsftpdServer;
+  before(async () => {
+    server = await startVsftpd({ maxRate: 1 * MiB });
+  });
+  after(() => server.stop());
+  const env = (home: string) => testEnv(home, { RFTP_PASSWORD: server.password });
+
+  test('SIGKILL mid-pget, rerun: every segment continues, identical file, server sent at most size + 4 MiB', async () => {
+    const { d, home } = workdir();
+    const data = randomData(8 * MiB);
+    await server.put('kill/seg.bin', data);
+    const target = join(d, 'seg.bin');
+    const stateFile = target + '.rftp-state';
+    const sentBefore = (await server.xferTotals()).sent;
+    const { child, done } = spawnRftp(['pget', '-n', '4', server.url('kill/seg.bin'), '-o', target], { env: env(home) });
+    await waitFor(() => savedProgress(stateFile) >= 2 * MiB, 'two MiB of saved progress');
+    child.kill('SIGKILL');
+    assert.equal((await done).signal, 'SIGKILL');
+    assert.equal(existsSync(target), false, 'a killed pget never leaves a file at the target path');
+    const st = JSON.parse(readFileSync(stateFile, 'utf8'));
+    assert.equal(st.kind, 'segmented');
+    assert.equal(st.ranges.length, 4);
+    assert.ok(st.ranges.filter((r: { done: number }) => r.done > 0).length >= 2, 'several segments made progress');
+    assert.doesNotMatch(readFileSync(stateFile, 'utf8'), /s3cr/);
+
+    const r = await runRftp(['pget', '-n', '4', server.url('kill/seg.bin'), '-o', target], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /resuming at/);
+    assert.equal(sha256File(target), sha256(data));
+    assert.deepEqual(readdirSync(d), ['seg.bin']);
+    await waitFor(async () => (await server.xferTotals()).sent - sentBefore >= data.length, 'xferlog to record the transfers');
+    const sent = (await server.xferTotals()).sent - sentBefore;
+    assert.ok(sent <= data.length + 4 * MiB, `server sent ${sent} bytes for a ${data.length}-byte file`);
+  });
+
+  test('server sessions killed mid-pget: each segment reconnects and continues in the same run', async () => {
+    const { d, home } = workdir();
+    const data = randomData(8 * MiB);
+    await server.put('drop/s.bin', data);
+    const target = join(d, 's.bin');
+    const { done } = spawnRftp(['pget', '-n', '4', '--retry-delay', '0.2', server.url('drop/s.bin'), '-o', target], { env: env(home) });
+    await waitFor(() => savedProgress(target + '.rftp-state') >= 2 * MiB, 'saved progress');
+    assert.ok(server.killSessions() > 0);
+    const r = await done;
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /reconnecting/);
+    assert.equal(sha256File(target), sha256(data));
+    assert.deepEqual(readdirSync(d), ['s.bin']);
+  });
+
+  test('remote replaced between runs: the rerun restarts and gets the new file', async () => {
+    const { d, home } = workdir();
+    const old = randomData(6 * MiB);
+    await server.put('swap/f.bin', old, new Date('2024-01-01T00:00:00Z'));
+    const target = join(d, 'f.bin');
+    const { child, done } = spawnRftp(['pget', '-n', '3', server.url('swap/f.bin'), '-o', target], { env: env(home) });
+    await waitFor(() => savedProgress(target + '.rftp-state') >= 1 * MiB, 'saved progress');
+    child.kill('SIGKILL');
+    await done;
+    const fresh = randomData(6 * MiB); // same size, other bytes, newer time
+    await server.put('swap/f.bin', fresh, new Date('2024-06-01T00:00:00Z'));
+    const r = await runRftp(['pget', '-n', '3', server.url('swap/f.bin'), '-o', target], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /restarting from zero: the remote file was modified/);
+    assert.equal(sha256File(target), sha256(fresh));
+  });
+
+  test('a plain get partial is continued by pget, and a pget partial by a plain get', async () => {
+    const { d, home } = workdir();
+    const data = randomData(6 * MiB);
+    await server.put('mix/a.bin', data);
+    const target = join(d, 'a.bin');
+    const g = spawnRftp(['get', server.url('mix/a.bin'), '-o', target], { env: env(home) });
+    await waitFor(() => sizeOr0(target + '.rftp-part') >= 1 * MiB, 'plain partial');
+    g.child.kill('SIGKILL');
+    await g.done;
+    const p = spawnRftp(['pget', '-n', '3', server.url('mix/a.bin'), '-o', target], { env: env(home) });
+    await waitFor(() => savedProgress(target + '.rftp-state') >= 3 * MiB, 'segmented progress');
+    p.child.kill('SIGKILL');
+    const killed = await p.done;
+    assert.match(killed.stderr, /continuing the .* of an earlier plain download/);
+    const r = await runRftp(['get', server.url('mix/a.bin'), '-o', target], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /resuming at .* \(3 segments\)/);
+    assert.equal(sha256File(target), sha256(data));
+    assert.deepEqual(readdirSync(d), ['a.bin']);
+  });
+
+  test('--limit-rate is accepted by get, put and pget and changes nothing in the result', async () => {
+    const { d, home } = workdir();
+    const data = randomData(MiB + 7);
+    await server.put('rate/r.bin', data);
+    for (const cmd of [['get'], ['pget', '-n', '2']]) {
+      const out = join(d, `${cmd[0]}.bin`);
+      const r = await runRftp([...cmd, '--limit-rate', '4M', server.url('rate/r.bin'), '-o', out], { env: env(home) });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(sha256File(out), sha256(data));
+    }
+    writeFileSync(join(d, 'up.bin'), data);
+    const up = await runRftp(['put', '--limit-rate', '4M', join(d, 'up.bin'), server.url('rate/')], { env: env(home) });
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(sha256File(join(server.root, 'rate', 'up.bin')), sha256(data));
+    const bad = await runRftp(['get', '--limit-rate', 'fast', server.url('rate/r.bin'), '-o', join(d, 'x.bin')], { env: env(home) });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--limit-rate/);
+  });
+});
+
+describe('pget against a server that caps connections per address', () => {
+  let server: VsftpdServer;
+  before(async () => {
+    server = await startVsftpd({ maxPerIp: 2 });
+  });
+  after(() => server.stop());
+
+  test('pget -n 4 with max_per_ip=2 falls back to fewer connections and succeeds', async () => {
+    const { d, home } = workdir();
+    const data = randomData(8 * MiB + 1);
+    await server.put('cap/c.bin', data);
+    const r = await runRftp(['pget', '-n', '4', server.url('cap/c.bin'), '-o', join(d, 'c.bin')], { env: testEnv(home, { RFTP_PASSWORD: server.password }) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /accepted 2 of 4 connections/);
+    assert.equal(sha256File(join(d, 'c.bin')), sha256(data));
+    assert.deepEqual(readdirSync(d), ['c.bin']);
+  });
+});
