@@ -1,0 +1,202 @@
+import { lstat, realpath, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { ExitCode, RftpError } from '../errors.js';
+import { isDirectory } from '../session/ops.js';
+import { checkLocalPath } from '../session/paths.js';
+import type { Session } from '../session/session.js';
+import { displayUrl, isFtpUrl, parseFtpUrl } from '../session/url.js';
+import { escapeControl } from '../ui/redact.js';
+import { execute, type Direction, type ExecResult } from '../sync/execute.js';
+import { emptyTree, makeFilter, makePlan, type Plan, type Problem, type Tree } from '../sync/plan.js';
+import { failureText, planLines, summarize, summaryText, SyncOutput, type SyncSummary } from '../sync/report.js';
+import { walkLocal } from '../sync/walk-local.js';
+import { addRemoteTimes, DEFAULT_LIMITS, walkRemote, type WalkLimits, type WalkSide } from '../sync/walk-remote.js';
+import { sessionFactory, type OutputArgs, type SessionArgs } from './context.js';
+import { outputOptions, sessionOptions } from './options.js';
+import { runCommand } from './runner.js';
+
+export const command = ['sync <source> <destination>', 'mirror'];
+export const describe = 'mirror a remote directory tree down (URL LOCALDIR) or a local one up (LOCALDIR URL); rerun to continue';
+
+export function builder(y: Argv) {
+  return outputOptions(sessionOptions(y))
+    .positional('source', { type: 'string', demandOption: true, describe: 'URL of a remote directory, or a local directory' })
+    .positional('destination', { type: 'string', demandOption: true, describe: 'local directory, or URL of a remote directory' })
+    .option('delete', { alias: 'e', type: 'boolean', default: false, describe: 'remove what the source lacks (last, and only after a clean run)' })
+    .option('max-delete', { type: 'number', describe: 'refuse all deletions when more than N would be made' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' })
+    .option('parallel', { alias: 'P', type: 'number', default: 4, describe: 'connections working at once (1-16)' })
+    .option('max-dirs', { type: 'number', default: DEFAULT_LIMITS.maxDirs, describe: 'directories one side may have; beyond, the run stops walking and fails (an endless tree ends)' })
+    .option('max-entries', { type: 'number', default: DEFAULT_LIMITS.maxEntries, describe: 'files and directories one side may have, in all' })
+    .option('include', { alias: 'I', type: 'string', array: true, default: [], describe: 'only files matching GLOB (repeatable)' })
+    .option('exclude', { alias: 'X', type: 'string', array: true, default: [], describe: 'leave out files and directories matching GLOB (repeatable)' })
+    .option('reverse', { alias: 'R', type: 'boolean', default: false, describe: 'upload (lftp mirror -R): LOCALDIR URL' })
+    .option('continue', { alias: 'c', type: 'boolean', default: false, describe: 'accepted for lftp users: sync always continues partial files' })
+    .example('$0 sync ftp://alice@host/pub/site/ ./site', 'mirror a remote tree down')
+    .example('$0 sync ./build ftpes://deploy@host/www/ --delete', 'deploy a build directory, removing stale files')
+    .example('$0 mirror -R -e ./build ftp://deploy@host/www/', 'the same with lftp-style options');
+}
+
+export type SyncArgs = SessionArgs & OutputArgs & {
+  source: string;
+  destination: string;
+  delete: boolean;
+  maxDelete?: number;
+  dryRun: boolean;
+  parallel: number;
+  maxDirs: number;
+  maxEntries: number;
+  include: string[];
+  exclude: string[];
+  reverse: boolean;
+};
+
+export function handler(args: ArgumentsCamelCase<SyncArgs>): Promise<number> {
+  // The JSON report of a sync is its own (plan, per-file results), printed here, not by the runner.
+  return runCommand('sync', { quiet: args.quiet || args.json, json: false, debug: args.debug }, async (ctx) => {
+    const startedAt = Date.now();
+    const down = isFtpUrl(args.source);
+    if (down === isFtpUrl(args.destination)) throw new RftpError('usage', 'give one URL and one local directory: sync URL LOCALDIR downloads, sync LOCALDIR URL uploads');
+    if (args.reverse && down) throw new RftpError('usage', '-R/--reverse uploads: give LOCALDIR URL');
+    const direction: Direction = down ? 'down' : 'up';
+    if (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 16) throw new RftpError('usage', '--parallel must be a whole number from 1 to 16');
+    if (args.maxDelete !== undefined && (!Number.isInteger(args.maxDelete) || args.maxDelete < 0)) throw new RftpError('usage', '--max-delete must be a whole number, 0 or more');
+    for (const [name, v] of [['--max-dirs', args.maxDirs], ['--max-entries', args.maxEntries]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new RftpError('usage', `${name} must be a whole number, 1 or more`);
+    }
+    const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs, maxEntries: args.maxEntries };
+    const url = parseFtpUrl(down ? args.source : args.destination);
+    const remoteRoot = url.path === '' ? '' : url.path.replace(/\/+$/, '') || '/';
+    const localText = down ? args.destination : args.source;
+    checkLocalPath(localText);
+    const out = new SyncOutput(ctx.out.mode);
+    const shownUrl = displayUrl(url, remoteRoot);
+    const report = new ReportBuilder(direction, down ? shownUrl : localText, down ? localText : shownUrl, args, startedAt);
+
+    const factory = sessionFactory(url, args, { ...ctx, out });
+    const sessions: Session[] = Array.from({ length: args.parallel }, () => factory());
+    try {
+      const filter = makeFilter(args.include, args.exclude);
+      const side = (role: WalkSide['role']): WalkSide => ({
+        role,
+        filter,
+        limits,
+        onDir: (dirs, files) => out.setPhase(`scanning ${role}: ${dirs} directories, ${files} files`),
+      });
+      let localRoot = resolve(localText);
+      const localSt = await stat(localRoot).catch(() => undefined);
+      if (localSt && !localSt.isDirectory()) throw new RftpError('local', `${localText} is not a directory`);
+      if (!down && !localSt) throw new RftpError('local', `${localText}: no such directory`);
+      // The root is the user's choice (it may be a symlink); below it, nothing is followed.
+      if (localSt) localRoot = await realpath(localRoot);
+      const remoteExists = await sessions[0].run(`list ${escapeControl(shownUrl)}`, () => 0, (client) => isDirectory(client, remoteRoot));
+      if (down && !remoteExists) throw new RftpError('notFound', `remote directory not found: ${shownUrl}`);
+
+      const remoteWalk = () => (remoteExists ? walkRemote(sessions, remoteRoot, side(down ? 'source' : 'destination')) : Promise.resolve(emptyTree()));
+      const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
+      const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : (await Promise.all([localWalk(), remoteWalk()]));
+      if (remoteExists) {
+        out.setPhase('comparing times of files with the same size');
+        const asked = await addRemoteTimes(sessions, remoteRoot, down ? src : dst, down ? dst : src);
+        if (asked > 0) out.debug(`asked the server for the times of ${asked} files with the same size on both sides`);
+      }
+      out.stopBar();
+      const plan = makePlan(src, dst, { delete: args.delete, maxDelete: args.maxDelete });
+      report.plan = plan;
+      report.trees = [src, dst];
+      for (const p of [...src.skipped, ...dst.skipped]) out.warn(`${p.path}: ${p.message}`);
+      for (const p of report.problems) out.warn(`${p.path}: ${p.message}`);
+      for (const c of plan.conflicts) out.warn(`${escapeControl(c.path)}: conflict: ${c.reason}`);
+
+      if (args.dryRun) {
+        if (!args.json) for (const line of planLines(plan)) out.print(line);
+      } else {
+        report.exec = await execute(plan, {
+          direction,
+          localRoot,
+          remoteRoot,
+          url,
+          sessions,
+          out,
+          settleMs: settleMs(ctx.env),
+          createRoot: down ? !localSt : !remoteExists,
+          reserved: down ? dst.reserved : [],
+        });
+      }
+      const summary = report.summary();
+      out.info(summaryText(summary, args.dryRun, plan));
+      const deletesSkipped = args.dryRun ? plan.deletesBlocked : report.exec?.deletesSkipped;
+      if (deletesSkipped && plan.deletes.length > 0) out.warn(`${plan.deletes.length} deletions not made: ${deletesSkipped}`);
+      if (report.exec?.fatal) throw report.exec.fatal;
+      const failed = failureText(summary, deletesSkipped, args.delete && plan.deletes.length > 0);
+      if (failed) throw new RftpError('transfer', failed);
+      if (args.json) out.json(report.build());
+      return [];
+    } catch (err) {
+      const e = err instanceof RftpError ? err : new RftpError('internal', `internal error: ${(err as Error)?.message ?? err}`, { cause: err });
+      if (args.json) out.json(report.build(ctx.signal.aborted ? new RftpError('interrupted', 'interrupted; run the same command again to continue') : e));
+      throw err;
+    } finally {
+      out.stopBar();
+      for (const s of sessions) s.close();
+    }
+  });
+}
+
+/** How long a remote partial must keep its size before an upload appends to it (as for put). */
+function settleMs(env: NodeJS.ProcessEnv): number {
+  const v = Number(env.RFTP_UPLOAD_SETTLE_MS);
+  return Number.isFinite(v) && v >= 0 && env.RFTP_UPLOAD_SETTLE_MS !== undefined ? v : 1000;
+}
+
+/** The --json report: the plan (dry run) or what was done, with the same summary as the text line. */
+class ReportBuilder {
+  plan: Plan | undefined;
+  exec: ExecResult | undefined;
+  trees: Tree[] = [];
+  constructor(
+    private readonly direction: Direction,
+    private readonly source: string,
+    private readonly destination: string,
+    private readonly args: SyncArgs,
+    private readonly startedAt: number,
+  ) {}
+
+  get problems(): Problem[] {
+    return this.trees.flatMap((t) => t.problems);
+  }
+
+  summary(): SyncSummary {
+    return summarize(this.plan ?? makePlan(emptyTree(), emptyTree(), { delete: false }), this.exec, this.problems, this.startedAt);
+  }
+
+  build(err?: RftpError) {
+    const plan = this.plan;
+    const actions: unknown[] = [];
+    if (plan && (this.args.dryRun || !this.exec)) {
+      actions.push(...plan.mkdirs, ...plan.transfers, ...plan.conflicts, ...plan.deletes.map((d) => ({ ...d, blocked: plan.deletesBlocked !== undefined })));
+    } else if (plan && this.exec) {
+      actions.push(...this.exec.items, ...plan.conflicts);
+    }
+    if (plan) actions.push(...plan.skips);
+    const summary = this.summary();
+    const exitCode = err ? err.exitCode : ExitCode.ok;
+    const allSkipped = plan !== undefined && actions.every((a) => (a as { op: string }).op === 'skip');
+    return {
+      command: 'sync',
+      direction: this.direction,
+      source: this.source,
+      destination: this.destination,
+      dryRun: this.args.dryRun,
+      result: err ? (err.kind === 'interrupted' ? 'interrupted' : 'error') : allSkipped ? 'skipped' : 'ok',
+      exitCode,
+      summary,
+      actions,
+      problems: this.problems,
+      skipped: this.trees.flatMap((t) => t.skipped),
+      ...(this.args.dryRun ? { deletesBlocked: plan?.deletesBlocked } : { deletesSkipped: this.exec?.deletesSkipped }),
+      ...(err ? { error: err.message } : {}),
+    };
+  }
+}

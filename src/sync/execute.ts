@@ -1,0 +1,262 @@
+import { lstat, mkdir, readFile, rmdir, unlink } from 'node:fs/promises';
+import { RftpError } from '../errors.js';
+import { classify } from '../session/classify.js';
+import { deleteFile, makeDirIfMissing, removeDirectory } from '../session/ops.js';
+import type { Session } from '../session/session.js';
+import type { FtpUrl } from '../session/url.js';
+import { download } from '../transfer/download.js';
+import { upload } from '../transfer/upload.js';
+import { escapeControl } from '../ui/redact.js';
+import { checkNoSymlinks, localPathInside, UnsafePath } from './names.js';
+import type { Action, Plan } from './plan.js';
+import type { SyncOutput } from './report.js';
+import { remotePathOf } from './walk-remote.js';
+
+/**
+ * Works through a queue with one worker per connection. A worker that throws stops the pool:
+ * the others finish what they hold, take nothing new, and the first error is rethrown.
+ */
+export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise<void>>, take: (q: T[], worker: number) => T | undefined): Promise<void> {
+  let busy = 0;
+  let failure: { err: unknown } | undefined;
+  let waiting: Array<() => void> = [];
+  const wake = () => {
+    const w = waiting;
+    waiting = [];
+    for (const f of w) f();
+  };
+  const loop = async (fn: (item: T) => Promise<void>, index: number) => {
+    for (;;) {
+      if (failure) return;
+      const item = take(queue, index);
+      if (item === undefined) {
+        if (busy === 0) return wake();
+        // Another worker may still add work (a listing finds subdirectories).
+        await new Promise<void>((resolve) => waiting.push(resolve));
+        continue;
+      }
+      busy++;
+      try {
+        await fn(item);
+      } catch (err) {
+        failure ??= { err };
+      } finally {
+        busy--;
+        wake();
+      }
+    }
+  };
+  await Promise.all(workers.map((fn, i) => loop(fn, i)));
+  if (failure) throw failure.err;
+}
+
+export type Direction = 'down' | 'up';
+
+export interface ExecSetup {
+  direction: Direction;
+  /** Absolute local root. */
+  localRoot: string;
+  remoteRoot: string;
+  /** The URL the user gave; file URLs are made from it with another path. */
+  url: FtpUrl;
+  sessions: Session[];
+  out: SyncOutput;
+  settleMs: number;
+  /** The destination root does not exist yet. */
+  createRoot: boolean;
+  /** rftp's own files found at a local destination, for cleaning up after crashed runs. */
+  reserved: string[];
+}
+
+export interface ItemResult {
+  op: Action['op'];
+  path: string;
+  ok: boolean;
+  size?: number;
+  bytesTransferred: number;
+  resumedFrom: number;
+  error?: string;
+}
+
+export interface ExecResult {
+  items: ItemResult[];
+  /** A failure that stopped the whole run (connection lost for good, login, interrupted). */
+  fatal?: RftpError;
+  deletesSkipped?: string;
+}
+
+/** Errors that would hit every remaining file as well: stop instead of failing each one. */
+const FATAL = new Set(['interrupted', 'login', 'tls', 'connection']);
+
+function asError(err: unknown, what: string): RftpError {
+  if (err instanceof UnsafePath) return new RftpError('local', err.message);
+  return classify(err, what);
+}
+
+export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult> {
+  const { out, sessions, direction } = setup;
+  const result: ExecResult = { items: [] };
+  const record = (item: ItemResult) => {
+    result.items.push(item);
+    if (!item.ok) out.warn(`${item.op} ${escapeControl(item.path)} failed: ${item.error}`);
+  };
+  const failedDirs = new Set<string>();
+  const under = (path: string) => [...failedDirs].some((d) => path.startsWith(d + '/'));
+
+  try {
+    // 1. The destination root, then directories, parents first.
+    if (setup.createRoot) {
+      if (direction === 'down') await mkdir(setup.localRoot, { recursive: true });
+      else await sessions[0].run('mkdir', () => 0, async (client) => {
+        const parts = setup.remoteRoot.split('/');
+        for (let i = 1; i <= parts.length; i++) {
+          const p = parts.slice(0, i).join('/');
+          if (p !== '' && p !== '/') await makeDirIfMissing(client, p);
+        }
+      });
+    }
+    const levels = new Map<number, string[]>();
+    for (const m of plan.mkdirs) {
+      const d = m.path.split('/').length;
+      levels.set(d, [...(levels.get(d) ?? []), m.path]);
+    }
+    for (const depth of [...levels.keys()].sort((a, b) => a - b)) {
+      const queue = levels.get(depth)!.filter((p) => !under(p));
+      await runPool(queue, sessions.map((session) => async (path: string) => {
+        try {
+          if (direction === 'down') await makeLocalDir(setup.localRoot, path);
+          else await session.run(`mkdir ${escapeControl(path)}`, () => 0, (client) => makeDirIfMissing(client, remotePathOf(setup.remoteRoot, path)));
+          record({ op: 'mkdir', path, ok: true, bytesTransferred: 0, resumedFrom: 0 });
+        } catch (raw) {
+          const err = asError(raw, `mkdir ${escapeControl(path)}`);
+          if (FATAL.has(err.kind)) throw err;
+          failedDirs.add(path);
+          record({ op: 'mkdir', path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message });
+        }
+      }), (q) => q.shift());
+    }
+
+    // 2. Files: small ones first on every connection but one, which takes the largest first, so
+    // neither kind waits behind the other.
+    const queue = plan.transfers.filter((t) => {
+      if (!under(t.path)) return true;
+      record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: 'its directory could not be created' });
+      return false;
+    });
+    queue.sort((a, b) => (a.size ?? Infinity) - (b.size ?? Infinity));
+    out.startFiles(queue.length, queue.reduce((n, t) => n + (t.size ?? 0), 0));
+    await runPool(queue, sessions.map((session) => async (t: (typeof queue)[number]) => {
+      try {
+        const r = direction === 'down'
+          ? await download(session, { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, await checkNoSymlinks(setup.localRoot, t.path, 'file'), { force: true, continue: false }, out)
+          : await upload(session, localPathInside(setup.localRoot, t.path), { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, { force: true, continue: false, settleMs: setup.settleMs }, out);
+        const op = r.resumedFrom > 0 ? 'continue' : t.op === 'continue' ? (r.restarted ? 'replace' : 'send') : t.op;
+        record({ op, path: t.path, ok: true, size: r.size, bytesTransferred: r.bytesTransferred, resumedFrom: r.resumedFrom });
+        out.fileDone(op, t.path, r);
+      } catch (raw) {
+        const err = asError(raw, t.path);
+        if (FATAL.has(err.kind)) throw err;
+        record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: err.message });
+        out.fileDone('failed', t.path);
+      }
+    }), (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()));
+    out.stopBar();
+    if (direction === 'down') await removeLeftovers(plan, setup);
+
+    // 3. Deletes, last, and only after a clean run.
+    if (plan.deletes.length > 0) {
+      const failed = result.items.some((i) => !i.ok) || plan.conflicts.length > 0;
+      result.deletesSkipped = plan.deletesBlocked ?? (failed ? 'not every transfer succeeded' : undefined);
+      if (!result.deletesSkipped) await runDeletes(plan, setup, record);
+    }
+  } catch (raw) {
+    out.stopBar();
+    result.fatal = asError(raw, 'sync');
+    if (plan.deletes.length > 0) result.deletesSkipped = 'the run did not finish';
+  }
+  return result;
+}
+
+async function makeLocalDir(root: string, rel: string): Promise<void> {
+  const path = await checkNoSymlinks(root, rel, 'dir');
+  try {
+    await mkdir(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !(await lstat(path)).isDirectory()) throw err;
+  }
+}
+
+async function runDeletes(plan: Plan, setup: ExecSetup, record: (i: ItemResult) => void): Promise<void> {
+  const files = plan.deletes.filter((d) => d.type !== 'dir');
+  const dirs = plan.deletes.filter((d) => d.type === 'dir'); // deepest first already
+  const del = async (session: Session, d: (typeof plan.deletes)[number]) => {
+    try {
+      if (setup.direction === 'down') {
+        const path = await checkNoSymlinks(setup.localRoot, d.path, 'any');
+        // unlink/rmdir act on the entry itself: a symlink is removed, never followed.
+        await (d.type === 'dir' ? rmdir(path) : unlink(path));
+      } else {
+        const path = remotePathOf(setup.remoteRoot, d.path);
+        await session.run(`delete ${escapeControl(d.path)}`, () => 0, (client) => (d.type === 'dir' ? removeDirectory(client, path, false) : deleteFile(client, path)));
+      }
+      record({ op: 'delete', path: d.path, ok: true, bytesTransferred: 0, resumedFrom: 0 });
+      setup.out.fileDone('delete', d.path);
+    } catch (raw) {
+      const err = asError(raw, `delete ${escapeControl(d.path)}`);
+      if (FATAL.has(err.kind)) throw err;
+      record({ op: 'delete', path: d.path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message });
+    }
+  };
+  await runPool(files, setup.sessions.map((s) => (d: (typeof files)[number]) => del(s, d)), (q) => q.shift());
+  for (const d of dirs) await del(setup.sessions[0], d);
+}
+
+/**
+ * A run killed between two steps of a download can leave `x.rftp-state` (after the rename, before
+ * the state was removed) or an empty `x.rftp-state.tmp-PID` (during a state write). Once x is up
+ * to date they are garbage; a tmp file of a process that is still alive is left alone. Only files
+ * that are rftp's own by their content (empty tmp files, or state JSON rftp writes) are removed:
+ * a user's file that merely has such a name stays.
+ */
+async function removeLeftovers(plan: Plan, setup: ExecSetup): Promise<void> {
+  const upToDate = new Set(plan.skips.map((s) => s.path));
+  const present = new Set(setup.reserved);
+  for (const rel of setup.reserved) {
+    const tmp = /^(.*)\.rftp-state\.tmp-(\d+)$/.exec(rel);
+    const state = /^(.*)\.rftp-state$/.exec(rel);
+    const stale = tmp ? !alive(Number(tmp[2])) : state ? upToDate.has(state[1]) && !present.has(`${state[1]}.rftp-part`) : false;
+    if (!stale) continue;
+    try {
+      const path = await checkNoSymlinks(setup.localRoot, rel, 'file');
+      if (!(await isOwnState(path, tmp !== null))) continue;
+      await unlink(path);
+      setup.out.debug(`removed ${escapeControl(rel)}, left over from an interrupted run`);
+    } catch {
+      // Not ours to insist on: it stays, and is never synced.
+    }
+  }
+}
+
+/** Whether a file holds what rftp writes as resume state (or nothing at all, for a tmp file cut short). */
+async function isOwnState(path: string, tmp: boolean): Promise<boolean> {
+  const st = await lstat(path);
+  if (!st.isFile() || st.size > 64 * 1024) return false;
+  const text = await readFile(path, 'utf8');
+  if (tmp && text === '') return true;
+  try {
+    const v = JSON.parse(text);
+    return v !== null && typeof v === 'object' && v.version === 1 && ['download', 'upload', 'segmented'].includes(v.kind) && typeof v.url === 'string';
+  } catch {
+    return false;
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,179 @@
+import { RftpError } from '../errors.js';
+import { listStrict, type ListedEntry } from '../session/ops.js';
+import { remoteJoin } from '../session/paths.js';
+import { modifiedTime } from '../session/remote.js';
+import type { Session } from '../session/session.js';
+import { escapeControl } from '../ui/redact.js';
+import { isReserved, partialOf, relJoin, RESERVED_SKIPPED, unsafeName } from './names.js';
+import { emptyTree, type Filter, type Tree } from './plan.js';
+import { runPool } from './execute.js';
+
+export interface WalkLimits {
+  /** Directories deeper than this are not entered (an endless tree must end). */
+  maxDepth: number;
+  /** Directories listed in all: a tree that branches without end must end too, and soon. */
+  maxDirs: number;
+  /** Entries in all, files and directories. */
+  maxEntries: number;
+}
+
+export const DEFAULT_LIMITS: WalkLimits = { maxDepth: 64, maxDirs: 20_000, maxEntries: 500_000 };
+
+/** Shown with a limit problem: what to do about a tree that is really this big. */
+export const limitHint = (option: string) => `the rest is not synced (raise ${option} if the tree is really this big)`;
+
+export interface WalkSide {
+  /** 'source' or 'destination': partials only count on the destination. */
+  role: 'source' | 'destination';
+  filter: Filter;
+  limits: WalkLimits;
+  onDir?: (dirs: number, files: number) => void;
+}
+
+const shownRel = (rel: string) => escapeControl(rel);
+
+/** Absolute or login-relative remote path of a relative sync path. */
+export function remotePathOf(root: string, rel: string): string {
+  return rel === '' ? root : remoteJoin(root, rel);
+}
+
+/**
+ * Walks a remote tree breadth first over the given sessions (one listing per connection at a
+ * time), iteratively: depth, directories, entries and repeated directories (MLSD "unique") are
+ * bounded, so a server presenting an endless tree, deep or wide, ends the walk with a problem,
+ * not a hang.
+ */
+export async function walkRemote(sessions: Session[], root: string, side: WalkSide): Promise<Tree> {
+  const tree = emptyTree();
+  const queue: Array<{ rel: string; depth: number }> = [{ rel: '', depth: 0 }];
+  const seenUnique = new Set<string>();
+  let dirs = 0;
+  let files = 0;
+  /** Directories found (the root included), listed or still queued. */
+  let found = 1;
+  let stopped = false;
+
+  const handle = (dir: string, depth: number, listed: ListedEntry[]) => {
+    const names = new Set<string>();
+    for (const e of listed) {
+      const shown = escapeControl(e.name);
+      const why = unsafeName(e.name);
+      if (why) {
+        tree.problems.push({ path: relJoin(dir, shown), message: `unsafe name skipped: ${why}` });
+        continue;
+      }
+      const rel = relJoin(dir, e.name);
+      if (names.has(e.name)) {
+        tree.problems.push({ path: shownRel(rel), message: 'listed twice: only the first entry is used' });
+        continue;
+      }
+      names.add(e.name);
+      if (isReserved(e.name)) {
+        // Another rftp's upload in progress, or ours from an interrupted run.
+        const of = partialOf(e.name);
+        if (side.role === 'destination' && of !== undefined && e.size !== undefined) tree.partials.set(relJoin(dir, of), e.size);
+        else if (side.role === 'source') tree.skipped.push({ path: shownRel(rel), message: RESERVED_SKIPPED });
+        tree.kept.add(rel);
+        continue;
+      }
+      if (!side.filter.accepts(rel, e.type === 'dir')) {
+        tree.kept.add(rel);
+        continue;
+      }
+      if (e.type === 'symlink' || e.type === 'other') {
+        // Never recreated on this side; at the destination they are entries a source file conflicts with.
+        if (side.role === 'destination') tree.entries.set(rel, { type: e.type });
+        else {
+          tree.kept.add(rel);
+          tree.skipped.push({ path: relJoin(dir, shown), message: e.type === 'symlink' ? 'symlink on the server: not followed, not recreated' : 'not a regular file or directory' });
+        }
+        continue;
+      }
+      if (tree.entries.size >= side.limits.maxEntries) {
+        if (!stopped) tree.problems.push({ path: shownRel(rel), message: `more than ${side.limits.maxEntries} entries: ${limitHint('--max-entries')}` });
+        tree.complete = false;
+        stopped = true;
+        return;
+      }
+      if (e.type === 'dir') {
+        if (e.unique !== undefined) {
+          if (seenUnique.has(e.unique)) {
+            tree.problems.push({ path: shownRel(rel), message: 'directory loop (same unique id as a directory already seen): not entered' });
+            tree.kept.add(rel);
+            continue;
+          }
+          seenUnique.add(e.unique);
+        }
+        if (depth + 1 > side.limits.maxDepth) {
+          tree.problems.push({ path: shownRel(rel), message: `deeper than ${side.limits.maxDepth} levels: not synced` });
+          tree.complete = false;
+          tree.kept.add(rel);
+          continue;
+        }
+        if (found >= side.limits.maxDirs) {
+          if (!stopped) tree.problems.push({ path: shownRel(rel), message: `more than ${side.limits.maxDirs} directories: ${limitHint('--max-dirs')}` });
+          tree.complete = false;
+          stopped = true;
+          return;
+        }
+        found++;
+        tree.entries.set(rel, { type: 'dir' });
+        queue.push({ rel, depth: depth + 1 });
+      } else {
+        files++;
+        tree.entries.set(rel, { type: 'file', size: e.size, mtimeMs: e.mtimeMs });
+      }
+    }
+  };
+
+  const workers = sessions.map((session) => async (item: { rel: string; depth: number }) => {
+    if (stopped) {
+      // Never listed: not made at the destination either (it would look complete, empty).
+      tree.entries.delete(item.rel);
+      tree.kept.add(item.rel);
+      return;
+    }
+    const path = remotePathOf(root, item.rel);
+    try {
+      const listing = await session.run(`list ${escapeControl(path) || '.'}`, () => 0, (client) => listStrict(client, path));
+      dirs++;
+      for (const line of listing.dropped) {
+        tree.problems.push({ path: shownRel(item.rel) || '.', message: `unreadable listing line: ${escapeControl(line).slice(0, 200)}` });
+        tree.complete = false;
+      }
+      handle(item.rel, item.depth, listing.entries);
+      side.onDir?.(dirs, files);
+    } catch (err) {
+      if (err instanceof RftpError && ['interrupted', 'login', 'tls', 'connection'].includes(err.kind)) throw err;
+      tree.complete = false;
+      tree.problems.push({ path: shownRel(item.rel) || '.', message: `listing failed: ${(err as Error).message}` });
+      // Whatever the reply code, an unreadable root is a failed sync (8), not a missing file.
+      if (item.rel === '') throw new RftpError('transfer', `listing failed: ${(err as Error).message}`);
+    }
+  });
+  await runPool(queue, workers, (q) => q.shift());
+  return tree;
+}
+
+/**
+ * LIST gives no exact times (only MLSD does), so a file changed without changing its size (a
+ * deploy's version.txt, "1.2.3" -> "1.2.4") would look up to date for ever. For each file of the
+ * same size on both sides whose remote time is unknown, MDTM asks for it: one command per such
+ * file, spread over all connections. The plan then applies "the destination is not older".
+ * Returns how many times were asked for.
+ */
+export async function addRemoteTimes(sessions: Session[], root: string, remote: Tree, local: Tree): Promise<number> {
+  const paths: string[] = [];
+  for (const [path, r] of remote.entries) {
+    const l = local.entries.get(path);
+    if (r.type === 'file' && r.mtimeMs === undefined && r.size !== undefined && l?.type === 'file' && l.size === r.size) paths.push(path);
+  }
+  let unsupported = false;
+  await runPool(paths, sessions.map((session) => async (path: string) => {
+    if (unsupported) return;
+    const res = await session.run(`mdtm ${escapeControl(path)}`, () => 0, (client) => modifiedTime(client, remotePathOf(root, path)));
+    if (res.unsupported) unsupported = true;
+    else if (res.mtimeMs !== undefined) remote.entries.get(path)!.mtimeMs = res.mtimeMs;
+  }), (q) => q.shift());
+  return paths.length;
+}

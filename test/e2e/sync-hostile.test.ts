@@ -1,0 +1,222 @@
+// rftp sync against a scripted server that lies in its listings: names that climb out of the
+// target, control characters, duplicates, symlinks, cut-off and unparsable listings, an endless
+// tree, directory loops. Nothing may be written outside the target, nothing deleted, and the run
+// must end with a clear report and a non-zero exit.
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
+import { cleanup, errorLines, runRftp, testEnv, tmpDir, tmpHome } from '../helpers/cli.js';
+
+const servers: FakeFtpServer[] = [];
+const dirs: string[] = [];
+after(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  cleanup(...dirs);
+});
+
+async function fake(...args: Parameters<typeof startFakeFtp>): Promise<FakeFtpServer> {
+  const s = await startFakeFtp(...args);
+  servers.push(s);
+  return s;
+}
+
+/** A private parent directory holding only the target, with a file --delete would remove. */
+function workdir() {
+  const parent = tmpDir('rftp-hostile-');
+  const home = tmpHome();
+  dirs.push(parent, home);
+  const target = join(parent, 'target');
+  mkdirSync(target);
+  writeFileSync(join(target, 'precious.txt'), 'not on the server');
+  return { parent, target, env: testEnv(home, { RFTP_PASSWORD: 'pw' }) };
+}
+
+const fast = ['--retries', '1', '--retry-delay', '0.05', '--timeout', '3'];
+const file = (name: string, size = 4) => `-rw-r--r--    1 ftp      ftp      ${String(size).padStart(8)} Jan 02  2020 ${name}`;
+const dir = (name: string) => `drwxr-xr-x    2 ftp      ftp          4096 Jan 02  2020 ${name}`;
+
+/** Every path under root, for "nothing else was written" checks. */
+function tree(root: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      out.push(p);
+      if (e.isDirectory()) walk(p);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+test('hostile names are skipped with escaped warnings; the rest arrives; nothing deleted; exit 8', async () => {
+  const { parent, target, env } = workdir();
+  const s = await fake({ '/h/real.txt': 'real', '/h/ok/inner.txt': 'in' });
+  s.behaviour.listing = (d) => {
+    if (d !== '/h') return { lines: [file('inner.txt', 2)] };
+    return {
+      lines: [
+        dir('.'), dir('..'),
+        file('real.txt'), file('real.txt'),
+        dir('ok'),
+        file('../escape.txt'), file('../../escape2.txt'), file('/tmp/abs-escape.txt'), file('a/b.txt'),
+        file('back\\slash.txt'), file('C:drive.txt'), file('esc\x1b[31mred.txt'), file('nul\0name.txt'), file('cr\rname.txt'),
+        'lrwxrwxrwx    1 ftp      ftp             4 Jan 02  2020 link -> /etc',
+      ],
+    };
+  };
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/h/`, target, '--delete', ...fast], { env });
+  assert.equal(r.code, 8, r.stderr);
+  assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+  assert.match(errorLines(r.stderr)[0], /sync incomplete: .*unsafe/);
+  assert.doesNotMatch(r.stderr, /\x1b|\0/, 'control characters reach the terminal only escaped');
+  assert.match(r.stderr, /esc\\x1b\[31mred\.txt: unsafe name skipped/);
+  assert.match(r.stderr, /real\.txt: listed twice/);
+  assert.match(r.stderr, /unreadable listing line: .*cr\\x0dname\.txt/);
+  assert.match(r.stderr, /link: symlink on the server/);
+  assert.match(r.stderr, /deletions not made/);
+  assert.deepEqual(readdirSync(parent), ['target']);
+  assert.deepEqual(tree(target), ['ok', 'ok/inner.txt', 'precious.txt', 'real.txt']);
+  assert.equal(readFileSync(join(target, 'real.txt'), 'utf8'), 'real');
+  assert.equal(existsSync('/tmp/abs-escape.txt'), false);
+  assert.equal(s.commands.filter((c) => c === 'RETR /h/real.txt' || c === 'RETR h/real.txt').length, 1, 'a duplicate is not fetched twice');
+});
+
+test('a listing cut off by 426 drives no delete and fails the run; what was listed completely still arrives', async () => {
+  const { target, env } = workdir();
+  writeFileSync(join(target, 'sub-sibling.txt'), 'local only');
+  const s = await fake({ '/c/top.txt': 'top!', '/c/sub/x.txt': 'x' });
+  s.behaviour.listing = (d) => (d === '/c/sub' ? { lines: [file('x.txt', 1)], finalReply: '426 Connection closed; transfer aborted.' } : { lines: [file('top.txt'), dir('sub')] });
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/c/`, target, '--delete', '--json', ...fast], { env });
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(r.stderr, /sub: listing failed/);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.result, 'error');
+  assert.equal(report.summary.deleted, 0);
+  assert.ok(report.problems.some((p: { path: string }) => p.path === 'sub'));
+  assert.deepEqual(tree(target), ['precious.txt', 'sub', 'sub-sibling.txt', 'top.txt']);
+});
+
+test('a root listing cut off by 426 ends with exit 8 and changes nothing', async () => {
+  const { target, env } = workdir();
+  const s = await fake({ '/c2/a.txt': 'aaaa' });
+  s.behaviour.listing = () => ({ lines: [file('a.txt')], finalReply: '426 Connection closed; transfer aborted.' });
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/c2/`, target, '--delete', ...fast], { env });
+  assert.equal(r.code, 8, r.stderr);
+  assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+  assert.deepEqual(tree(target), ['precious.txt']);
+});
+
+test('unparsable listing lines count as an incomplete listing: no delete, exit 8', async () => {
+  const { target, env } = workdir();
+  const s = await fake({ '/u/a.txt': 'aaaa' });
+  s.behaviour.listing = () => ({ lines: [file('a.txt'), 'this is not a listing line', file('b.txt')] });
+  s.files.set('/u/b.txt', { data: Buffer.from('bbbb') });
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/u/`, target, '--delete', ...fast], { env });
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(r.stderr, /unreadable listing line: this is not a listing line/);
+  assert.deepEqual(tree(target), ['a.txt', 'b.txt', 'precious.txt']);
+});
+
+test('an endless directory tree stops at the depth limit, inside the target, with exit 8', async () => {
+  const { parent, target, env } = workdir();
+  const s = await fake({ '/e/seed.txt': 'seed' });
+  s.behaviour.listing = () => ({ lines: [dir('again')] });
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/e/`, target, '--delete', ...fast], { env, timeoutMs: 60_000 });
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(r.stderr, /deeper than 64 levels: not synced/);
+  assert.deepEqual(readdirSync(parent), ['target']);
+  const paths = tree(target);
+  assert.ok(paths.includes('precious.txt'));
+  assert.ok(Math.max(...paths.map((p) => p.split('/').length)) <= 64);
+  assert.ok(s.commands.filter((c) => c.startsWith('LIST')).length <= 70);
+});
+
+test('MLSD: a directory loop (repeated unique id) and a name with "/" the library would drop silently', async () => {
+  const { target, env } = workdir();
+  const s = await fake({ '/m/f.txt': 'mlsd' }, { feat: ['SIZE', 'MDTM', 'REST STREAM', 'UTF8', 'MLST type*;size*;modify*;unique*;'] });
+  s.behaviour.listing = (d) => ({
+    lines: d === '/m'
+      ? ['type=cdir;unique=root; .', 'type=file;size=4;modify=20200102030405; f.txt', 'type=dir;unique=L1; loop', 'type=file;size=4;modify=20200102030405; ../x.txt', 'type=file;size=4;modify=20200102030405; a/b']
+      : ['type=dir;unique=L1; loop'],
+  });
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/m/`, target, '--delete', ...fast], { env });
+  assert.equal(r.code, 8, r.stderr);
+  assert.ok(s.commands.some((c) => c.startsWith('MLSD')), 'MLSD was used');
+  assert.match(r.stderr, /directory loop/);
+  // basic-ftp drops MLSD names containing "/" on its own; they still show up, as unreadable lines.
+  assert.match(r.stderr, /unreadable listing line: .*; a\/b/);
+  assert.match(r.stderr, /unreadable listing line: .*; \.\.\/x\.txt/);
+  assert.deepEqual(tree(target), ['f.txt', 'loop', 'precious.txt']);
+});
+
+test('no write goes through a local symlink in the target', async () => {
+  const { parent, target, env } = workdir();
+  const outside = join(parent, 'outside');
+  mkdirSync(outside);
+  symlinkSync(outside, join(target, 'sub'));
+  const s = await fake({ '/s/sub/file.txt': 'would land outside', '/s/ok.txt': 'ok' });
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/s/`, target, ...fast], { env });
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(r.stderr, /sub: conflict/);
+  assert.deepEqual(readdirSync(outside), []);
+  assert.equal(readFileSync(join(target, 'ok.txt'), 'utf8'), 'ok');
+});
+
+test('a directory the server cannot open ("226 ... failed to open directory", empty) drives no delete: exit 8', async () => {
+  const { target, env } = workdir();
+  mkdirSync(join(target, 'locked'));
+  writeFileSync(join(target, 'locked', 'mirrored.txt'), 'from an earlier run');
+  const s = await fake({ '/f/a.txt': 'aaaa', '/f/locked/mirrored.txt': 'from an earlier run' });
+  const failed = { lines: [], finalReply: '226 Transfer done (but failed to open directory).' };
+  s.behaviour.listing = (d) => (d === '/f/locked' ? failed : undefined);
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/f/`, target, '--delete', ...fast], { env });
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(r.stderr, /locked: listing failed: .*could not read the directory \(226 Transfer done \(but failed to open directory\)\.\)/);
+  assert.match(r.stderr, /deletions not made/);
+  assert.deepEqual(tree(target), ['a.txt', 'locked', 'locked/mirrored.txt', 'precious.txt']);
+
+  // The same for the root: nothing changes at all.
+  s.behaviour.listing = (d) => (d === '/f' ? failed : undefined);
+  const root = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/f/`, target, '--delete', ...fast], { env });
+  assert.equal(root.code, 8, root.stderr);
+  assert.equal(errorLines(root.stderr).length, 1, root.stderr);
+  assert.match(errorLines(root.stderr)[0], /failed to open directory/);
+  assert.deepEqual(tree(target), ['a.txt', 'locked', 'locked/mirrored.txt', 'precious.txt']);
+});
+
+test('a listing of only the directory itself (vsftpd on "LIST -a dir" it cannot open) is a failed listing', async () => {
+  const { target, env } = workdir();
+  // "same/same" is a real directory holding only a subdirectory of its own name: that one is fine.
+  const s = await fake({ '/w/a.txt': 'aaaa', '/w/same/same/x.txt': 'x' });
+  s.behaviour.listing = (d) => {
+    if (d === '/w') return { lines: [file('a.txt'), dir('same'), dir('secret')] };
+    if (d === '/w/secret') return { lines: ['d---------    2 ftp      ftp          4096 Jan 02  2020 secret'] };
+    return undefined;
+  };
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/w/`, target, '--delete', ...fast], { env });
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(r.stderr, /secret: listing failed: .*only the directory itself/);
+  assert.doesNotMatch(r.stderr, /same: listing failed/);
+  assert.deepEqual(tree(target), ['a.txt', 'precious.txt', 'same', 'same/same', 'same/same/x.txt', 'secret']);
+  assert.ok(s.commands.some((c) => /^(LIST -a|MLSD|LIST)$/.test(c)), 'directories are listed without a path argument');
+});
+
+test('a tree that branches without end stops at the directory budget with exit 8', async () => {
+  const { parent, target, env } = workdir();
+  const s = await fake({ '/b/seed.txt': 'seed' });
+  s.behaviour.listing = (d) => (d.startsWith('/b') ? { lines: [dir('left'), dir('right')] } : undefined);
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/b/`, target, '--delete', '--max-dirs', '100', ...fast], { env, timeoutMs: 60_000 });
+  assert.equal(r.code, 8, r.stderr);
+  assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+  assert.match(r.stderr, /more than 100 directories: the rest is not synced \(raise --max-dirs/);
+  assert.ok(s.commands.filter((c) => /^(LIST|MLSD)/.test(c)).length <= 100);
+  assert.deepEqual(readdirSync(parent), ['target']);
+  // Only directories that were listed are made; precious.txt stays (deletes are blocked).
+  const made = tree(target);
+  assert.ok(made.includes('precious.txt'));
+  assert.ok(made.length - 1 < 100, `${made.length - 1} directories made`);
+});
+

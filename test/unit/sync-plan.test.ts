@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { emptyTree, globMatcher, makeFilter, makePlan, type Entry, type Tree } from '../../src/sync/plan.js';
+
+function tree(entries: Record<string, Entry | number>, extra: Partial<Tree> = {}): Tree {
+  const t = emptyTree();
+  for (const [p, e] of Object.entries(entries)) t.entries.set(p, typeof e === 'number' ? { type: 'file', size: e } : e);
+  return Object.assign(t, extra);
+}
+const dir: Entry = { type: 'dir' };
+
+test('missing files are sent, missing directories created parents first', () => {
+  const plan = makePlan(tree({ 'a': dir, 'a/b': dir, 'a/b/x': 5, 'y': 1, 'e': dir }), tree({}), { delete: false });
+  assert.deepEqual(plan.mkdirs.map((m) => m.path), ['a', 'e', 'a/b']);
+  assert.deepEqual(plan.transfers.map((t) => [t.op, t.path]), [['send', 'a/b/x'], ['send', 'y']]);
+});
+
+test('same size is up to date; with times on both sides an older destination is replaced', () => {
+  const t0 = Date.UTC(2024, 0, 1);
+  const plan = makePlan(
+    tree({ same: 3, newer: { type: 'file', size: 3, mtimeMs: t0 + 60_000 }, rounding: { type: 'file', size: 3, mtimeMs: t0 + 500 }, notime: { type: 'file', size: 3, mtimeMs: t0 } }),
+    tree({ same: 3, newer: { type: 'file', size: 3, mtimeMs: t0 }, rounding: { type: 'file', size: 3, mtimeMs: t0 }, notime: 3 }),
+    { delete: false },
+  );
+  assert.deepEqual(plan.skips.map((s) => s.path).sort(), ['notime', 'rounding', 'same']);
+  assert.deepEqual(plan.transfers.map((t) => [t.op, t.path]), [['replace', 'newer']]);
+});
+
+test('a different size, or an unknown source size, is sent again; a partial is continued', () => {
+  const plan = makePlan(
+    tree({ bigger: 10, smaller: 2, unknown: { type: 'file' }, part: 100, toobig: 5 }),
+    tree({ bigger: 5, smaller: 5, unknown: 5 }, { partials: new Map([['part', 40], ['toobig', 9]]) }),
+    { delete: false },
+  );
+  const ops = Object.fromEntries(plan.transfers.map((t) => [t.path, t.op]));
+  assert.deepEqual(ops, { bigger: 'replace', smaller: 'replace', unknown: 'replace', part: 'continue', toobig: 'send' });
+});
+
+test('file/directory clashes and destination symlinks are conflicts, never overwritten', () => {
+  const plan = makePlan(tree({ f: 1, d: dir, l: 1 }), tree({ f: dir, d: 1, l: { type: 'symlink' } }), { delete: true });
+  assert.deepEqual(plan.conflicts.map((c) => c.path).sort(), ['d', 'f', 'l']);
+  assert.equal(plan.transfers.length, 0);
+  assert.ok(plan.deletesBlocked);
+});
+
+test('--delete removes what the source lacks, deepest first, sparing kept and partial files', () => {
+  const dst = tree({ keep: 1, old: 1, 'gone': dir, 'gone/x': 1, 'gone/sub': dir, 'gone/sub/y': 1, 'held': dir, 'held/z': 1 }, { kept: new Set(['held/z.rftp-part']) });
+  const plan = makePlan(tree({ keep: 1 }), dst, { delete: true });
+  assert.deepEqual(plan.deletes.map((d) => d.path), ['gone/sub/y', 'gone/sub', 'gone/x', 'held/z', 'gone', 'old']);
+  assert.equal(plan.deletesBlocked, undefined);
+  assert.equal(makePlan(tree({ keep: 1 }), dst, { delete: false }).deletes.length, 0);
+});
+
+test('source entries left out (symlinks, excluded) protect the same path at the destination', () => {
+  const plan = makePlan(tree({}, { kept: new Set(['link', 'logs/a.log']) }), tree({ link: 1, logs: dir, 'logs/a.log': 1, other: 1 }), { delete: true });
+  assert.deepEqual(plan.deletes.map((d) => d.path), ['other']);
+});
+
+test('an incomplete listing, an unsafe entry or --max-delete blocks every delete', () => {
+  const dst = () => tree({ a: 1, b: 1, c: 1 });
+  assert.match(makePlan(tree({}, { complete: false }), dst(), { delete: true }).deletesBlocked ?? '', /incomplete/);
+  assert.match(makePlan(tree({}), tree({ a: 1 }, { complete: false }), { delete: true }).deletesBlocked ?? '', /incomplete/);
+  assert.ok(makePlan(tree({}, { problems: [{ path: 'x', message: 'unsafe' }] }), dst(), { delete: true }).deletesBlocked);
+  assert.match(makePlan(tree({}), dst(), { delete: true, maxDelete: 2 }).deletesBlocked ?? '', /--max-delete 2/);
+  assert.equal(makePlan(tree({}), dst(), { delete: true, maxDelete: 3 }).deletesBlocked, undefined);
+});
+
+test('globs: no "/" matches the name at any depth, "/" anchors to the root, ** crosses directories', () => {
+  assert.ok(globMatcher('*.log')('a/b/x.log'));
+  assert.ok(!globMatcher('*.log')('a/b/x.logs'));
+  assert.ok(globMatcher('build/*.js')('build/app.js'));
+  assert.ok(!globMatcher('build/*.js')('build/sub/app.js'));
+  assert.ok(!globMatcher('build/*.js')('x/build/app.js'));
+  assert.ok(globMatcher('/build/**/*.js')('build/sub/deep/app.js'));
+  assert.ok(globMatcher('build/**/*.js')('build/app.js'));
+  assert.ok(globMatcher('file?.[ch]')('dir/file1.c'));
+  assert.ok(!globMatcher('file?.[!ch]')('file1.c'));
+  assert.ok(globMatcher('a.b')('a.b') && !globMatcher('a.b')('axb'));
+  assert.ok(globMatcher('(x)+')('(x)+'));
+});
+
+test('filters: excludes hit files and directories, includes only files', () => {
+  const f = makeFilter(['*.html'], ['drafts']);
+  assert.ok(f.accepts('site', true));
+  assert.ok(f.accepts('site/index.html', false));
+  assert.ok(!f.accepts('site/app.js', false));
+  assert.ok(!f.accepts('site/drafts', true));
+  assert.ok(makeFilter([], []).accepts('anything', false));
+});
