@@ -3,6 +3,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ExitCode } from './errors.js';
 import { commands } from './commands/index.js';
+import { runShell, type ShellStart } from './shell/repl.js';
 import { redact } from './ui/redact.js';
 
 function version(): string {
@@ -13,11 +14,31 @@ function version(): string {
 const exitCodes = `Exit codes: 0 ok, 1 internal error, 2 usage, 3 connection, 4 login, 5 TLS, 6 remote file not found,
 7 local file error, 8 transfer failed after retries, 9 destination exists, 130 interrupted.`;
 
+/**
+ * `rftp` alone, `rftp -c "CMDS"`, `rftp -f FILE` (with --debug/-q/--quiet before them) start the
+ * shell; undefined means a one-shot command line for yargs.
+ */
+function shellStart(argv: string[]): ShellStart | undefined {
+  const start: ShellStart = { session: { tls: false, insecure: false, timeout: 30, retries: 10, retryDelay: 1 }, quiet: false, debug: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if ((a === '-c' || a === '--command') && i + 1 < argv.length && start.commands === undefined) start.commands = argv[++i];
+    else if ((a === '-f' || a === '--file') && i + 1 < argv.length && start.file === undefined) start.file = argv[++i];
+    else if (a === '--debug') start.debug = true;
+    else if (a === '-q' || a === '--quiet') start.quiet = true;
+    else return undefined;
+  }
+  if (start.commands !== undefined && start.file !== undefined) return undefined;
+  return start;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  const shell = shellStart(argv);
+  if (shell) return runShell(shell);
   let code: number = ExitCode.ok;
   const parser = yargs(argv)
     .scriptName('rftp')
-    .usage('$0 <command> [options]\n\nResumable FTP/FTPS transfers: run the same command again after any interruption.')
+    .usage('$0 <command> [options]\n$0 [open URL]            interactive shell (help inside lists its commands)\n$0 -c "CMD; CMD" | -f FILE  run shell commands; stdin that is not a terminal is read as a script\n\nResumable FTP/FTPS transfers: run the same command again after any interruption.')
     .epilogue(`Credentials: URL, --user, RFTP_PASSWORD, ~/.netrc, OS keychain, then a prompt on a terminal.\n${exitCodes}`)
     .strict()
     .demandCommand(1, 'no command given (see rftp --help)')

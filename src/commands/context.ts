@@ -43,7 +43,7 @@ export function openSession(url: FtpUrl, args: SessionArgs, ctx: CommandContext)
  * For commands that work over several connections (sync, pget): every Session it makes shares
  * one credential lookup, so a password is asked for (or read from the keychain) once.
  */
-export function sessionFactory(url: FtpUrl, args: SessionArgs, ctx: CommandContext): () => Session {
+export function sessionFactory(url: FtpUrl, args: SessionArgs, ctx: CommandContext): (signal?: AbortSignal) => Session {
   if (!Number.isFinite(args.timeout) || args.timeout <= 0) throw new RftpError('usage', '--timeout must be a positive number of seconds');
   if (!Number.isInteger(args.retries) || args.retries < 0) throw new RftpError('usage', '--retries must be a whole number, 0 or more');
   if (!Number.isFinite(args.retryDelay) || args.retryDelay < 0) throw new RftpError('usage', '--retry-delay must be 0 or more seconds');
@@ -63,5 +63,6 @@ export function sessionFactory(url: FtpUrl, args: SessionArgs, ctx: CommandConte
         prompt: process.stdin.isTTY ? promptHidden : undefined,
       })),
   };
-  return () => new Session(config, ctx.out, ctx.signal);
+  // A caller may pass its own signal (derived from ctx.signal) to stop some connections early.
+  return (signal = ctx.signal) => new Session(config, ctx.out, signal);
 }

@@ -1,11 +1,13 @@
-import { Client, FTPError } from 'basic-ftp';
+import { Client, FTPError, type FileInfo } from 'basic-ftp';
 import { ProgressTracker } from 'basic-ftp/dist/ProgressTracker.js';
-import { uploadFrom } from 'basic-ftp/dist/transfer.js';
+import { StringWriter } from 'basic-ftp/dist/StringWriter.js';
+import { downloadTo, uploadFrom } from 'basic-ftp/dist/transfer.js';
 import type { Readable, Writable } from 'node:stream';
-import { commandPath } from './paths.js';
+import { RftpError } from '../errors.js';
+import { commandPath, remoteBasename } from './paths.js';
 import { parseSize } from './remote.js';
 
-export type { Client };
+export type { Client, FileInfo };
 
 /** Replies meaning "this command is not available here", as opposed to a failure of the file. */
 const notImplemented = (err: unknown) => err instanceof FTPError && [500, 501, 502, 504].includes(err.code);
@@ -54,6 +56,11 @@ async function restStor(client: Client, source: Readable, path: string, offset: 
   }
 }
 
+/** Whether FEAT lists a feature (e.g. SIZE, MDTM, REST STREAM). */
+export async function hasFeature(client: Client, name: string): Promise<boolean> {
+  return (await client.features()).has(name);
+}
+
 /** SIZE of a remote file, or undefined when it does not exist (or SIZE is not answered). */
 export async function sizeOf(client: Client, path: string): Promise<number | undefined> {
   const res = await client.sendIgnoringError(`SIZE ${commandPath(path)}`);
@@ -66,6 +73,217 @@ export async function renameRemote(client: Client, from: string, to: string): Pr
 
 export async function removeRemote(client: Client, path: string): Promise<void> {
   await client.remove(path, true);
+}
+
+/**
+ * Whether a failed connect looks like a per-user or per-address connection cap: 421 at the
+ * greeting (vsftpd's max_per_ip, max_clients), or a login refused on an extra connection while
+ * the same credentials work on another one (the caller knows that part).
+ */
+export function refusedExtraConnection(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const cause = (err as Error & { cause?: unknown }).cause;
+  if (cause instanceof FTPError && cause.code === 421) return true;
+  if (err instanceof FTPError && err.code === 421) return true;
+  return (err as { kind?: string }).kind === 'login';
+}
+
+// File commands (ls, cd, mkdir, rm, rmdir; the shell). They leave the connection's working
+// directory as they found it: a reconnect would reset it anyway, so callers never rely on it.
+
+/** Entries of a remote directory (MLSD or LIST, parsed by basic-ftp); "" is the login directory. */
+export async function listEntries(client: Client, path: string): Promise<FileInfo[]> {
+  return client.list(commandPath(path));
+}
+
+/** The absolute path of `path` ("" = the login directory) as the server resolves it; fails if it is no directory. */
+export async function resolveDir(client: Client, path: string): Promise<string> {
+  const back = await client.pwd();
+  if (path === '') return back;
+  await client.cd(path);
+  try {
+    return await client.pwd();
+  } finally {
+    await client.cd(back);
+  }
+}
+
+export async function makeDir(client: Client, path: string, parents: boolean): Promise<void> {
+  if (!parents) {
+    await client.send(`MKD ${commandPath(path)}`);
+    return;
+  }
+  const back = await client.pwd();
+  try {
+    // MKD each missing level; ensureDir fails (CWD) only where a level cannot be made or entered.
+    await client.ensureDir(path);
+  } finally {
+    await client.cd(back);
+  }
+}
+
+/** DELE: unlike removeRemote, a missing file is an error. */
+export async function deleteFile(client: Client, path: string): Promise<void> {
+  await client.remove(path);
+}
+
+/** RMD of an empty directory, or the whole tree with recursive. */
+export async function removeDirectory(client: Client, path: string, recursive: boolean): Promise<void> {
+  if (recursive) await client.removeDir(path);
+  else await client.send(`RMD ${commandPath(path)}`);
+}
+
+export interface ListedEntry {
+  name: string;
+  type: 'file' | 'dir' | 'symlink' | 'other';
+  /** Only when the listing states it plainly (digits, below 2^53). */
+  size?: number;
+  /** Only from MLSD, which gives UTC to the second; LIST dates are too vague to compare. */
+  mtimeMs?: number;
+  /** MLSD "unique" fact, for loop detection. */
+  unique?: string;
+}
+
+/**
+ * A listing that admits what it could not read. basic-ftp's list() drops unparsable lines (and
+ * MLSD names containing "/") without a word, so each line is parsed on its own here and every
+ * line that yields nothing (other than "." and "..") comes back in `dropped`. Errors, including
+ * a transfer cut off with 426, are thrown: a caller must never take a failed listing as empty.
+ *
+ * The directory is entered with CWD and listed without a path argument: given `LIST -a dir` for
+ * a directory it cannot open, vsftpd lists the parent filtered by the name (one entry, the
+ * directory itself) or sends nothing with "226 Transfer done (but failed to open directory).",
+ * and both would pass for a complete listing. So a CWD that fails, a final reply that says
+ * something failed, or a listing of only the directory's own name that cannot be entered, all
+ * count as a failed listing. The working directory is back at the login directory afterwards.
+ */
+export async function listStrict(client: Client, path: string): Promise<{ entries: ListedEntry[]; dropped: string[] }> {
+  const home = await loginDir(client);
+  let moved = false;
+  let result: { entries: ListedEntry[]; dropped: string[] };
+  try {
+    if (path !== '') {
+      moved = true;
+      await client.send(`CWD ${commandPath(path)}`);
+    }
+    const { text, reply } = await listHere(client);
+    if (failedReply(reply)) throw new RftpError('transfer', `the server could not read the directory (${oneLine(reply)})`);
+    result = parseStrict(client, text);
+    const own = remoteBasename(path === '' ? home : path);
+    const only = result.entries.length === 1 && result.dropped.length === 0 ? result.entries[0] : undefined;
+    if (only?.type === 'dir' && own !== '' && only.name === own) {
+      // A directory holding only a subdirectory of its own name is possible: that one can be entered.
+      moved = true;
+      const res = await client.sendIgnoringError(`CWD ${commandPath(only.name)}`);
+      if (res.code >= 400) {
+        throw new RftpError('transfer', 'the listing shows only the directory itself, as a server does for a directory it cannot read');
+      }
+    }
+  } catch (err) {
+    // The original error counts; Session.run drops the connection after it anyway.
+    if (moved) await client.sendIgnoringError(`CWD ${commandPath(home)}`).catch(() => undefined);
+    throw err;
+  }
+  if (moved) await client.send(`CWD ${commandPath(home)}`);
+  return result;
+}
+
+/** Where each connection was after login (PWD once): listings CWD away and come back here. */
+const loginDirs = new WeakMap<Client, string>();
+
+async function loginDir(client: Client): Promise<string> {
+  let dir = loginDirs.get(client);
+  if (dir === undefined) {
+    dir = await client.pwd();
+    loginDirs.set(client, dir);
+  }
+  return dir;
+}
+
+/** basic-ftp's own default bound for a listing held in memory. */
+const MAX_LISTING_BYTES = 40 * 1024 * 1024;
+
+/** basic-ftp's list() without a path, keeping the final reply, which it throws away. */
+async function listHere(client: Client): Promise<{ text: string; reply: string }> {
+  let lastError: unknown;
+  for (const candidate of client.availableListCommands) {
+    await client.prepareTransfer(client.ftp);
+    try {
+      const buffer = new StringWriter(MAX_LISTING_BYTES);
+      const res = await downloadTo(buffer, { ftp: client.ftp, tracker: new ProgressTracker(), command: candidate, remotePath: '', type: 'list' });
+      const text = buffer.getText(client.ftp.encoding);
+      client.ftp.log(text);
+      client.availableListCommands = [candidate];
+      return { text, reply: res.message };
+    } catch (err) {
+      if (!(err instanceof FTPError)) throw err;
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+/** A 2xx reply after a listing whose text admits a failure (vsftpd: "226 Transfer done (but failed to open directory)."). */
+export function failedReply(message: string): boolean {
+  const text = message.replace(/\b(no|0|without) errors?\b/gi, '');
+  return /\b(fail(s|ed|ure)?|den(y|ied)|cannot|can'?t|unable|not permitted|errors?)\b/i.test(text);
+}
+
+const oneLine = (text: string) => text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').trim().slice(0, 200);
+
+function parseStrict(client: Client, text: string): { entries: ListedEntry[]; dropped: string[] } {
+  const entries: ListedEntry[] = [];
+  const dropped: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (line.trim() === '' || /^total\s+\d+\s*$/i.test(line)) continue;
+    let parsed: FileInfo[];
+    try {
+      parsed = client.parseList(line);
+    } catch {
+      dropped.push(line);
+      continue;
+    }
+    if (parsed.length !== 1) {
+      if (!/(^|\s)\.\.?$/.test(line) && !/(^|;)type=[cp]dir;/i.test(line)) dropped.push(line);
+      continue;
+    }
+    // The Unix parser's name is "the rest of the line" up to a CR: a name that is not the
+    // whole rest (CR inside) would be a different, made-up name.
+    const info = parsed[0];
+    if (!line.endsWith(info.isSymbolicLink && info.link !== undefined ? `${info.name} -> ${info.link}` : info.name)) {
+      dropped.push(line);
+      continue;
+    }
+    entries.push(toEntry(info, line));
+  }
+  return { entries, dropped };
+}
+
+function toEntry(info: FileInfo, line: string): ListedEntry {
+  const type = info.isDirectory ? 'dir' : info.isSymbolicLink ? 'symlink' : info.isFile ? 'file' : 'other';
+  const mlsd = /^[^\s=]+=\S*;/.test(line);
+  const sizeText = mlsd ? /(?:^|;)size=([^;]*);/i.exec(line)?.[1] : String(info.size);
+  const size = sizeText !== undefined && /^\d{1,16}$/.test(sizeText) && Number.isSafeInteger(Number(sizeText)) ? Number(sizeText) : undefined;
+  const t = info.modifiedAt?.getTime();
+  return { name: info.name, type, size, mtimeMs: t !== undefined && Number.isFinite(t) ? t : undefined, unique: info.uniqueID };
+}
+
+/** MKD; a directory that is already there (another worker, an earlier run) is fine. */
+export async function makeDirIfMissing(client: Client, path: string): Promise<void> {
+  const res = await client.sendIgnoringError(`MKD ${commandPath(path)}`);
+  if (res.code < 400) return;
+  if (await isDirectory(client, path)) return;
+  throw new FTPError(res);
+}
+
+/** Whether CWD into path works; the working directory is restored. */
+export async function isDirectory(client: Client, path: string): Promise<boolean> {
+  if (path === '') return true;
+  const back = await client.pwd();
+  const res = await client.sendIgnoringError(`CWD ${commandPath(path)}`);
+  if (res.code >= 400) return false;
+  await client.cd(back);
+  return true;
 }
 
 export function closeConnection(client: Client): void {

@@ -37,7 +37,8 @@ export class Output {
 
   private line(text: string): void {
     this.clearTransient();
-    this.stderr.write(redact(text) + '\n');
+    // Server replies and names can carry terminal escape sequences: never let them through.
+    this.stderr.write(escapeControl(redact(text)) + '\n');
   }
 
   /** Progress notes (resuming, retrying): shown unless --quiet. */
@@ -54,12 +55,23 @@ export class Output {
   }
 
   debug(text: string): void {
-    if (this.mode.debug) this.line(`rftp: debug: ${escapeControl(text)}`);
+    if (this.mode.debug) this.line(`rftp: debug: ${text}`);
   }
 
   /** Machine-readable result on stdout (--json), or plain text results (e.g. a listing). */
   json(value: unknown): void {
     this.stdout.write(redact(JSON.stringify(value)) + '\n');
+  }
+
+  /** A plain result line on stdout (listings, pwd, the shell's help), redacted. */
+  print(text: string): void {
+    this.clearTransient();
+    this.stdout.write(redact(text) + '\n');
+  }
+
+  /** File contents for `cat`, byte for byte; the callback runs once stdout took them (backpressure). */
+  writeRaw(chunk: Buffer, done: (err?: Error | null) => void): void {
+    this.stdout.write(chunk, done);
   }
 
   async status(text: string): Promise<void> {

@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import { createInterface, type Interface } from 'node:readline';
+import { ExitCode, RftpError } from '../errors.js';
+import type { SessionArgs } from '../commands/context.js';
+import { Output } from '../ui/output.js';
+import { redact } from '../ui/redact.js';
+import { findCommand } from './commands.js';
+import { ExitRequest, Reported } from './commands-types.js';
+import { Completer } from './completion.js';
+import { appendHistory, HISTORY_SIZE, historyPath, loadHistory, redactHistoryLine } from './history.js';
+import { splitLine, type ParsedCommand } from './parse.js';
+import { Shell } from './state.js';
+
+export interface ShellStart {
+  /** `-c`: commands separated by ";" (and newlines). */
+  commands?: string;
+  /** `-f`: a script file, one or more commands per line. */
+  file?: string;
+  /** `rftp open URL`: the first command. */
+  open?: string;
+  session: SessionArgs;
+  quiet: boolean;
+  debug: boolean;
+}
+
+/**
+ * The lftp-style shell: interactive on a terminal, otherwise a script (-c, -f or stdin). Returns
+ * the exit code. Every command is the same implementation the one-shot CLI runs.
+ */
+export async function runShell(start: ShellStart): Promise<number> {
+  const scripted = start.commands !== undefined || start.file !== undefined || !process.stdin.isTTY;
+  const out = new Output({ quiet: start.quiet, json: false, debug: start.debug });
+  const sh = new Shell(out, process.env, { ...start.session, user: start.session.user, parallel: 1, failExit: true }, !scripted);
+  const completer = new Completer(sh);
+  try {
+    if (start.open !== undefined) {
+      const code = await execute(sh, completer, { words: [{ value: 'open', start: 0, end: 0 }, { value: start.open, start: 0, end: 0 }] });
+      if (code !== 0 && scripted) return code;
+    }
+    if (start.commands !== undefined) return await runLines(sh, completer, start.commands.split('\n'));
+    if (start.file !== undefined) {
+      let text: string;
+      try {
+        text = start.file === '-' ? readFileSync(0, 'utf8') : readFileSync(start.file, 'utf8');
+      } catch (err) {
+        out.error(`cannot read ${start.file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+        return ExitCode.local;
+      }
+      return await runLines(sh, completer, text.split('\n'));
+    }
+    if (scripted) return await runLines(sh, completer, createInterface({ input: process.stdin, crlfDelay: Infinity }));
+    return await interactive(sh, completer);
+  } catch (err) {
+    if (err instanceof ExitRequest) return err.code;
+    throw err;
+  } finally {
+    sh.close();
+  }
+}
+
+/** A script: a failing command ends the run with its code, unless `set fail-exit off`. */
+async function runLines(sh: Shell, completer: Completer, lines: Iterable<string> | AsyncIterable<string>): Promise<number> {
+  for await (const line of lines) {
+    const code = await executeLine(sh, completer, line);
+    if (code !== 0 && (sh.settings.failExit || code === ExitCode.interrupted)) return code;
+  }
+  return sh.lastFailure;
+}
+
+/** Runs the `;`-separated commands of a line; with fail-exit on, a failure skips the rest of it. */
+async function executeLine(sh: Shell, completer: Completer, line: string): Promise<number> {
+  let commands: ParsedCommand[];
+  try {
+    commands = splitLine(line);
+  } catch (err) {
+    sh.out.error((err as Error).message);
+    sh.lastFailure = ExitCode.usage;
+    return ExitCode.usage;
+  }
+  let last = 0;
+  for (const c of commands) {
+    const code = await execute(sh, completer, c);
+    if (code !== 0) {
+      sh.lastFailure = code;
+      last = code;
+      if (sh.settings.failExit || code === ExitCode.interrupted) return code;
+    }
+  }
+  return last;
+}
+
+/** One command: Ctrl-C stops it (the partial is kept) and comes back here; any failure is one line. */
+async function execute(sh: Shell, completer: Completer, parsed: ParsedCommand): Promise<number> {
+  const name = parsed.words[0].value;
+  const cmd = findCommand(name);
+  if (!cmd) {
+    sh.out.error(`unknown command ${name} (help lists them)`);
+    return ExitCode.usage;
+  }
+  const argv = parsed.local !== undefined ? [parsed.local] : parsed.words.slice(1).map((w) => w.value);
+  let signals = 0;
+  const onSignal = () => {
+    // In a script a second Ctrl-C means "now"; the partial was flushed by the writes so far.
+    if (++signals > 1 && !sh.interactive) process.exit(ExitCode.interrupted);
+    if (name !== '!') sh.controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await cmd.run(sh, argv);
+    return 0;
+  } catch (raw) {
+    if (raw instanceof ExitRequest) throw raw;
+    sh.out.stopStatus();
+    if (raw instanceof Reported) {
+      if (sh.controller.signal.aborted) {
+        sh.out.error('interrupted; run the same command again to resume');
+        return ExitCode.interrupted;
+      }
+      if (raw.summary) sh.out.error(raw.summary);
+      return raw.code;
+    }
+    let err = raw instanceof RftpError ? raw : new RftpError('internal', `internal error: ${(raw as Error)?.message ?? raw}`, { cause: raw });
+    if (sh.controller.signal.aborted) err = new RftpError('interrupted', 'interrupted; run the same command again to resume');
+    sh.out.error(err.message);
+    if (sh.out.mode.debug && err.kind === 'internal') process.stderr.write(redact(String((raw as Error)?.stack ?? raw)) + '\n');
+    return err.exitCode;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    sh.renew();
+    completer.forget();
+  }
+}
+
+/**
+ * The prompt. Each line gets a fresh readline interface and the terminal goes back to normal
+ * while a command runs: Ctrl-C then reaches the process as SIGINT (stopping the transfer), and a
+ * password prompt can read the terminal without readline echoing the keys.
+ */
+async function interactive(sh: Shell, completer: Completer): Promise<number> {
+  const file = historyPath(sh.env);
+  let history = loadHistory(file);
+  for (;;) {
+    const line = await readLine(sh.prompt(), history, completer);
+    if (line === undefined) {
+      process.stdout.write('\n');
+      return 0;
+    }
+    if (line.trim() !== '') {
+      const kept = redactHistoryLine(line);
+      history = [kept, ...history.filter((h) => h !== kept)].slice(0, HISTORY_SIZE);
+      appendHistory(file, kept);
+    }
+    await executeLine(sh, completer, line);
+  }
+}
+
+function readLine(prompt: string, history: string[], completer: Completer): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const rl: Interface = createInterface({
+      input: process.stdin,
+      output: process.stdout,
+      terminal: true,
+      history: [...history],
+      historySize: HISTORY_SIZE,
+      removeHistoryDuplicates: true,
+      completer: (text: string, done: (err: Error | null, result: [string[], string]) => void) => {
+        completer.complete(text).then((r) => done(null, r), () => done(null, [[], text]));
+      },
+    });
+    const finish = (value: string | undefined) => {
+      if (settled) return;
+      settled = true;
+      rl.close();
+      resolve(value);
+    };
+    rl.on('line', (l) => finish(l));
+    rl.on('close', () => finish(undefined));
+    // Ctrl-C at the prompt clears the line, as in a login shell.
+    rl.on('SIGINT', () => {
+      rl.write(null, { ctrl: true, name: 'e' });
+      rl.write(null, { ctrl: true, name: 'u' });
+      process.stdout.write('^C\n');
+      rl.prompt();
+    });
+    rl.setPrompt(prompt);
+    rl.prompt();
+  });
+}
+

@@ -1,0 +1,170 @@
+import { posix } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { RftpError, usageError } from '../errors.js';
+import { sessionFactory, type CommandContext, type SessionArgs } from '../commands/context.js';
+import { resolveCredentials } from '../session/credentials.js';
+import { keychainLookup } from '../session/keychain.js';
+import { resolveDir } from '../session/ops.js';
+import { checkRemotePath } from '../session/paths.js';
+import { promptHidden } from '../session/prompt.js';
+import type { Session } from '../session/session.js';
+import { displayUrl, type FtpUrl } from '../session/url.js';
+import { Output } from '../ui/output.js';
+import { addSecret, escapeControl } from '../ui/redact.js';
+
+/** What `set` changes: the one-shot options, plus the shell's own. */
+export interface ShellSettings extends SessionArgs {
+  /** Connections for mget/mput (and pget/mirror when present). */
+  parallel: number;
+  /** In scripts, a failing command ends the run with its exit code. */
+  failExit: boolean;
+}
+
+/** The open server: the URL (with the credentials found at `open`), the directories, the connection. */
+export interface Site {
+  url: FtpUrl;
+  args: SessionArgs;
+  factory: (signal?: AbortSignal) => Session;
+  session: Session;
+  home: string;
+  cwd: string;
+  previous?: string;
+}
+
+export class Shell {
+  site: Site | undefined;
+  /** Aborted by Ctrl-C during a command; replaced (with the Session bound to it) afterwards. */
+  controller = new AbortController();
+  private completion: { session: Session; controller: AbortController } | undefined;
+  /** The exit code scripts end with when fail-exit is off: the last failure's. */
+  lastFailure = 0;
+  previousLocal: string | undefined;
+
+  constructor(
+    readonly out: Output,
+    readonly env: NodeJS.ProcessEnv,
+    public settings: ShellSettings,
+    readonly interactive: boolean,
+  ) {}
+
+  ctx(): CommandContext {
+    return { out: this.out, signal: this.controller.signal, env: this.env };
+  }
+
+  requireSite(): Site {
+    if (!this.site) throw usageError('not connected: open a server first (open URL or open BOOKMARK)');
+    return this.site;
+  }
+
+  /** A URL for a path on the open server (absolute paths: they survive a reconnect). */
+  remoteUrl(path: string): FtpUrl {
+    return { ...this.requireSite().url, path };
+  }
+
+  /** An argument as an absolute remote path: ~ is the login directory, the rest is relative to cd. */
+  resolveRemote(arg: string): string {
+    const site = this.requireSite();
+    checkRemotePath(arg);
+    if (arg === '~') return site.home;
+    if (arg.startsWith('~/')) return posix.resolve(site.home, arg.slice(2));
+    return posix.resolve(site.cwd, arg);
+  }
+
+  /**
+   * Connects now, so a wrong host or password shows at `open`, and learns the login directory.
+   * Credentials are looked up once here, in the usual order, and kept for reconnects and `set`.
+   */
+  async open(url: FtpUrl, args: SessionArgs): Promise<void> {
+    const bare = { ...url, path: '' };
+    const creds = await resolveCredentials(bare, args.user, {
+      env: this.env,
+      warn: (m) => this.out.warn(m),
+      keychain: this.env.RFTP_NO_KEYCHAIN ? undefined : keychainLookup,
+      prompt: process.stdin.isTTY ? promptHidden : undefined,
+    }).catch((err) => {
+      if ((err as { code?: string })?.code === 'EINTR') throw new RftpError('interrupted', 'interrupted');
+      throw err;
+    });
+    addSecret(creds.password);
+    // With no password found, leave it unset so the login error can say where to put one.
+    const site = this.makeSite({ ...bare, user: creds.user, password: creds.source === 'none' ? undefined : creds.password }, { ...args, user: undefined });
+    try {
+      site.home = await site.session.run('open', () => 0, (client) => resolveDir(client, ''));
+    } catch (err) {
+      site.session.close();
+      throw err;
+    }
+    site.cwd = site.home;
+    // The old server stays open until the new one answered: a mistyped `user` or `open` loses nothing.
+    this.close();
+    this.site = site;
+    if (url.path !== '') await this.cd(url.path.startsWith('/') ? url.path : posix.join(site.home, url.path));
+  }
+
+  private makeSite(url: FtpUrl, args: SessionArgs): Site {
+    const factory = sessionFactory(url, args, this.ctx());
+    return { url, args, factory, session: factory(this.controller.signal), home: '/', cwd: '/' };
+  }
+
+  /** New settings take effect on the next command: same server, credentials and directory. */
+  applySettings(): void {
+    const site = this.site;
+    if (!site) return;
+    site.session.close();
+    this.dropCompletion();
+    const next = this.makeSite(site.url, { ...this.settings, user: undefined });
+    this.site = { ...site, args: next.args, factory: next.factory, session: next.session };
+  }
+
+  async cd(path: string): Promise<void> {
+    const site = this.requireSite();
+    const dir = await site.session.run(`cd ${path}`, () => 0, (client) => resolveDir(client, path));
+    if (dir !== site.cwd) site.previous = site.cwd;
+    site.cwd = dir;
+  }
+
+  close(): void {
+    this.site?.session.close();
+    this.dropCompletion();
+    this.site = undefined;
+  }
+
+  /** After Ctrl-C: the aborted signal killed the connection; the next command gets a fresh one. */
+  renew(): void {
+    if (!this.controller.signal.aborted) return;
+    this.controller = new AbortController();
+    if (this.site) this.site.session = this.site.factory(this.controller.signal);
+  }
+
+  /** A second connection for Tab completion, so a slow listing never holds up a command. */
+  completionSession(): Session | undefined {
+    if (!this.site) return undefined;
+    if (!this.completion) {
+      const controller = new AbortController();
+      // Silent and without retries: nothing may draw over the line being typed.
+      const silent = new Output({ quiet: true, json: false, debug: false }, new PassThrough().resume() as unknown as NodeJS.WriteStream);
+      const factory = sessionFactory(this.site.url, { ...this.site.args, retries: 0 }, { out: silent, signal: controller.signal, env: this.env });
+      this.completion = { controller, session: factory(controller.signal) };
+    }
+    return this.completion.session;
+  }
+
+  dropCompletion(): void {
+    this.completion?.controller.abort();
+    this.completion = undefined;
+  }
+
+  prompt(): string {
+    if (!this.site) return 'rftp> ';
+    const { url, cwd, home } = this.site;
+    const under = home === '/' ? cwd.slice(1) : cwd.startsWith(home + '/') ? cwd.slice(home.length + 1) : undefined;
+    const where = cwd === home ? '~' : under !== undefined ? '~/' + under : cwd;
+    const host = url.host.includes(':') ? `[${url.host}]` : url.host;
+    return escapeControl(`rftp ${url.user ?? 'anonymous'}@${host}:${where}> `);
+  }
+
+  describeSite(): string {
+    const site = this.requireSite();
+    return displayUrl(site.url, site.cwd);
+  }
+}

@@ -1,0 +1,252 @@
+// The lftp-style shell: scripts (-c, -f, stdin) and the interactive prompt in a real terminal
+// (tmux), against real vsftpd.
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
+import { cleanup, errorLines, randomData, RFTP, runRftp, sha256, sha256File, sizeOr0, testEnv, tmpDir, tmpHome, waitFor, type RunResult } from '../helpers/cli.js';
+
+const MiB = 1024 * 1024;
+const dirs: string[] = [];
+after(() => cleanup(...dirs));
+
+function workdir() {
+  const d = tmpDir();
+  const home = tmpHome();
+  dirs.push(d, home);
+  return { d, home };
+}
+
+/** The CLI with a script on stdin (not a terminal). */
+function runWithStdin(args: string[], input: string, opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [RFTP, ...args], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+describe('shell scripts (-c, -f, stdin)', () => {
+  let server: VsftpdServer;
+  before(async () => {
+    server = await startVsftpd();
+    await server.put('pub/a.txt', 'alpha\n');
+    await server.put('pub/b.txt', 'beta\n');
+    await server.put('pub/c.bin', randomData(300_000));
+    await server.put('pub/sub/d.txt', 'delta\n');
+  });
+  after(() => server.stop());
+  const env = (home: string) => testEnv(home, { RFTP_PASSWORD: server.password });
+
+  test('-c: open, cd, ls, get, mget with a glob, put, cat; exit 0', async () => {
+    const { d, home } = workdir();
+    writeFileSync(join(d, 'up.txt'), 'uploaded\n');
+    const r = await runRftp(['-c', `open ${server.url('/')}; cd pub; ls; get c.bin; mget *.txt; put up.txt; cat a.txt; pwd`], { env: env(home), cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.split('\n').slice(0, 4), ['a.txt', 'b.txt', 'c.bin', 'sub/']);
+    assert.match(r.stdout, /alpha\n\/pub\n$/);
+    assert.equal(sha256File(join(d, 'c.bin')), sha256(readFileSync(join(server.root, 'pub/c.bin'))));
+    assert.equal(readFileSync(join(d, 'b.txt'), 'utf8'), 'beta\n');
+    assert.equal(readFileSync(join(server.root, 'pub/up.txt'), 'utf8'), 'uploaded\n');
+  });
+
+  test('-f: a failing command stops the script with its exit code', async () => {
+    const { d, home } = workdir();
+    const script = join(d, 'script.rftp');
+    writeFileSync(script, `# comment\nopen ${server.url('/pub')}\nget missing.txt\nget a.txt\n`);
+    const r = await runRftp(['-f', script], { env: env(home), cwd: d });
+    assert.equal(r.code, 6, r.stderr);
+    assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+    assert.match(errorLines(r.stderr)[0], /missing\.txt/);
+    assert.equal(existsSync(join(d, 'a.txt')), false, 'the command after the failure must not run');
+  });
+
+  test('-f with set fail-exit off: goes on, exits with the last failure', async () => {
+    const { d, home } = workdir();
+    const script = join(d, 'script.rftp');
+    writeFileSync(script, `set fail-exit off\nopen ${server.url('/pub')}\nget missing.txt\nget a.txt\n`);
+    const r = await runRftp(['-f', script], { env: env(home), cwd: d });
+    assert.equal(r.code, 6, r.stderr);
+    assert.equal(readFileSync(join(d, 'a.txt'), 'utf8'), 'alpha\n');
+  });
+
+  test('stdin script: mkdir -p, put, mv, rm, rmdir, and an unknown command exits 2', async () => {
+    const { d, home } = workdir();
+    writeFileSync(join(d, 'f.txt'), 'file\n');
+    const ok = await runWithStdin([], `open ${server.url('/')}\nmkdir -p new/deep\ncd new/deep\nput f.txt\nmv f.txt g.txt\nls\n`, { env: env(home), cwd: d });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.stdout, 'g.txt\n');
+    assert.equal(readFileSync(join(server.root, 'new/deep/g.txt'), 'utf8'), 'file\n');
+    const rm = await runWithStdin([], `open ${server.url('/')}\nrm new/deep/g.txt\nrmdir new/deep\nls new\nfrobnicate\nls\n`, { env: env(home), cwd: d });
+    assert.equal(rm.code, 2, rm.stderr);
+    assert.equal(existsSync(join(server.root, 'new/deep')), false);
+    assert.equal(rm.stdout, '', 'ls of the empty dir prints nothing and nothing runs after the unknown command');
+  });
+
+  test('mirror inside the shell', async () => {
+    const { d, home } = workdir();
+    const r = await runRftp(['-c', `open ${server.url('/')}; lcd ${d}; mirror pub copy`], { env: env(home), cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(d, 'copy/sub/d.txt'), 'utf8'), 'delta\n');
+    assert.equal(sha256File(join(d, 'copy/c.bin')), sha256(readFileSync(join(server.root, 'pub/c.bin'))));
+  });
+
+  test('bookmarks: add from the open site, open by name, no password in the file', async () => {
+    const { d, home } = workdir();
+    const e = env(home);
+    const add = await runRftp(['-c', `open ${server.url('/', { withPassword: true })}; cd pub; bookmark add pubsite; bookmark list`], { env: e, cwd: d });
+    assert.equal(add.code, 0, add.stderr);
+    const file = readFileSync(join(home, '.config/rftp/bookmarks.json'), 'utf8');
+    assert.equal(file.includes(server.password), false);
+    assert.equal(file.includes(encodeURIComponent(server.password)), false);
+    const use = await runRftp(['-c', 'open pubsite; pwd; get a.txt'], { env: e, cwd: d });
+    assert.equal(use.code, 0, use.stderr);
+    assert.equal(use.stdout, '/pub\n');
+    assert.equal(readFileSync(join(d, 'a.txt'), 'utf8'), 'alpha\n');
+  });
+});
+
+/** One tmux server of our own (its own socket), driving rftp in a real pseudo-terminal. */
+class Terminal {
+  private readonly socket = `rftp-test-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  private tmux(...args: string[]): string {
+    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  }
+
+  start(cwd: string, args: string[]): void {
+    const envArgs = Object.entries(this.env).map(([k, v]) => `${k}=${shellQuote(String(v))}`);
+    const cmd = `cd ${shellQuote(cwd)} && exec env -i ${envArgs.join(' ')} ${shellQuote(process.execPath)} ${shellQuote(RFTP)} ${args.map(shellQuote).join(' ')}; sleep 30`;
+    this.tmux('new-session', '-d', '-s', 't', '-x', '160', '-y', '50', cmd);
+  }
+
+  keys(...keys: string[]): void {
+    this.tmux('send-keys', '-t', 't', ...keys);
+  }
+
+  type(text: string): void {
+    this.tmux('send-keys', '-t', 't', '-l', text);
+  }
+
+  screen(): string {
+    // Trailing blanks are trimmed: a prompt matches as "…>" at the end of its line.
+    return this.tmux('capture-pane', '-p', '-t', 't', '-S', '-500').split('\n').map((l) => l.trimEnd()).join('\n');
+  }
+
+  async waitScreen(re: RegExp, what: string): Promise<void> {
+    await waitFor(() => re.test(this.screen()), `${what} (screen:\n${this.screen()})`, 20_000).catch((err) => {
+      throw new Error(`${(err as Error).message}\n${this.screen()}`);
+    });
+  }
+
+  stop(): void {
+    try {
+      this.tmux('kill-server');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+describe('interactive shell in a terminal', () => {
+  let server: VsftpdServer;
+  const RATE = 1 * MiB;
+  before(async () => {
+    server = await startVsftpd({ maxRate: RATE });
+    await server.put('projects/alpha/readme.txt', 'hi\n');
+  });
+  after(() => server.stop());
+
+  test('Tab completes a remote directory; history is recalled after a restart', async () => {
+    const { d, home } = workdir();
+    const env = { ...testEnv(home, { RFTP_PASSWORD: server.password }), TERM: 'xterm' };
+    const t = new Terminal(env);
+    try {
+      t.start(d, ['open', server.url('/')]);
+      await t.waitScreen(/rftp rftptest@127\.0\.0\.1:~>$/m, 'the prompt');
+      t.type('cd proj');
+      t.keys('Tab');
+      await t.waitScreen(/> cd projects\/$/m, 'completion of projects/');
+      t.type('al');
+      t.keys('Tab');
+      await t.waitScreen(/> cd projects\/alpha\/$/m, 'completion of alpha/');
+      t.keys('Enter');
+      await t.waitScreen(/:~\/projects\/alpha>$/m, 'the prompt in the new directory');
+      t.type('user rftptest notthepassword');
+      t.keys('Enter');
+      await t.waitScreen(/error: login as rftptest failed[^\n]*\n.*:~\/projects\/alpha>$/m, 'the failed login, with the old session kept');
+      t.type('not sent');
+      t.keys('C-c');
+      t.type('exit');
+      t.keys('Enter');
+      await waitFor(() => existsSync(join(home, '.state/rftp/history')), 'the history file');
+      t.stop();
+      const history = readFileSync(join(home, '.state/rftp/history'), 'utf8');
+      assert.equal(history, 'cd projects/alpha/\nuser rftptest\nexit\n');
+
+      const t2 = new Terminal(env);
+      try {
+        t2.start(d, ['open', server.url('/')]);
+        await t2.waitScreen(/:~>$/m, 'the prompt after restart');
+        t2.keys('Up', 'Up', 'Up');
+        await t2.waitScreen(/:~> cd projects\/alpha\/$/m, 'the recalled cd line');
+        t2.keys('Enter');
+        await t2.waitScreen(/:~\/projects\/alpha>$/m, 'the recalled command ran');
+      } finally {
+        t2.stop();
+      }
+    } finally {
+      t.stop();
+    }
+  });
+
+  test('Ctrl-C during a throttled get keeps the shell and the partial; get again resumes it', async () => {
+    const { d, home } = workdir();
+    const data = randomData(6 * MiB);
+    await server.put('big.bin', data);
+    const env = { ...testEnv(home, { RFTP_PASSWORD: server.password }), TERM: 'xterm' };
+    const t = new Terminal(env);
+    const part = join(d, 'big.bin.rftp-part');
+    try {
+      t.start(d, ['open', server.url('/')]);
+      await t.waitScreen(/:~>$/m, 'the prompt');
+      const sentBefore = (await server.xferTotals()).sent;
+      t.type('get big.bin');
+      t.keys('Enter');
+      await waitFor(() => sizeOr0(part) >= 1 * MiB, 'a partial of 1 MiB');
+      t.keys('C-c');
+      await t.waitScreen(/interrupted[^\n]*\n(.*\n)*rftp rftptest@127\.0\.0\.1:~>$/m, 'the prompt after Ctrl-C');
+      const kept = sizeOr0(part);
+      assert.ok(kept >= 1 * MiB && kept < data.length, `partial kept: ${kept}`);
+      assert.equal(existsSync(join(d, 'big.bin')), false);
+      t.type('get big.bin');
+      t.keys('Enter');
+      await waitFor(() => existsSync(join(d, 'big.bin')), 'the finished download', 30_000);
+      await t.waitScreen(/resuming at 1\.\d MiB of 6\.0 MiB/, 'the resume line');
+      assert.equal(sha256File(join(d, 'big.bin')), sha256(data));
+      // Resumed, not restarted: the server sent the file about once (plus the overlap check and
+      // what sat in socket buffers when the first connection was cut).
+      await waitFor(async () => (await server.xferTotals()).entries >= 2, 'xferlog entries');
+      const sent = (await server.xferTotals()).sent - sentBefore;
+      assert.ok(sent < data.length + 2 * MiB, `server sent ${sent} bytes for a ${data.length}-byte file`);
+    } finally {
+      t.stop();
+    }
+  });
+});
+
