@@ -7,6 +7,10 @@ const tlsCodes = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_UNTRUSTED', 'CERT_REJECTED', 'CERT_SIGNATURE_FAILURE',
 ]);
 
+/** Errors of the local disk or file system, whatever call raised them. */
+const localCodes = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM', 'EBADF', 'EISDIR', 'ENOTDIR', 'EMFILE', 'ENFILE']);
+const localText: Record<string, string> = { ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'permission denied' };
+
 const retryableSocketCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EAI_AGAIN']);
 
 /** Drops the FTP reply code prefix and trailing spaces of a server message, for one clean line. */
@@ -33,6 +37,13 @@ export function classify(err: unknown, context: string): RftpError {
   const e = err as NodeJS.ErrnoException & { code?: string };
   const message = (e && typeof e.message === 'string' ? e.message : String(err)).split('\n')[0];
   const code = e?.code ?? '';
+  if (localCodes.has(code) && e.syscall !== 'connect' && e.syscall !== 'read') {
+    return new RftpError('local', `${context}: ${e.path ? `${e.path}: ` : ''}${localText[code] ?? code}`, { cause: err });
+  }
+  // A handshake cut by a dropped connection is an outage, not a TLS verdict: checked first.
+  if (retryableSocketCodes.has(code) || /socket disconnected/i.test(message)) {
+    return new RftpError('connection', `${context}: connection lost (${code || message})`, { retryable: true, cause: err });
+  }
   if (tlsCodes.has(code) || /certificate|self[- ]signed|altname/i.test(message)) {
     return new RftpError('tls', `${context}: TLS certificate check failed: ${message} (use --ca-file to trust a CA, or --insecure)`, { cause: err });
   }
@@ -41,7 +52,6 @@ export function classify(err: unknown, context: string): RftpError {
   }
   if (code === 'ENOTFOUND') return new RftpError('connection', `${context}: host not found`, { cause: err });
   if (code === 'ECONNREFUSED') return new RftpError('connection', `${context}: connection refused`, { cause: err, retryable: true });
-  if (retryableSocketCodes.has(code)) return new RftpError('connection', `${context}: connection lost (${code})`, { retryable: true, cause: err });
   if (/timeout/i.test(message)) return new RftpError('connection', `${context}: connection stalled (${message})`, { retryable: true, cause: err });
   if (/client is closed|socket closed|connection closed|FIN packet|socket hang up|ended by the other party|None of the available transfer strategies|data connection/i.test(message)) {
     return new RftpError('connection', `${context}: connection lost (${message})`, { retryable: true, cause: err });

@@ -47,8 +47,11 @@ const needsLogin = (code: number) => code === 503 || code === 530;
  * Opens one control connection and logs in. With TLS asked for, nothing goes out in clear:
  * AUTH TLS must succeed before USER, and PROT P must succeed before any data connection.
  */
-export async function openClient(url: FtpUrl, creds: Credentials, tls: TlsSettings, timeoutMs: number, log?: (msg: string) => void): Promise<Client> {
+export async function openClient(url: FtpUrl, creds: Credentials, tls: TlsSettings, timeoutMs: number, signal: AbortSignal, log?: (msg: string) => void): Promise<Client> {
   const client = new Client(timeoutMs);
+  // Ctrl-C while connecting or logging in must stop here, not after the transfer.
+  const onAbort = () => client.close();
+  signal.addEventListener('abort', onAbort, { once: true });
   if (log) {
     client.ftp.verbose = true;
     client.ftp.log = (msg: string) => log(msg);
@@ -82,10 +85,13 @@ export async function openClient(url: FtpUrl, creds: Credentials, tls: TlsSettin
     if (secure && !protDone) await protectData(client, where, true);
     // TYPE I (binary: resume offsets are only meaningful in binary), FEAT, MLST facts.
     await client.useDefaultSettings();
+    if (signal.aborted) throw new RftpError('interrupted', 'interrupted');
     return client;
   } catch (err) {
     client.close();
-    throw classify(err, where);
+    throw signal.aborted ? new RftpError('interrupted', 'interrupted') : classify(err, where);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 

@@ -25,6 +25,16 @@ export interface CredentialDeps {
  * The user name comes from the URL, then --user, then netrc; none at all means anonymous.
  */
 export async function resolveCredentials(url: FtpUrl, userOption: string | undefined, deps: CredentialDeps): Promise<Credentials> {
+  const found = await lookup(url, userOption, deps);
+  // Whatever the source (environment, netrc, keychain, prompt): a CR or LF would end the
+  // USER/PASS command early and let the rest be read as another command.
+  if (/[\r\n\0]/.test(found.user) || /[\r\n\0]/.test(found.password)) {
+    throw usageError(`refusing a user name or password containing CR, LF or NUL (from ${found.source})`);
+  }
+  return found;
+}
+
+async function lookup(url: FtpUrl, userOption: string | undefined, deps: CredentialDeps): Promise<Credentials> {
   let optionUser = userOption;
   let optionPassword: string | undefined;
   if (userOption !== undefined && userOption.includes(':')) {

@@ -1,3 +1,5 @@
+import { RftpError } from '../errors.js';
+
 /** Reads a line from the terminal without echoing it. Only used when stdin is a terminal. */
 export function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
@@ -18,7 +20,7 @@ export function promptHidden(question: string): Promise<string> {
     const onData = (chunk: string) => {
       for (const ch of chunk) {
         if (ch === '\r' || ch === '\n' || ch === '\u0004') return finish();
-        if (ch === '\u0003') return finish(Object.assign(new Error('interrupted'), { code: 'EINTR' }));
+        if (ch === '\u0003') return finish(new RftpError('interrupted', 'interrupted at the password prompt'));
         if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
         else value += ch;
       }

@@ -23,6 +23,16 @@ export async function statRemote(client: Client, path: string): Promise<RemoteIn
   return { size, mtimeMs };
 }
 
+/**
+ * MDTM alone (no SIZE, no MLST fallback), for many files in a row: `unsupported` when the server
+ * has no such command, so a caller can stop asking.
+ */
+export async function modifiedTime(client: Client, path: string): Promise<{ mtimeMs?: number; unsupported?: true }> {
+  const res = await client.sendIgnoringError(`MDTM ${commandPath(path)}`);
+  if ([500, 502, 504].includes(res.code)) return { unsupported: true };
+  return { mtimeMs: res.code === 213 ? parseFtpTime(res.message.slice(4).trim()) : undefined };
+}
+
 export function parseSize(message: string): number | undefined {
   const m = /^213 (\d{1,16})\s*$/.exec(message.trim());
   if (!m) return undefined;

@@ -45,7 +45,7 @@ export class Session {
     await this.out.status(`Connecting to ${url.host}:${url.port}…`);
     this.out.debug(`connecting to ${url.host}:${url.port} (${url.security === 'none' && !this.config.tls.requireTls ? 'plain' : 'TLS ' + (url.security === 'implicit' ? 'implicit' : 'explicit')}), password from ${this.creds.source}`);
     try {
-      this.client = await openClient(url, this.creds, this.config.tls, this.config.timeoutMs, this.out.mode.debug ? (m) => this.out.debug(m) : undefined);
+      this.client = await openClient(url, this.creds, this.config.tls, this.config.timeoutMs, this.signal, this.out.mode.debug ? (m) => this.out.debug(m) : undefined);
     } finally {
       this.out.stopStatus();
     }

@@ -83,7 +83,7 @@ function encodePath(path: string): string {
 
 /** Masks a password in text that looks like a URL, for error messages about unparsable URLs. */
 export function redactUrlText(text: string): string {
-  return text.replace(/^([a-z]+:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
+  return text.replace(/^([a-z]+:\/\/[^/@:]*):[^/]*@/i, '$1:***@');
 }
 
 export function requireFile(url: FtpUrl): void {

@@ -13,12 +13,17 @@ export function addSecret(secret: string | undefined): void {
 }
 
 export function redact(text: string): string {
-  let out = text.replace(/([a-z]+:\/\/[^/\s@:]*):[^/\s@]*@/gi, '$1:***@').replace(/\b(PASS) \S.*$/gim, '$1 ***');
+  let out = text.replace(/([a-z]+:\/\/[^/\s@:]*):[^/\s]*@/gi, '$1:***@').replace(/\b(PASS) \S.*$/gim, '$1 ***');
   for (const s of secrets) out = out.split(s).join('***');
   return out;
 }
 
-/** Names from servers can carry escape sequences: show control characters as \xNN. */
+/**
+ * Names from servers can carry escape sequences, and Unicode format characters (bidi overrides
+ * such as U+202E, line separators) can make a name look like another: show them as \xNN / \u{N}.
+ */
 export function escapeControl(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)
+    .replace(/[\p{Cf}\u2028\u2029]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }

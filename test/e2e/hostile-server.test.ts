@@ -1,11 +1,12 @@
 // get/put against a scripted fake server that refuses or breaks things on purpose.
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, writeFileSync, statSync, mkdirSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync, statSync, mkdirSync, readdirSync } from 'node:fs';
+import net from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
 import { ensureCerts } from '../helpers/vsftpd.js';
-import { cleanup, errorLines, randomData, runRftp, sha256, sha256File, testEnv, tmpDir, tmpHome } from '../helpers/cli.js';
+import { cleanup, errorLines, randomData, runRftp, sha256, sha256File, spawnRftp, testEnv, tmpDir, tmpHome } from '../helpers/cli.js';
 import { uploadStatePath } from '../../src/transfer/state.js';
 
 const servers: FakeFtpServer[] = [];
@@ -200,4 +201,72 @@ test('upload: a remote partial without matching local state is never continued',
   assert.match(r.stderr, /restarting upload from zero/);
   assert.ok(!s.commands.some((c) => c.startsWith('APPE')));
   assert.equal(sha256(s.files.get('/up.bin')!.data), sha256(data));
+});
+
+test('upload: state from a failed earlier run plus an old final file of the same size is not "done"', async () => {
+  const { d, env } = workdir();
+  const data = randomData(40_000);
+  const local = join(d, 'site.bin');
+  writeFileSync(local, data);
+  const old = randomData(40_000);
+  const s = await fake({ '/site.bin': old });
+  const url = `ftp://alice@127.0.0.1:${s.port}/site.bin`;
+  const statePath = uploadStatePath(url, local, env);
+  mkdirSync(join(statePath, '..'), { recursive: true });
+  // What a run that failed before sending anything (e.g. 553) leaves: state, no partial.
+  writeFileSync(statePath, JSON.stringify({ version: 1, kind: 'upload', url, tempPath: 'site.bin.rftp-part', localPath: local, localSize: data.length, localMtimeMs: Math.trunc(statSync(local).mtimeMs) }));
+  const plain = await runRftp(['put', local, url, ...fast], { env });
+  assert.equal(plain.code, 9, plain.stderr);
+  assert.equal(sha256(s.files.get('/site.bin')!.data), sha256(old));
+  const forced = await runRftp(['put', '-f', local, url, ...fast], { env });
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.doesNotMatch(forced.stderr, /skipped/);
+  assert.equal(sha256(s.files.get('/site.bin')!.data), sha256(data));
+});
+
+test('upload resume where the read-back of the partial ignores REST: restart from zero, not an error', async () => {
+  const { d, env } = workdir();
+  const data = randomData(200_000);
+  const local = join(d, 'up.bin');
+  writeFileSync(local, data);
+  const s = await fake({ '/up.bin.rftp-part': data.subarray(0, 120_000) }, { rest: 'ignore' });
+  const url = `ftp://alice@127.0.0.1:${s.port}/up.bin`;
+  const statePath = uploadStatePath(url, local, env);
+  mkdirSync(join(statePath, '..'), { recursive: true });
+  writeFileSync(statePath, JSON.stringify({ version: 1, kind: 'upload', url, tempPath: 'up.bin.rftp-part', localPath: local, localSize: data.length, localMtimeMs: Math.trunc(statSync(local).mtimeMs) }));
+  const r = await runRftp(['put', local, url, ...fast], { env: { ...env, RFTP_UPLOAD_SETTLE_MS: '20' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /restarting upload from zero: the remote partial does not match/);
+  assert.equal(sha256(s.files.get('/up.bin')!.data), sha256(data));
+});
+
+test('upload to a server without SIZE: uploaded once with a warning, not retried forever', async () => {
+  const { d, env } = workdir();
+  const data = randomData(30_000);
+  const local = join(d, 'nosize.bin');
+  writeFileSync(local, data);
+  const s = await fake({}, { size: 'refuse', feat: ['MDTM', 'UTF8'] });
+  const r = await runRftp(['put', local, `ftp://alice@127.0.0.1:${s.port}/`, ...fast], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /cannot be verified/);
+  assert.equal(s.commands.filter((c) => c.startsWith('STOR')).length, 1);
+  assert.equal(sha256(s.files.get('/nosize.bin')!.data), sha256(data));
+});
+
+test('Ctrl-C while the server has not even greeted: exit 130 at once, nothing downloaded', async () => {
+  const { d, env } = workdir();
+  let connected = false;
+  const silent = net.createServer(() => (connected = true));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as net.AddressInfo).port;
+  try {
+    const { child, done } = spawnRftp(['get', `ftp://alice@127.0.0.1:${port}/f.bin`, '-o', join(d, 'f.bin'), '--timeout', '30'], { env });
+    while (!connected) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGINT');
+    const r = await done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.deepEqual(readdirSync(d), []);
+  } finally {
+    silent.close();
+  }
 });

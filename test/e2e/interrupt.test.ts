@@ -68,6 +68,10 @@ describe('interrupted transfers against a throttled vsftpd', () => {
       await done;
       assert.equal(existsSync(join(server.root, 'up.bin')), false, 'the final remote name only ever holds a complete file');
     }
+    const stateDir = join(home, '.state', 'rftp', 'uploads');
+    const states = readdirSync(stateDir).map((f) => readFileSync(join(stateDir, f), 'utf8'));
+    assert.equal(states.length, 1);
+    assert.ok(!states[0].includes(server.password) && !states[0].includes(encodeURIComponent(server.password)), states[0]);
     const r = await runRftp(['put', local, server.url('')], { env: env(home) });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /resuming upload at/);
@@ -106,7 +110,7 @@ describe('interrupted transfers against a throttled vsftpd', () => {
     assert.equal(sha256File(join(server.root, 'drop-up.bin')), sha256(data));
   });
 
-  test('the server session process is stopped (SIGSTOP): the stall is detected within --timeout and the download finishes', async () => {
+  test('the server session process is stopped (SIGSTOP): the stall is detected by --timeout and the download finishes', async () => {
     const { d, home } = workdir();
     const data = randomData(6 * MiB);
     await server.put('stall.bin', data);

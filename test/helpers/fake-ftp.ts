@@ -22,7 +22,8 @@ export interface FakeBehaviour {
   stallRetrAfterBytes?: number;
   loginFails?: boolean;
   welcome?: string;
-  listing?: (dir: string) => { lines: string[]; finalReply?: string };
+  /** A scripted listing of dir; a directory it answers for can also be entered with CWD. Undefined: the default. */
+  listing?: (dir: string) => { lines: string[]; finalReply?: string } | undefined;
 }
 export interface FakeFtpServer {
   port: number; host: '127.0.0.1';
@@ -271,7 +272,7 @@ export async function startFakeFtp(
         case 'PWD': case 'XPWD': return reply(`257 "${cwd}" is the current directory.`);
         case 'CWD': case 'CDUP': {
           const dir = abs(verb === 'CDUP' ? '..' : arg);
-          if (!dirExists(dir)) return reply('550 Failed to change directory.');
+          if (!dirExists(dir) && !b().listing?.(dir)) return reply('550 Failed to change directory.');
           cwd = dir;
           return reply('250 Directory successfully changed.');
         }

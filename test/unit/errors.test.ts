@@ -35,6 +35,9 @@ test('server replies map to exit codes and retry decisions', () => {
   expect(sys('DEPTH_ZERO_SELF_SIGNED_CERT'), 'tls', false);
   expect(sys('ERR_TLS_CERT_ALTNAME_INVALID'), 'tls', false);
   expect(sys('EACCES', { syscall: 'open', path: '/x' }), 'local', false);
+  expect(sys('ENOSPC', { syscall: 'write' }), 'local', false);
+  // A TLS handshake cut by a dropped connection is an outage to retry, not a certificate verdict.
+  expect(Object.assign(new Error('Client network socket disconnected before secure TLS connection was established'), { code: 'ECONNRESET' }), 'connection', true);
   const kept = new RftpError('exists', 'x');
   assert.equal(classify(kept, 'ctx'), kept);
 });
@@ -86,5 +89,8 @@ test('the redactor masks registered secrets, URL passwords and PASS lines', () =
   assert.equal(redact('login with t0p-secret failed'), 'login with *** failed');
   assert.equal(redact('ftp://u:whatever@h/x'), 'ftp://u:***@h/x');
   assert.equal(redact('> PASS hunter2'), '> PASS ***');
+  assert.equal(redact('ftp://bob:pa@ss@host/x'), 'ftp://bob:***@host/x');
   assert.equal(escapeControl('a\x1b[31mb\n'), 'a\\x1b[31mb\\x0a');
+  assert.equal(escapeControl('\u202Etxt.exe\u2028'), '\\u{202e}txt.exe\\u{2028}');
+  assert.equal(escapeControl('café 文件'), 'café 文件');
 });
