@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
 import { ExitCode } from './errors.js';
-import { commands } from './commands/index.js';
-import { runShell, type ShellStart } from './shell/repl.js';
+import type { ShellStart } from './shell/repl.js';
 import { redact } from './ui/redact.js';
+
+// yargs, the command modules and the shell are imported only when needed: start-up time is
+// most of a small transfer's time, and `rftp --version` should answer at once.
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -33,8 +33,13 @@ function shellStart(argv: string[]): ShellStart | undefined {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    process.stdout.write(`${version()}\n`);
+    return ExitCode.ok;
+  }
   const shell = shellStart(argv);
-  if (shell) return runShell(shell);
+  if (shell) return (await import('./shell/repl.js')).runShell(shell);
+  const [{ default: yargs }, { commands }] = await Promise.all([import('yargs'), import('./commands/index.js')]);
   let code: number = ExitCode.ok;
   const parser = yargs(argv)
     .scriptName('rftp')
@@ -70,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
 
 class UsageFailure extends Error {}
 
-const code = await main(hideBin(process.argv));
+// Node puts the script path at argv[1]; everything after it is ours (what yargs' hideBin does).
+const code = await main(process.argv.slice(2));
 // Exit explicitly (after stdout drains) so no stray socket or timer keeps a finished run alive.
 process.stdout.write('', () => process.exit(code));
