@@ -45,8 +45,8 @@ export type SyncArgs = SessionArgs & OutputArgs & {
   maxDelete?: number;
   dryRun: boolean;
   parallel: number;
-  maxDirs: number;
-  maxEntries: number;
+  maxDirs?: number;
+  maxEntries?: number;
   include: string[];
   exclude: string[];
   reverse: boolean;
@@ -62,10 +62,11 @@ export function handler(args: ArgumentsCamelCase<SyncArgs>): Promise<number> {
     const direction: Direction = down ? 'down' : 'up';
     if (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 16) throw new RftpError('usage', '--parallel must be a whole number from 1 to 16');
     if (args.maxDelete !== undefined && (!Number.isInteger(args.maxDelete) || args.maxDelete < 0)) throw new RftpError('usage', '--max-delete must be a whole number, 0 or more');
-    for (const [name, v] of [['--max-dirs', args.maxDirs], ['--max-entries', args.maxEntries]] as const) {
+    // The shell's mirror calls this handler with only the options it knows: the rest are defaults.
+    const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs ?? DEFAULT_LIMITS.maxDirs, maxEntries: args.maxEntries ?? DEFAULT_LIMITS.maxEntries };
+    for (const [name, v] of [['--max-dirs', limits.maxDirs], ['--max-entries', limits.maxEntries]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RftpError('usage', `${name} must be a whole number, 1 or more`);
     }
-    const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs, maxEntries: args.maxEntries };
     const url = parseFtpUrl(down ? args.source : args.destination);
     const remoteRoot = url.path === '' ? '' : url.path.replace(/\/+$/, '') || '/';
     const localText = down ? args.destination : args.source;
