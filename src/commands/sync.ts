@@ -1,18 +1,20 @@
-import { lstat, realpath, stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { ExitCode, RftpError } from '../errors.js';
 import { isDirectory } from '../session/ops.js';
 import { checkLocalPath } from '../session/paths.js';
 import type { Session } from '../session/session.js';
-import { displayUrl, isFtpUrl, parseFtpUrl } from '../session/url.js';
+import { displayUrl, isFtpUrl, parseFtpUrl, type FtpUrl } from '../session/url.js';
+import type { FileResult } from '../transfer/download.js';
+import type { SessionMaker } from '../transfer/segmented.js';
 import { escapeControl } from '../ui/redact.js';
 import { execute, type Direction, type ExecResult } from '../sync/execute.js';
 import { emptyTree, makeFilter, makePlan, type Plan, type Problem, type Tree } from '../sync/plan.js';
 import { failureText, planLines, summarize, summaryText, SyncOutput, type SyncSummary } from '../sync/report.js';
 import { walkLocal } from '../sync/walk-local.js';
 import { addRemoteTimes, DEFAULT_LIMITS, walkRemote, type WalkLimits, type WalkSide } from '../sync/walk-remote.js';
-import { sessionFactory, type OutputArgs, type SessionArgs } from './context.js';
+import { sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
 import { outputOptions, sessionOptions } from './options.js';
 import { runCommand } from './runner.js';
 
@@ -52,9 +54,19 @@ export type SyncArgs = SessionArgs & OutputArgs & {
   reverse: boolean;
 };
 
+/** What the core of sync needs: the options without the connection ones (a session maker has those). */
+export type SyncOptions = Omit<SyncArgs, keyof SessionArgs | 'quiet' | 'debug'>;
+
 export function handler(args: ArgumentsCamelCase<SyncArgs>): Promise<number> {
   // The JSON report of a sync is its own (plan, per-file results), printed here, not by the runner.
-  return runCommand('sync', { quiet: args.quiet || args.json, json: false, debug: args.debug }, async (ctx) => {
+  return runCommand('sync', { quiet: args.quiet || args.json, json: false, debug: args.debug }, (ctx) => syncDirs(ctx, (url, c) => sessionFactory(url, args, c), args));
+}
+
+/**
+ * The core of `sync`/`mirror`, shared by the one-shot command and the shell: `makeSessions` gives
+ * the connections to the URL's server (the shell's carry the credentials found at `open`).
+ */
+export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, ctx: CommandContext) => SessionMaker, args: SyncOptions): Promise<FileResult[]> {
     const startedAt = Date.now();
     const down = isFtpUrl(args.source);
     if (down === isFtpUrl(args.destination)) throw new RftpError('usage', 'give one URL and one local directory: sync URL LOCALDIR downloads, sync LOCALDIR URL uploads');
@@ -75,7 +87,7 @@ export function handler(args: ArgumentsCamelCase<SyncArgs>): Promise<number> {
     const shownUrl = displayUrl(url, remoteRoot);
     const report = new ReportBuilder(direction, down ? shownUrl : localText, down ? localText : shownUrl, args, startedAt);
 
-    const factory = sessionFactory(url, args, { ...ctx, out });
+    const factory = makeSessions(url, { ...ctx, out });
     const sessions: Session[] = Array.from({ length: args.parallel }, () => factory());
     try {
       const filter = makeFilter(args.include, args.exclude);
@@ -142,7 +154,6 @@ export function handler(args: ArgumentsCamelCase<SyncArgs>): Promise<number> {
       out.stopBar();
       for (const s of sessions) s.close();
     }
-  });
 }
 
 /** How long a remote partial must keep its size before an upload appends to it (as for put). */
@@ -160,7 +171,7 @@ class ReportBuilder {
     private readonly direction: Direction,
     private readonly source: string,
     private readonly destination: string,
-    private readonly args: SyncArgs,
+    private readonly args: SyncOptions,
     private readonly startedAt: number,
   ) {}
 

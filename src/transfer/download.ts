@@ -42,20 +42,25 @@ export interface FileResult {
 export const partialPath = (target: string) => `${target}.rftp-part`;
 export const statePath = (target: string) => `${target}.rftp-state`;
 
-export async function download(session: Session, url: FtpUrl, target: string, opts: DownloadOptions, out: Output): Promise<FileResult> {
+/**
+ * What get and pget do before connecting: refuse to clobber an existing target (unless --force or
+ * -c), and open the partial, so a local problem fails fast without touching the network.
+ */
+export async function prepareDownload(url: FtpUrl, target: string, opts: DownloadOptions) {
   const display = displayUrl(url);
-  const part = partialPath(target);
-  const stateFile = statePath(target);
-  const name = basename(target);
   const existing = await statOrUndefined(target);
   if (existing?.isDirectory()) throw new RftpError('local', `${target} is a directory`);
   if (existing && !opts.force && !opts.continue) {
     throw new RftpError('exists', `${target} already exists (use --force to replace it, or -c to skip it when complete)`);
   }
-
   const result: FileResult = { remote: display, local: target, size: 0, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
-  // Opened before connecting: a local problem fails fast, without touching the network.
+  const part = partialPath(target);
   const { fh, created } = await openPartial(part);
+  return { display, part, stateFile: statePath(target), name: basename(target), existing, result, fh, created };
+}
+
+export async function download(session: Session, url: FtpUrl, target: string, opts: DownloadOptions, out: Output): Promise<FileResult> {
+  const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(url, target, opts);
   let progress: TransferProgress | undefined;
   let restUnsupported = false;
   let restarts = 0;

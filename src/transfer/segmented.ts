@@ -1,15 +1,14 @@
 import { unlink, type FileHandle } from 'node:fs/promises';
-import { basename } from 'node:path';
 import { RftpError } from '../errors.js';
 import { CommandRefused, closeConnection, refusedExtraConnection, retrieve } from '../session/ops.js';
 import { statRemote, type RemoteInfo } from '../session/remote.js';
 import { sleep } from '../session/retry.js';
 import type { Session } from '../session/session.js';
-import { displayUrl, type FtpUrl } from '../session/url.js';
+import type { FtpUrl } from '../session/url.js';
 import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
-import { download, OVERLAP_BYTES, partialPath, statePath, type DownloadOptions, type FileResult } from './download.js';
-import { commitPartial, localError, openPartial, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
+import { download, OVERLAP_BYTES, prepareDownload, type DownloadOptions, type FileResult } from './download.js';
+import { commitPartial, localError, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
 import { decideSegmentedResume, splitRanges, type Range, type SegmentedDecision } from './ranges.js';
 import type { TokenBucket } from './rate-limit.js';
@@ -47,17 +46,7 @@ interface Live {
  * the data was fsynced, so a rerun continues every range where it stopped.
  */
 export async function segmentedDownload(newSession: SessionMaker, signal: AbortSignal, url: FtpUrl, target: string, opts: SegmentedOptions, out: Output): Promise<FileResult> {
-  const display = displayUrl(url);
-  const part = partialPath(target);
-  const stateFile = statePath(target);
-  const name = basename(target);
-  const existing = await statOrUndefined(target);
-  if (existing?.isDirectory()) throw new RftpError('local', `${target} is a directory`);
-  if (existing && !opts.force && !opts.continue) {
-    throw new RftpError('exists', `${target} already exists (use --force to replace it, or -c to skip it when complete)`);
-  }
-  const result: FileResult = { remote: display, local: target, size: 0, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
-  const { fh, created } = await openPartial(part);
+  const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(url, target, opts);
   let progress: TransferProgress | undefined;
   let restarts = 0;
   let forceFresh = false;

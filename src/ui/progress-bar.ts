@@ -12,9 +12,10 @@ export class ProgressBar {
     private readonly stream: NodeJS.WriteStream,
     private readonly label: string,
     private readonly total: number | undefined,
-    private readonly startedAt: number,
+    /** Where the transfer starts (a resumed offset): the bar counts from there. */
+    startAt: number,
   ) {
-    this.current = startedAt;
+    this.current = startAt;
   }
 
   update(bytes: number, force = false): void {
