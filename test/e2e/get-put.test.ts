@@ -4,17 +4,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, utimesSync
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startVsftpd, type TlsMode, type VsftpdServer } from '../helpers/vsftpd.js';
-import { cleanup, errorLines, randomData, runRftp, sha256, sha256File, testEnv, tmpDir, tmpHome } from '../helpers/cli.js';
+import { errorLines, randomData, runRftp, scratchDirs, sha256, sha256File, testEnv } from '../helpers/cli.js';
 
-const dirs: string[] = [];
-after(() => cleanup(...dirs));
-
-function workdir() {
-  const d = tmpDir();
-  const home = tmpHome();
-  dirs.push(d, home);
-  return { d, home };
-}
+const workdir = scratchDirs();
 
 for (const mode of ['none', 'explicit', 'implicit'] as TlsMode[]) {
   describe(`get and put over ${mode === 'none' ? 'plain FTP' : `${mode} TLS`}`, () => {

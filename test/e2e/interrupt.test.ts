@@ -5,19 +5,11 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
-import { cleanup, randomData, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor } from '../helpers/cli.js';
+import { randomData, runRftp, scratchDirs, sha256, sha256File, sizeOr0, spawnRftp, testEnv, waitFor } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
 const RATE = 2 * MiB; // bytes per second per connection
-const dirs: string[] = [];
-after(() => cleanup(...dirs));
-
-function workdir() {
-  const d = tmpDir();
-  const home = tmpHome();
-  dirs.push(d, home);
-  return { d, home };
-}
+const workdir = scratchDirs();
 
 describe('interrupted transfers against a throttled vsftpd', () => {
   let server: VsftpdServer;

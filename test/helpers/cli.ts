@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const RFTP = fileURLToPath(new URL('../../../bin/rftp', import.meta.url));
@@ -98,4 +99,19 @@ export function errorLines(stderr: string): string[] {
 
 export function cleanup(...dirs: string[]): void {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+
+/**
+ * Scratch directories for one test file, removed when it ends: each call of the returned
+ * function gives a fresh work directory and a fresh HOME.
+ */
+export function scratchDirs(): () => { d: string; home: string } {
+  const dirs: string[] = [];
+  after(() => cleanup(...dirs));
+  return () => {
+    const d = tmpDir();
+    const home = tmpHome();
+    dirs.push(d, home);
+    return { d, home };
+  };
 }
