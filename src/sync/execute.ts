@@ -5,6 +5,7 @@ import { deleteFile, makeDirIfMissing, removeDirectory } from '../session/ops.js
 import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
 import { download } from '../transfer/download.js';
+import { downloadWhole, uploadWhole, WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
 import { upload } from '../transfer/upload.js';
 import { escapeControl } from '../ui/redact.js';
 import { checkNoSymlinks, localPathInside, UnsafePath } from './names.js';
@@ -147,7 +148,13 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     out.startFiles(queue.length, queue.reduce((n, t) => n + (t.size ?? 0), 0));
     await runPool(queue, sessions.map((session) => async (t: (typeof queue)[number]) => {
       try {
-        const r = direction === 'down'
+        const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
+        const whole = t.op !== 'continue' && t.size !== undefined && t.size <= WHOLE_FILE_BYTES;
+        const r = whole
+          ? direction === 'down'
+            ? await downloadWhole(session, remoteUrl, await checkNoSymlinks(setup.localRoot, t.path, 'file'), t.size!, t.mtimeMs)
+            : await uploadWhole(session, localPathInside(setup.localRoot, t.path), remoteUrl)
+          : direction === 'down'
           ? await download(session, { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, await checkNoSymlinks(setup.localRoot, t.path, 'file'), { force: true, continue: false }, out)
           : await upload(session, localPathInside(setup.localRoot, t.path), { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, { force: true, continue: false, settleMs: setup.settleMs }, out);
         const op = r.resumedFrom > 0 ? 'continue' : t.op === 'continue' ? (r.restarted ? 'replace' : 'send') : t.op;

@@ -40,7 +40,7 @@ export function emptyTree(): Tree {
 
 export type Action =
   | { op: 'mkdir'; path: string }
-  | { op: 'send' | 'replace' | 'continue'; path: string; size?: number; reason: string }
+  | { op: 'send' | 'replace' | 'continue'; path: string; size?: number; mtimeMs?: number; reason: string }
   | { op: 'skip'; path: string; size?: number }
   | { op: 'delete'; path: string; type: EntryType }
   | { op: 'conflict'; path: string; reason: string };
@@ -74,11 +74,12 @@ function compareFile(path: string, src: Entry, dst: Entry | undefined, partial: 
   if (partial !== undefined && (src.size === undefined || partial <= src.size)) {
     return { op: 'continue', path, size, reason: `partial of ${partial} bytes from an earlier run` };
   }
-  if (!dst) return { op: 'send', path, size, reason: 'missing at the destination' };
+  const mtimeMs = src.mtimeMs;
+  if (!dst) return { op: 'send', path, size, mtimeMs, reason: 'missing at the destination' };
   const reason = src.size === undefined ? 'source size unknown'
     : dst.size !== src.size ? `size differs (${dst.size ?? '?'} -> ${src.size})`
     : 'the destination is older';
-  return { op: 'replace', path, size, reason };
+  return { op: 'replace', path, size, mtimeMs, reason };
 }
 
 /** True when `path` is `kept` itself or one of its ancestors. */
