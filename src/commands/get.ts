@@ -7,9 +7,9 @@ import type { Session } from '../session/session.js';
 import { parseFtpUrl, requireFile, type FtpUrl } from '../session/url.js';
 import { download, statePath, type FileResult } from '../transfer/download.js';
 import { limiterFor, type TokenBucket } from '../transfer/rate-limit.js';
-import { segmentedDownload } from '../transfer/segmented.js';
+import { segmentedDownload, type SessionMaker } from '../transfer/segmented.js';
 import { readState, type SegmentedState } from '../transfer/state.js';
-import { openSession, sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
+import { sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
 import { clobberOptions, outputOptions, rateOptions, sessionOptions } from './options.js';
 import { checkSegments } from './pget.js';
 import { runCommand } from './runner.js';
@@ -38,41 +38,46 @@ export async function localTarget(remotePath: string, output: string | undefined
   return st?.isDirectory() ? resolve(join(output, name)) : resolve(output);
 }
 
-export interface GetFileArgs { url: FtpUrl; output?: string; force: boolean; continue: boolean; limiter?: TokenBucket }
+export interface GetFileArgs {
+  url: FtpUrl;
+  output?: string;
+  force: boolean;
+  continue: boolean;
+  limiter?: TokenBucket;
+  /** --segments N: fetch over N connections (as pget -n N). */
+  segments?: number;
+  /** More connections to the same server, for a segmented download. */
+  sessions: SessionMaker;
+}
 
-/** The core of `get`, shared by the one-shot command and the shell (which passes its own session). */
+/**
+ * The core of `get`, shared by the one-shot command and the shell (which passes its own session).
+ * A partial left by pget is continued in segments: a plain resume would take its preallocated
+ * length for the bytes so far.
+ */
 export async function getFile(ctx: CommandContext, session: Session, args: GetFileArgs): Promise<FileResult> {
   requireFile(args.url);
   if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');
   const target = await localTarget(args.url.path, args.output);
-  return download(session, args.url, target, { force: args.force, continue: args.continue, limiter: args.limiter }, ctx.out);
+  const pgetPartial = args.segments === undefined ? await readState<SegmentedState>(statePath(target), 'segmented') : undefined;
+  const segments = args.segments !== undefined ? checkSegments(args.segments, '--segments') : Math.max(1, pgetPartial?.ranges?.length ?? 1);
+  const opts = { force: args.force, continue: args.continue, limiter: args.limiter };
+  if (segments > 1 || pgetPartial) return segmentedDownload(args.sessions, ctx.signal, args.url, target, { ...opts, segments }, ctx.out);
+  return download(session, args.url, target, opts, ctx.out);
 }
 
 export function handler(args: ArgumentsCamelCase<GetArgs>): Promise<number> {
   return runCommand('get', args, async (ctx) => {
     const url = parseFtpUrl(args.url);
     requireFile(url);
-    const limiter = limiterFor(args.limitRate);
-    const segmented = await segmentedGet(ctx, url, args, limiter);
-    if (segmented) return [segmented];
-    const session = openSession(url, args, ctx);
+    const sessions = sessionFactory(url, args, ctx);
+    // Connects on first use: a segmented download opens its own connections instead.
+    const session = sessions();
     try {
-      return [await getFile(ctx, session, { url, output: args.output, force: args.force, continue: args.continue, limiter })];
+      const { output, force, segments } = args;
+      return [await getFile(ctx, session, { url, output, force, continue: args.continue, segments, limiter: limiterFor(args.limitRate), sessions })];
     } finally {
       session.close();
     }
   });
-}
-
-/**
- * `get --segments N`, and a partial left by pget: that one is continued in segments (a plain
- * resume would take its preallocated length for progress). Undefined for a plain get.
- */
-async function segmentedGet(ctx: CommandContext, url: FtpUrl, args: GetArgs, limiter: TokenBucket | undefined): Promise<FileResult | undefined> {
-  const target = await localTarget(url.path, args.output);
-  const pgetPartial = args.segments === undefined ? await readState<SegmentedState>(statePath(target), 'segmented') : undefined;
-  const segments = args.segments !== undefined ? checkSegments(args.segments, '--segments') : Math.max(1, pgetPartial?.ranges?.length ?? 1);
-  if (segments === 1 && !pgetPartial) return undefined;
-  if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');
-  return segmentedDownload(sessionFactory(url, args, ctx), ctx.signal, url, target, { force: args.force, continue: args.continue, segments, limiter }, ctx.out);
 }

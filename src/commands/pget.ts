@@ -1,9 +1,10 @@
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { RftpError } from '../errors.js';
-import { parseFtpUrl, requireFile } from '../session/url.js';
-import { limiterFor } from '../transfer/rate-limit.js';
-import { segmentedDownload } from '../transfer/segmented.js';
-import { sessionFactory, type OutputArgs, type SessionArgs } from './context.js';
+import { parseFtpUrl, requireFile, type FtpUrl } from '../session/url.js';
+import type { FileResult } from '../transfer/download.js';
+import { limiterFor, type TokenBucket } from '../transfer/rate-limit.js';
+import { segmentedDownload, type SessionMaker } from '../transfer/segmented.js';
+import { sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
 import { localTarget } from './get.js';
 import { clobberOptions, outputOptions, rateOptions, sessionOptions } from './options.js';
 import { runCommand } from './runner.js';
@@ -30,15 +31,22 @@ export function checkSegments(n: number, option: string): number {
   return n;
 }
 
+export interface PgetFileArgs { url: FtpUrl; output?: string; force: boolean; continue: boolean; connections: number; limiter?: TokenBucket }
+
+/** The core of `pget`, shared by the one-shot command and the shell (which passes its own connections). */
+export async function pgetFile(ctx: CommandContext, sessions: SessionMaker, args: PgetFileArgs): Promise<FileResult> {
+  requireFile(args.url);
+  const segments = checkSegments(args.connections, '-n/--connections');
+  const target = await localTarget(args.url.path, args.output);
+  if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');
+  return segmentedDownload(sessions, ctx.signal, args.url, target, { force: args.force, continue: args.continue, segments, limiter: args.limiter }, ctx.out);
+}
+
 export function handler(args: ArgumentsCamelCase<PgetArgs>): Promise<number> {
   return runCommand('pget', args, async (ctx) => {
     const url = parseFtpUrl(args.url);
     requireFile(url);
-    const segments = checkSegments(args.connections, '-n/--connections');
-    const limiter = limiterFor(args.limitRate);
-    const target = await localTarget(url.path, args.output);
-    if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');
-    const sessions = sessionFactory(url, args, ctx);
-    return [await segmentedDownload(sessions, ctx.signal, url, target, { force: args.force, continue: args.continue, segments, limiter }, ctx.out)];
+    const { output, force, connections } = args;
+    return [await pgetFile(ctx, sessionFactory(url, args, ctx), { url, output, force, continue: args.continue, connections, limiter: limiterFor(args.limitRate) })];
   });
 }

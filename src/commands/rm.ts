@@ -1,6 +1,7 @@
+import { posix } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { usageError } from '../errors.js';
-import { deleteFile, removeDirectory } from '../session/ops.js';
+import { deleteFile, removeDirectory, resolveDir } from '../session/ops.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, parseFtpUrl, type FtpUrl } from '../session/url.js';
 import { openSession, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
@@ -21,7 +22,15 @@ export type RmArgs = SessionArgs & OutputArgs & { url: string; recursive: boolea
 
 /** The core of `rm`, shared by the one-shot command and the shell. */
 export async function removePath(ctx: CommandContext, session: Session, url: FtpUrl, recursive: boolean): Promise<void> {
-  if (url.path === '' || url.path.replace(/\/+$/, '') === '') throw usageError('rm: refusing to remove the login or root directory');
+  const refuse = () => usageError('rm: refusing to remove the login or root directory');
+  if (url.path === '' || url.path.replace(/\/+$/, '') === '') throw refuse();
+  if (recursive) {
+    // ".", "sub/..", "~" in the shell, or the login directory by its absolute name: resolved
+    // against the login directory, none of them may take it (or "/") away.
+    const home = await session.run(`rm ${displayUrl(url)}`, () => 0, (client) => resolveDir(client, ''));
+    const target = posix.resolve(home, url.path);
+    if (target === posix.resolve(home) || target === '/') throw refuse();
+  }
   await session.run(`rm ${displayUrl(url)}`, () => 0, (client) => (recursive ? removeDirectory(client, url.path, true) : deleteFile(client, url.path)));
   ctx.out.debug(`removed ${url.path}`);
 }

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { RftpError } from '../errors.js';
 
 /**
@@ -46,9 +47,14 @@ export async function requireKeychain(env: NodeJS.ProcessEnv): Promise<Keytar> {
   if (env.RFTP_NO_KEYCHAIN) throw new RftpError('local', `the OS keychain is switched off (RFTP_NO_KEYCHAIN is set); ${INSTEAD}`);
   const keytar = await loadKeytar();
   if (!keytar) {
-    throw new RftpError('local', `the OS keychain is not available: the optional module keytar is not installed or cannot load (on Debian: apt-get install libsecret-1-dev, then npm rebuild keytar); ${INSTEAD}`);
+    throw new RftpError('local', `the OS keychain is not available: the optional module keytar is not installed or cannot load (on Debian: apt-get install libsecret-1-dev, then npm_config_build_from_source=true npm_config_nodedir=${nodePrefix()} npm rebuild keytar); ${INSTEAD}`);
   }
   return keytar;
+}
+
+/** Where this node's headers live (include/node): keytar then builds without downloading them. */
+function nodePrefix(): string {
+  return dirname(dirname(process.execPath));
 }
 
 /** Runs a keychain call with a time limit: a Secret Service that never answers must not hang. */

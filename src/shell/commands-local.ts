@@ -111,7 +111,7 @@ export const localCommands: ShellCommand[] = [
     complete: ['local'],
     async run(sh, argv) {
       const code = await new Promise<number>((resolve) => {
-        const child = spawn('/bin/sh', ['-c', argv.join(' ')], { stdio: 'inherit' });
+        const child = spawn('/bin/sh', ['-c', argv.join(' ')], { stdio: [sh.stdinIsScript ? 'ignore' : 'inherit', 'inherit', 'inherit'] });
         child.on('error', () => resolve(127));
         child.on('close', (c, signal) => resolve(c ?? (signal === 'SIGINT' ? 130 : 1)));
       });

@@ -21,7 +21,9 @@ function lookupTarget(sh: Shell, target: string): { url: FtpUrl; options: Bookma
   const b = bookmarks[target];
   if (b) return { url: parseFtpUrl(b.url), options: b.options ?? {} };
   if (/^[A-Za-z0-9.-]+(:\d+)?$/.test(target) && target.includes('.')) return { url: parseFtpUrl(`ftp://${target}/`), options: {} };
-  throw usageError(`open: "${target}" is neither an ftp://, ftpes:// or ftps:// URL nor a bookmark (bookmark list shows them)`);
+  // `user:password@host` is not a form open takes, but it may well hold a password: never echo that.
+  const shown = target.replace(/:.*@/, ':***@');
+  throw usageError(`open: "${shown}" is neither an ftp://, ftpes:// or ftps:// URL nor a bookmark (bookmark list shows them)`);
 }
 
 const many = async (sh: Shell, paths: string[], one: (path: string) => Promise<void>) => {

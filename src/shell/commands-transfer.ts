@@ -4,11 +4,13 @@ import { RftpError, usageError } from '../errors.js';
 import { getFile } from '../commands/get.js';
 import { listRemote } from '../commands/ls.js';
 import { putFile } from '../commands/put.js';
-import * as pget from '../commands/pget.js';
-import * as sync from '../commands/sync.js';
+import { sessionFactory } from '../commands/context.js';
+import { pgetFile } from '../commands/pget.js';
+import { syncDirs } from '../commands/sync.js';
+import { DEFAULT_LIMITS } from '../sync/walk-remote.js';
 import { remoteBasename, remoteDirname } from '../session/paths.js';
 import type { Session } from '../session/session.js';
-import { displayUrl, type FtpUrl } from '../session/url.js';
+import { displayUrl } from '../session/url.js';
 import { shellArgs } from './args.js';
 import { Reported, type ShellCommand } from './commands-types.js';
 import { globToRegExp, hasGlob } from './glob.js';
@@ -89,7 +91,7 @@ async function getMany(sh: Shell, name: string, remotes: string[], output: strin
   }
   const ctx = sh.ctx();
   await eachParallel(sh, name, remotes, async (session, path) => {
-    await getFile(ctx, session, { url: sh.remoteUrl(path), output, force: !!opts.force, continue: !!opts.continue });
+    await getFile(ctx, session, { url: sh.remoteUrl(path), output, force: !!opts.force, continue: !!opts.continue, sessions: sh.requireSite().factory });
   });
 }
 
@@ -101,23 +103,6 @@ async function putMany(sh: Shell, name: string, locals: string[], dest: string |
   await eachParallel(sh, name, locals, async (session, local) => {
     await putFile(ctx, session, { local, url: sh.remoteUrl(target), force: !!opts.force, continue: !!opts.continue });
   });
-}
-
-/** A URL string the one-shot handlers (pget, sync) can parse, with the credentials found at `open`. */
-function handlerUrl(url: FtpUrl, path: string): string {
-  const text = displayUrl({ ...url, user: undefined }, path);
-  const auth = `${encodeURIComponent(url.user ?? 'anonymous')}${url.password !== undefined ? ':' + encodeURIComponent(url.password) : ''}@`;
-  return text.replace('://', '://' + auth);
-}
-
-function handlerArgs(sh: Shell) {
-  const s = sh.settings;
-  return { tls: s.tls, caFile: s.caFile, insecure: s.insecure, timeout: s.timeout, retries: s.retries, retryDelay: s.retryDelay, quiet: sh.out.mode.quiet, json: false, debug: sh.out.mode.debug, _: [], $0: 'rftp' };
-}
-
-async function runHandler(code: Promise<number>): Promise<void> {
-  const c = await code;
-  if (c !== 0) throw new Reported(c);
 }
 
 export const transferCommands: ShellCommand[] = [
@@ -181,9 +166,8 @@ export const transferCommands: ShellCommand[] = [
       const { values, positionals } = shellArgs('pget', argv, { ...clobber, output: { type: 'string', short: 'o' }, connections: { type: 'string', short: 'n' } }, 1, 1);
       const site = sh.requireSite();
       const connections = values.connections === undefined ? Math.max(sh.settings.parallel, 1) : Number(values.connections);
-      await runHandler(
-        pget.handler({ ...handlerArgs(sh), url: handlerUrl(site.url, sh.resolveRemote(positionals[0])), output: values.output, force: !!values.force, continue: !!values.continue, connections } as never),
-      );
+      const url = sh.remoteUrl(sh.resolveRemote(positionals[0]));
+      await pgetFile(sh.ctx(), site.factory, { url, output: values.output, force: !!values.force, continue: !!values.continue, connections });
     },
   },
   {
@@ -222,23 +206,22 @@ export const transferCommands: ShellCommand[] = [
       const reverse = !!values.reverse;
       const remote = sh.resolveRemote(reverse ? (dst ?? basename(resolve(src))) : src);
       const local = reverse ? src : (dst ?? (remoteBasename(remote) || '.'));
-      const url = handlerUrl(site.url, dirSlash(remote));
-      await runHandler(
-        sync.handler({
-          ...handlerArgs(sh),
-          source: reverse ? local : url,
-          destination: reverse ? url : local,
-          reverse,
-          delete: !!values.delete,
-          dryRun: !!values['dry-run'],
-          parallel: values.parallel === undefined ? sh.settings.parallel : Number(values.parallel),
-          maxDelete: values['max-delete'] === undefined ? undefined : Number(values['max-delete']),
-          maxDirs: values['max-dirs'] === undefined ? undefined : Number(values['max-dirs']),
-          maxEntries: values['max-entries'] === undefined ? undefined : Number(values['max-entries']),
-          include: (values.include as string[] | undefined) ?? [],
-          exclude: (values.exclude as string[] | undefined) ?? [],
-        } as never),
-      );
+      // The remote side as a URL without password: the connections come from the open site.
+      const url = displayUrl(sh.remoteUrl(dirSlash(remote)));
+      await syncDirs(sh.ctx(), (_url, ctx) => sessionFactory(site.url, site.args, ctx), {
+        source: reverse ? local : url,
+        destination: reverse ? url : local,
+        reverse,
+        delete: !!values.delete,
+        dryRun: !!values['dry-run'],
+        json: false,
+        parallel: values.parallel === undefined ? sh.settings.parallel : Number(values.parallel),
+        maxDelete: values['max-delete'] === undefined ? undefined : Number(values['max-delete']),
+        maxDirs: values['max-dirs'] === undefined ? DEFAULT_LIMITS.maxDirs : Number(values['max-dirs']),
+        maxEntries: values['max-entries'] === undefined ? DEFAULT_LIMITS.maxEntries : Number(values['max-entries']),
+        include: (values.include as string[] | undefined) ?? [],
+        exclude: (values.exclude as string[] | undefined) ?? [],
+      });
     },
   },
 ];

@@ -10,6 +10,14 @@ import type { Shell } from './state.js';
 
 interface Entry { name: string; dir: boolean }
 
+/**
+ * Names completion never offers: control characters (C0, DEL, C1) would reach the terminal raw
+ * when inserted into the line, and format characters (bidi overrides) make a name look like
+ * another. ls still shows such names, escaped.
+ */
+const UNSAFE_NAME = /[\u0000-\u001f\u007f-\u009f/\p{Cf}\u2028\u2029]/u;
+export const completable = (name: string) => !UNSAFE_NAME.test(name);
+
 /** Remote listings are reused this long: Tab after Tab must not list the same directory again. */
 const CACHE_MS = 10_000;
 /** Tab never waits longer than this; a slow listing goes on and serves the next Tab. */
@@ -101,7 +109,7 @@ export class Completer {
     let cached = this.cache.get(dir);
     if (!cached || Date.now() - cached.at > CACHE_MS) {
       const entries = listRemote(session, this.sh.remoteUrl(dir)).then(
-        (list) => list.filter((e) => !/[/\r\n\0]/.test(e.name)).map((e) => ({ name: e.name, dir: e.isDirectory })),
+        (list) => list.filter((e) => completable(e.name)).map((e) => ({ name: e.name, dir: e.isDirectory })),
         () => [] as Entry[],
       );
       cached = { at: Date.now(), entries };
@@ -125,6 +133,7 @@ async function local(dirPart: string, env: NodeJS.ProcessEnv): Promise<Entry[]> 
     const dirents = await readdir(dir, { withFileTypes: true });
     const out: Entry[] = [];
     for (const d of dirents) {
+      if (!completable(d.name)) continue;
       let isDir = d.isDirectory();
       if (d.isSymbolicLink()) isDir = await readdir(join(dir, d.name)).then(() => true, () => false);
       out.push({ name: d.name, dir: isDir });

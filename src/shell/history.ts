@@ -1,7 +1,8 @@
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { redact } from '../ui/redact.js';
+import { containsSecret } from '../ui/redact.js';
+import { escapeWord, splitLine, stripPasswords } from './parse.js';
 
 export const HISTORY_SIZE = 1000;
 
@@ -12,15 +13,26 @@ export function historyPath(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * What may be kept of a line: passwords in URLs, `user NAME PASSWORD`, `-u USER:PASSWORD` and
- * any password the session has seen are dropped, so recalling the line never replays a secret.
+ * What may be kept of a line, or undefined: passwords are taken out of the parsed words (see
+ * stripPasswords), and a line that still holds a password the session knows is not kept at all.
+ * Unchanged words keep their typed text; a changed one is written back escaped.
  */
-export function redactHistoryLine(line: string): string {
-  const dropped = line
-    .replace(/([a-z]+:\/\/[^/\s@:]*):[^/\s@]*@/gi, '$1@')
-    .replace(/((?:^|;)\s*user\s+(?:"[^"]*"|'[^']*'|[^\s;]+))\s+(?:"[^"]*"|'[^']*'|[^\s;]+)/g, '$1')
-    .replace(/((?:^|\s)(?:-u|--user)(?:\s+|=))([^\s:;,]+)[:,][^\s;]+/g, '$1$2');
-  return redact(dropped);
+export function historyLine(line: string): string | undefined {
+  let commands;
+  try {
+    commands = splitLine(line);
+  } catch {
+    // An unterminated quote could hide anything: such a line is not worth recalling anyway.
+    return undefined;
+  }
+  const parts = commands.map((c) => {
+    if (c.local !== undefined) return '!' + c.local;
+    const kept = stripPasswords(c.words.map((w) => w.value));
+    return kept.map((v, i) => (v === c.words[i].value ? line.slice(c.words[i].start, c.words[i].end) : escapeWord(v))).join(' ');
+  });
+  const text = parts.join('; ');
+  if (text.trim() === '' || containsSecret(text) || /[\r\n]/.test(text)) return undefined;
+  return text;
 }
 
 /** Newest first, as readline keeps it. A missing or unreadable file is an empty history. */

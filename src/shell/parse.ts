@@ -1,4 +1,5 @@
 import { usageError } from '../errors.js';
+import { displayUrl, isFtpUrl, parseFtpUrl } from '../session/url.js';
 
 /** One word of a command line and where its raw text sits in the line (for completion). */
 export interface Token {
@@ -76,4 +77,45 @@ export function splitLine(line: string, partial = false): ParsedCommand[] {
 /** A word as it must be typed to come back unchanged (completion inserts these). */
 export function escapeWord(text: string): string {
   return text.replace(/[\s;'"\\#!$`*?[\]]/g, (c) => '\\' + c);
+}
+
+/**
+ * A command's words without passwords, for the history: `user NAME PASSWORD` keeps NAME, URLs
+ * lose their password, and -u/--user values (-u X, -uX, -kuX, --user X, --user=X) are cut at ":".
+ */
+export function stripPasswords(words: string[]): string[] {
+  if (words[0] === 'user') return words.slice(0, 2);
+  const out: string[] = [];
+  let userValueNext = false;
+  for (const w of words) {
+    if (userValueNext) {
+      out.push(userOnly(w));
+      userValueNext = false;
+    } else if (w === '--user') {
+      out.push(w);
+      userValueNext = true;
+    } else if (w.startsWith('--user=')) {
+      out.push(userOnly(w));
+    } else if (/^-[A-Za-z]*u/.test(w)) {
+      // A short option group: the value of -u is the rest of the word, or the next word.
+      if (w.endsWith('u')) userValueNext = true;
+      out.push(userOnly(w));
+    } else {
+      out.push(isFtpUrl(w) ? withoutPassword(w) : w);
+    }
+  }
+  return out;
+}
+
+const userOnly = (text: string) => text.split(':')[0];
+
+function withoutPassword(text: string): string {
+  try {
+    const url = parseFtpUrl(text);
+    if (url.password === undefined) return text;
+    return displayUrl({ ...url, password: undefined });
+  } catch {
+    // Unparsable: drop everything from the first ":" after the scheme to the last "@".
+    return text.replace(/^([a-z]+:\/\/[^:@/]*)(:.*)?@/i, (_m, user: string) => `${user}@`);
+  }
 }

@@ -7,7 +7,7 @@ import { redact } from '../ui/redact.js';
 import { findCommand } from './commands.js';
 import { ExitRequest, Reported } from './commands-types.js';
 import { Completer } from './completion.js';
-import { appendHistory, HISTORY_SIZE, historyPath, loadHistory, redactHistoryLine } from './history.js';
+import { appendHistory, HISTORY_SIZE, historyPath, loadHistory, historyLine } from './history.js';
 import { splitLine, type ParsedCommand } from './parse.js';
 import { Shell } from './state.js';
 
@@ -30,11 +30,15 @@ export interface ShellStart {
 export async function runShell(start: ShellStart): Promise<number> {
   const scripted = start.commands !== undefined || start.file !== undefined || !process.stdin.isTTY;
   const out = new Output({ quiet: start.quiet, json: false, debug: start.debug });
-  const sh = new Shell(out, process.env, { ...start.session, user: start.session.user, parallel: 1, failExit: true }, !scripted);
+  // --user belongs to the first open only (as its -u), not to every later open.
+  const sh = new Shell(out, process.env, { ...start.session, user: undefined, parallel: 1, failExit: true }, !scripted);
+  sh.stdinIsScript = start.file === '-' || (start.commands === undefined && start.file === undefined && !process.stdin.isTTY);
   const completer = new Completer(sh);
   try {
     if (start.open !== undefined) {
-      const code = await execute(sh, completer, { words: [{ value: 'open', start: 0, end: 0 }, { value: start.open, start: 0, end: 0 }] });
+      const user = start.session.user !== undefined ? [`--user=${start.session.user}`] : [];
+      const words = ['open', ...user, start.open].map((value) => ({ value, start: 0, end: 0 }));
+      const code = await execute(sh, completer, { words });
       if (code !== 0 && scripted) return code;
     }
     if (start.commands !== undefined) return await runLines(sh, completer, start.commands.split('\n'));
@@ -147,12 +151,16 @@ async function interactive(sh: Shell, completer: Completer): Promise<number> {
       process.stdout.write('\n');
       return 0;
     }
-    if (line.trim() !== '') {
-      const kept = redactHistoryLine(line);
-      history = [kept, ...history.filter((h) => h !== kept)].slice(0, HISTORY_SIZE);
-      appendHistory(file, kept);
+    try {
+      await executeLine(sh, completer, line);
+    } finally {
+      // Kept after the line ran: by then any password it carried is known and can be checked for.
+      const kept = historyLine(line);
+      if (kept !== undefined) {
+        history = [kept, ...history.filter((h) => h !== kept)].slice(0, HISTORY_SIZE);
+        appendHistory(file, kept);
+      }
     }
-    await executeLine(sh, completer, line);
   }
 }
 

@@ -39,6 +39,8 @@ export class Shell {
   /** The exit code scripts end with when fail-exit is off: the last failure's. */
   lastFailure = 0;
   previousLocal: string | undefined;
+  /** The commands come from stdin: a local command (!) must not read the rest of the script. */
+  stdinIsScript = false;
 
   constructor(
     readonly out: Output,
@@ -56,9 +58,15 @@ export class Shell {
     return this.site;
   }
 
-  /** A URL for a path on the open server (absolute paths: they survive a reconnect). */
+  /**
+   * A URL for a path on the open server. Under the login directory the path is relative to it,
+   * as a one-shot URL names it (ftp://host/dir/file = dir/file in the login directory): partials
+   * record their URL, so `rftp get URL` and the shell's get continue each other's downloads.
+   * (Connections never stay in another directory, so this holds across reconnects too.)
+   */
   remoteUrl(path: string): FtpUrl {
-    return { ...this.requireSite().url, path };
+    const site = this.requireSite();
+    return { ...site.url, path: relativeToHome(path, site.home) };
   }
 
   /** An argument as an absolute remote path: ~ is the login directory, the rest is relative to cd. */
@@ -165,6 +173,14 @@ export class Shell {
 
   describeSite(): string {
     const site = this.requireSite();
-    return displayUrl(site.url, site.cwd);
+    return displayUrl(site.url, relativeToHome(site.cwd, site.home));
   }
+}
+
+/** An absolute path at or below the login directory as a path relative to it ("" for itself). */
+export function relativeToHome(path: string, home: string): string {
+  if (!path.startsWith('/') || !home.startsWith('/')) return path;
+  if (path === home) return '';
+  const base = home.endsWith('/') ? home : home + '/';
+  return path.startsWith(base) ? path.slice(base.length) : path;
 }

@@ -59,6 +59,10 @@ describe('OS keychain through keytar and the Secret Service', () => {
     dirs.push(d);
     const get = await runRftp(['get', server.url('/secret.txt'), '-o', join(d, 'x.txt')], { env: env() });
     assert.equal(get.code, 4, get.stderr);
+    // The keychain itself holds nothing for this account (logout says whether it removed one).
+    const out = await runRftp(['logout', server.url('/')], { env: env() });
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stderr, /no password was stored for rftptest@127\.0\.0\.1:\d+/);
   });
 
   test('login, get with no other password source, logout, get fails again', async () => {

@@ -2,11 +2,12 @@
 // (tmux), against real vsftpd.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
-import { cleanup, errorLines, randomData, RFTP, runRftp, sha256, sha256File, sizeOr0, testEnv, tmpDir, tmpHome, waitFor, type RunResult } from '../helpers/cli.js';
+import { cleanup, errorLines, randomData, RFTP, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor, type RunResult } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
 const dirs: string[] = [];
@@ -250,3 +251,147 @@ describe('interactive shell in a terminal', () => {
   });
 });
 
+
+/** Bytes a pget state file says are on disk (0 while there is none). */
+function savedProgress(stateFile: string): number {
+  try {
+    const st = JSON.parse(readFileSync(stateFile, 'utf8'));
+    return st.kind === 'segmented' ? st.ranges.reduce((n: number, r: { done: number }) => n + r.done, 0) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+describe('the shell and the one-shot commands continue each other\'s partials', () => {
+  let server: VsftpdServer;
+  before(async () => {
+    server = await startVsftpd({ maxRate: 1 * MiB });
+  });
+  after(() => server.stop());
+  const env = (home: string) => testEnv(home, { RFTP_PASSWORD: server.password });
+
+  /** Starts args, kills it (SIGKILL) once cond holds. */
+  async function killWhen(args: string[], opts: { env: NodeJS.ProcessEnv; cwd: string }, cond: () => boolean, what: string) {
+    const { child, done } = spawnRftp(args, opts);
+    await waitFor(cond, what);
+    child.kill('SIGKILL');
+    assert.equal((await done).signal, 'SIGKILL');
+  }
+
+  test('rftp get, killed, then get in the shell resumes; and the other way round', async () => {
+    const { d, home } = workdir();
+    const one = randomData(3 * MiB);
+    const two = randomData(3 * MiB);
+    await server.put('share/one.bin', one);
+    await server.put('share/two.bin', two);
+    const o = { env: env(home), cwd: d };
+    await killWhen(['get', server.url('share/one.bin')], o, () => sizeOr0(join(d, 'one.bin.rftp-part')) >= 1 * MiB, 'a partial from rftp get');
+    const sh = await runRftp(['-c', `open ${server.url('/')}; cd share; get one.bin`], o);
+    assert.equal(sh.code, 0, sh.stderr);
+    assert.match(sh.stderr, /one\.bin: resuming at/);
+    assert.doesNotMatch(sh.stderr, /restarting/);
+    assert.equal(sha256File(join(d, 'one.bin')), sha256(one));
+
+    await killWhen(['-c', `open ${server.url('/')}; get share/two.bin`], o, () => sizeOr0(join(d, 'two.bin.rftp-part')) >= 1 * MiB, 'a partial from the shell');
+    const get = await runRftp(['get', server.url('share/two.bin')], o);
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stderr, /two\.bin: resuming at/);
+    assert.doesNotMatch(get.stderr, /restarting/);
+    assert.equal(sha256File(join(d, 'two.bin')), sha256(two));
+  });
+
+  test('a pget partial is continued in segments by the shell\'s get', async () => {
+    const { d, home } = workdir();
+    const data = randomData(4 * MiB);
+    await server.put('share/seg.bin', data);
+    const o = { env: env(home), cwd: d };
+    await killWhen(['pget', '-n', '3', server.url('share/seg.bin')], o, () => savedProgress(join(d, 'seg.bin.rftp-state')) >= 1 * MiB, 'pget progress');
+    const r = await runRftp(['-c', `open ${server.url('/')}; get share/seg.bin`], o);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /resuming at .* \(3 segments\)/);
+    assert.equal(sha256File(join(d, 'seg.bin')), sha256(data));
+    assert.deepEqual(readdirSync(d), ['seg.bin']);
+  });
+
+  for (const [name, cmd, file] of [
+    ['pget', 'pget -n 2 share/p.bin', 'p.bin'],
+    ['mirror', 'mirror share/tree tree', 'tree/m.bin'],
+  ] as const) {
+    test(`Ctrl-C during the shell's ${name}: one error line, exit 130, the partial kept`, async () => {
+      const { d, home } = workdir();
+      await server.put(name === 'pget' ? 'share/p.bin' : 'share/tree/m.bin', randomData(4 * MiB));
+      const { child, done } = spawnRftp(['-c', `open ${server.url('/')}; ${cmd}`], { env: env(home), cwd: d });
+      const part = join(d, file + '.rftp-part');
+      await waitFor(() => (name === 'pget' ? savedProgress(join(d, file + '.rftp-state')) : sizeOr0(part)) >= 512 * 1024, 'progress');
+      child.kill('SIGINT');
+      const r = await done;
+      assert.equal(r.code, 130, r.stderr);
+      assert.deepEqual(errorLines(r.stderr), ['rftp: error: interrupted; run the same command again to resume'], r.stderr);
+      assert.ok(existsSync(part), 'the partial is kept');
+    });
+  }
+});
+
+describe('shell details', () => {
+  let server: VsftpdServer;
+  before(async () => {
+    server = await startVsftpd();
+    await server.put('pub/a.txt', 'alpha\n');
+  });
+  after(() => server.stop());
+
+  test('rftp open -u USER URL logs in as USER (-u USER:PASSWORD too, never echoed)', async () => {
+    const { d, home } = workdir();
+    const bare = `ftp://127.0.0.1:${server.port}/pub`;
+    const r = await runWithStdin(['open', '-u', server.user, bare], 'pwd\nls\n', { env: testEnv(home, { RFTP_PASSWORD: server.password }), cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, '/pub\na.txt\n');
+    const p = await runWithStdin(['open', '--debug', '-u', `${server.user}:${server.password}`, bare], 'pwd\n', { env: testEnv(home), cwd: d });
+    assert.equal(p.code, 0, p.stderr);
+    assert.equal(p.stdout, '/pub\n');
+    assert.equal(p.stderr.includes(server.password), false, p.stderr);
+  });
+
+  test('! in a script read from stdin does not get the script as its stdin', async () => {
+    const { d, home } = workdir();
+    const r = await runWithStdin([], '!if [ -c /dev/stdin ]; then echo own; else echo shared; fi\nlpwd\n', { env: testEnv(home), cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `own\n${realpathSync(d)}\n`);
+  });
+
+  test('open USER:PASSWORD@host (no scheme) fails without echoing the password', async () => {
+    const { d, home } = workdir();
+    const r = await runRftp(['-c', 'open alice:hunter22@files.example.com'], { env: testEnv(home), cwd: d });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+    assert.equal(r.stderr.includes('hunter22'), false, r.stderr);
+  });
+});
+
+describe('rm -r never takes the login directory, also when it is not /', () => {
+  let fake: FakeFtpServer;
+  before(async () => {
+    fake = await startFakeFtp({ '/home/alice/keep.txt': 'k', '/home/alice/sub/x.txt': 'x' }, { home: '/home/alice' });
+  });
+  after(() => fake.close());
+
+  test('shell: rm -r . / ~ / .. / the absolute name are refused; one-shot: %2F and sub/.. too', async () => {
+    const { d, home } = workdir();
+    const o = { env: testEnv(home, { RFTP_PASSWORD: 'pw-x' }), cwd: d };
+    const url = (path: string) => `ftp://alice@127.0.0.1:${fake.port}/${path}`;
+    for (const cmd of ['rm -r .', 'rm -r ~', 'cd sub; rm -r ..', 'rm -r /home/alice', 'rm -r /']) {
+      const r = await runRftp(['-c', `open ${url('')}; ${cmd}`], o);
+      assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+      assert.match(r.stderr, /refusing to remove the login or root directory/, cmd);
+    }
+    for (const path of ['%2Fhome/alice/', 'sub/..', './', '%2Fhome/alice/sub/..']) {
+      const r = await runRftp(['rm', '-r', url(path)], o);
+      assert.equal(r.code, 2, `${path}: ${r.stderr}`);
+    }
+    assert.deepEqual([...fake.files.keys()].sort(), ['/home/alice/keep.txt', '/home/alice/sub/x.txt']);
+    // A directory below it still goes.
+    const ok = await runRftp(['-c', `open ${url('')}; mkdir gone; rm -r gone`], o);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(fake.commands.filter((c) => /^RMD .*gone$/.test(c)).length, 1, 'gone was removed');
+  });
+});

@@ -22,6 +22,8 @@ export interface FakeBehaviour {
   stallRetrAfterBytes?: number;
   loginFails?: boolean;
   welcome?: string;
+  /** The login directory (PWD after login); default "/". */
+  home?: string;
   /** A scripted listing of dir; a directory it answers for can also be entered with CWD. Undefined: the default. */
   listing?: (dir: string) => { lines: string[]; finalReply?: string } | undefined;
 }
@@ -124,7 +126,7 @@ export async function startFakeFtp(
     let sock: net.Socket = raw;      // replaced by the TLS socket after AUTH TLS
     let secure = false;
     let protP = false;
-    let cwd = '/';
+    let cwd = state.behaviour.home ?? '/';
     let restOffset = 0;
     let renameFrom: string | undefined;
     let dataConn: Promise<net.Socket> | undefined; // data connection of the last PASV/EPSV

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const HINT = 'keychain tests need keytar and gnome-keyring: as root on Debian they install them (apt-get install libsecret-1-dev gnome-keyring dbus-x11; npm rebuild keytar)';
+const HINT = 'keychain tests need keytar and gnome-keyring: as root on Debian they install them (apt-get install libsecret-1-dev gnome-keyring dbus-x11; npm_config_build_from_source=true npm_config_nodedir=/usr npm rebuild keytar)';
 
 function keytarLoads(): boolean {
   try {
@@ -35,11 +35,22 @@ export function ensureKeychainTools(): void {
   if (!keytarLoads()) {
     const lock = JSON.parse(fs.readFileSync(path.join(repo, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
     const version = lock.packages['node_modules/keytar']?.version ?? '7.9.0';
-    // prebuild-install cannot download binaries offline; it falls back to node-gyp, now that libsecret is there.
     const args = fs.existsSync(path.join(repo, 'node_modules/keytar/package.json')) ? ['rebuild', 'keytar'] : ['install', '--no-save', '--no-audit', '--no-fund', `keytar@${version}`];
-    execFileSync('npm', args, { cwd: repo, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('npm', args, { cwd: repo, env: { ...env, ...buildFromSourceEnv() }, stdio: ['ignore', 'ignore', 'pipe'] });
   }
   if (!keytarLoads()) throw new Error(HINT);
+}
+
+/**
+ * Build keytar here, from source, against the headers installed with this node (Debian's nodejs
+ * ships them in /usr/include/node): otherwise prebuild-install asks github.com for a binary and
+ * node-gyp asks nodejs.org for the headers, and both fail offline.
+ */
+function buildFromSourceEnv(): NodeJS.ProcessEnv {
+  const prefix = path.dirname(path.dirname(process.execPath));
+  const env: NodeJS.ProcessEnv = { npm_config_build_from_source: 'true' };
+  if (fs.existsSync(path.join(prefix, 'include/node/node_version.h'))) env.npm_config_nodedir = prefix;
+  return env;
 }
 
 export interface Keyring {

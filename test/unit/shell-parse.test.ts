@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { completable, Completer } from '../../src/shell/completion.js';
+import type { Shell } from '../../src/shell/state.js';
 import { globToRegExp } from '../../src/shell/glob.js';
-import { redactHistoryLine } from '../../src/shell/history.js';
+import { historyLine } from '../../src/shell/history.js';
+import { addSecret, containsSecret } from '../../src/ui/redact.js';
 import { escapeWord, splitLine } from '../../src/shell/parse.js';
 
 const words = (line: string) => splitLine(line).map((c) => (c.local !== undefined ? ['!', c.local] : c.words.map((w) => w.value)));
@@ -20,10 +26,38 @@ test('escapeWord round-trips through splitLine', () => {
 });
 
 test('history lines lose passwords', () => {
-  assert.equal(redactHistoryLine('open ftp://alice:s3cret@host/dir'), 'open ftp://alice@host/dir');
-  assert.equal(redactHistoryLine('user bob hunter22; ls'), 'user bob; ls');
-  assert.equal(redactHistoryLine('open -u bob:hunter22 ftp://host'), 'open -u bob ftp://host');
-  assert.equal(redactHistoryLine('get file.txt'), 'get file.txt');
+  const cases: [string, string][] = [
+    ['open ftp://alice:s3cret@host/dir', 'open ftp://alice@host/dir'],
+    ['open ftp://alice:p@ss@host/', 'open ftp://alice@host/'],
+    ['open "ftp://alice:pa ss@host/"', 'open ftp://alice@host/'],
+    ["open 'ftp://alice:pa/ss@host/x'", 'open ftp://alice@host/x'],
+    ['open ftpes://alice@example.com:pw9@host/', 'open ftpes://alice%40example.com@host/'],
+    ['user bob hunter22; ls', 'user bob; ls'],
+    ['user bob pa\\ ss', 'user bob'],
+    ['open -u bob:hunter22 ftp://host', 'open -u bob ftp://host'],
+    ['open -ubob:hunter22 ftp://host', 'open -ubob ftp://host'],
+    ['open -ku bob:hunter22 ftp://host', 'open -ku bob ftp://host'],
+    ['open -u "bob:hunter 22" ftp://host', 'open -u bob ftp://host'],
+    ['open --user=bob:hunter22 ftp://host', 'open --user=bob ftp://host'],
+    ['open --user bob:hunter22 ftp://host', 'open --user bob ftp://host'],
+    ['login ftp://bob:hunter22@host/; bookmark add b ftp://bob:hunter22@host/', 'login ftp://bob@host/; bookmark add b ftp://bob@host/'],
+    ['get "my file.txt"; cd pub', 'get "my file.txt"; cd pub'],
+    ['!ls -l', '!ls -l'],
+  ];
+  for (const [line, kept] of cases) {
+    assert.equal(historyLine(line), kept, line);
+    assert.ok(!/hunter|pa.?ss|s3cret|pw9/.test(historyLine(line)!), line);
+  }
+  assert.equal(historyLine('get "unterminated'), undefined);
+  assert.equal(historyLine('   '), undefined);
+});
+
+test('history skips a line that still holds a known password', () => {
+  addSecret('Known-Secret-42');
+  assert.equal(historyLine('lcd Known-Secret-42'), undefined);
+  assert.equal(historyLine('!echo Known-Secret-42'), undefined);
+  assert.equal(containsSecret('Known%20Secret'), false);
+  assert.equal(historyLine('lcd other'), 'lcd other');
 });
 
 test('globs match one path segment; a leading dot must be explicit', () => {
@@ -32,4 +66,18 @@ test('globs match one path segment; a leading dot must be explicit', () => {
   assert.ok(globToRegExp('file[0-9].?z').test('file7.gz'));
   assert.ok(!globToRegExp('file[!0-9]').test('file7'));
   assert.ok(globToRegExp('a+b(1).txt').test('a+b(1).txt'));
+});
+
+test('Tab completion never offers names with control or format characters', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rftp-complete-'));
+  try {
+    for (const name of ['ab\x1b]0;owned\x07', 'ab\x1b[2J', 'ab\u009b31m', 'ab\u202etxt.exe', 'ab\u2028x', 'abc.txt']) writeFileSync(join(dir, name), '');
+    const completer = new Completer({ env: process.env } as unknown as Shell);
+    const [hits] = await completer.complete(`lls ${dir}/ab`);
+    assert.deepEqual(hits, [`${dir}/abc.txt`]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  assert.ok(completable('plain name.txt'));
+  for (const bad of ['a\rb', 'a\x7f', 'a\u0085', 'a\u200bb', 'a/b', 'a\0']) assert.ok(!completable(bad), JSON.stringify(bad));
 });
