@@ -7,7 +7,7 @@ import { formatBytes } from '../ui/format.js';
 import { escapeControl } from '../ui/redact.js';
 import { shellArgs } from './args.js';
 import { ExitRequest, Reported, type ShellCommand } from './commands-types.js';
-import type { Shell, ShellSettings } from './state.js';
+import type { ShellSettings } from './state.js';
 
 export function expandHome(path: string, env: NodeJS.ProcessEnv): string {
   const home = env.HOME || homedir();
