@@ -19,7 +19,7 @@ const exitCodes = `Exit codes: 0 ok, 1 internal error, 2 usage, 3 connection, 4 
  * shell; undefined means a one-shot command line for yargs.
  */
 function shellStart(argv: string[]): ShellStart | undefined {
-  const start: ShellStart = { session: { tls: false, insecure: false, timeout: 30, retries: 10, retryDelay: 1 }, quiet: false, debug: false };
+  const start: ShellStart = { session: { tls: false, insecure: false, timeout: 30, retries: 10, retryDelay: 1, fixPasvAddress: true }, quiet: false, debug: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if ((a === '-c' || a === '--command') && i + 1 < argv.length && start.commands === undefined) start.commands = argv[++i];

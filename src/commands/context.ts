@@ -16,6 +16,8 @@ export interface SessionArgs {
   timeout: number;
   retries: number;
   retryDelay: number;
+  /** Ignore the address in PASV replies (the default); false trusts it. */
+  fixPasvAddress?: boolean;
 }
 
 export interface OutputArgs {
@@ -53,6 +55,7 @@ export function sessionFactory(url: FtpUrl, args: SessionArgs, ctx: CommandConte
   const config = {
     url,
     tls: { requireTls: args.tls, caFile: args.caFile, insecure: args.insecure },
+    trustPasvAddress: args.fixPasvAddress === false,
     timeoutMs: Math.round(args.timeout * 1000),
     retry: { retries: args.retries, baseDelayMs: Math.round(args.retryDelay * 1000), maxDelayMs: 30_000 },
     credentials: () =>

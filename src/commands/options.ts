@@ -9,6 +9,7 @@ export function sessionOptions<T>(y: Argv<T>) {
     .option('insecure', { alias: 'k', type: 'boolean', default: false, describe: 'do not verify the server certificate (says so on stderr)' })
     .option('timeout', { type: 'number', default: 30, describe: 'seconds without any traffic before a connection counts as stalled' })
     .option('retries', { type: 'number', default: 10, describe: 'reconnect attempts in a row without progress' })
+    .option('fix-pasv-address', { type: 'boolean', default: true, describe: 'connect data connections to the control connection\'s address, ignoring the one in PASV replies (as lftp\'s ftp:fix-pasv-address; --no-fix-pasv-address trusts the reply)' })
     .option('retry-delay', { type: 'number', default: 1, describe: 'first reconnect delay in seconds (doubles, with jitter, up to 30)' });
 }
 

@@ -47,8 +47,17 @@ const needsLogin = (code: number) => code === 503 || code === 530;
  * Opens one control connection and logs in. With TLS asked for, nothing goes out in clear:
  * AUTH TLS must succeed before USER, and PROT P must succeed before any data connection.
  */
-export async function openClient(url: FtpUrl, creds: Credentials, tls: TlsSettings, timeoutMs: number, signal: AbortSignal, log?: (msg: string) => void): Promise<Client> {
-  const client = new Client(timeoutMs);
+export async function openClient(
+  url: FtpUrl,
+  creds: Credentials,
+  tls: TlsSettings,
+  conn: { timeoutMs: number; trustPasvAddress: boolean },
+  signal: AbortSignal,
+  log?: (msg: string) => void,
+): Promise<Client> {
+  // By default basic-ftp connects data connections to the control connection's address whatever
+  // a PASV reply says (no FTP bounce, works behind NAT); trusting the reply is the user's choice.
+  const client = new Client(conn.timeoutMs, { allowSeparateTransferHost: conn.trustPasvAddress });
   // Ctrl-C while connecting or logging in must stop here, not after the transfer.
   const onAbort = () => client.close();
   signal.addEventListener('abort', onAbort, { once: true });

@@ -14,6 +14,8 @@ export interface SessionConfig {
   /** Inactivity limit: a control or data connection silent this long is treated as dropped. */
   timeoutMs: number;
   retry: RetryPolicy;
+  /** Connect data connections to the address a PASV reply names (off by default: bounce protection, NAT). */
+  trustPasvAddress?: boolean;
   credentials: () => Promise<Credentials>;
 }
 
@@ -45,7 +47,7 @@ export class Session {
     await this.out.status(`Connecting to ${url.host}:${url.port}…`);
     this.out.debug(`connecting to ${url.host}:${url.port} (${url.security === 'none' && !this.config.tls.requireTls ? 'plain' : 'TLS ' + (url.security === 'implicit' ? 'implicit' : 'explicit')}), password from ${this.creds.source}`);
     try {
-      this.client = await openClient(url, this.creds, this.config.tls, this.config.timeoutMs, this.signal, this.out.mode.debug ? (m) => this.out.debug(m) : undefined);
+      this.client = await openClient(url, this.creds, this.config.tls, { timeoutMs: this.config.timeoutMs, trustPasvAddress: this.config.trustPasvAddress ?? false }, this.signal, this.out.mode.debug ? (m) => this.out.debug(m) : undefined);
     } finally {
       this.out.stopStatus();
     }

@@ -30,6 +30,7 @@ export const settings: Record<string, Setting> = {
   tls: { key: 'tls', kind: 'bool', about: 'require explicit TLS on ftp:// (applies to the next open)', aliases: ['ftp:ssl-force'] },
   insecure: { key: 'insecure', kind: 'bool', about: 'do not verify server certificates (applies to the next open)', aliases: [] },
   'ca-file': { key: 'caFile', kind: 'path', about: 'extra CA certificate (PEM) to trust (applies to the next open)', aliases: ['ssl:ca-file'] },
+  'fix-pasv-address': { key: 'fixPasvAddress', kind: 'bool', about: 'ignore the address in PASV replies, use the control connection\'s (default on)', aliases: ['ftp:fix-pasv-address'] },
   'fail-exit': { key: 'failExit', kind: 'bool', about: 'in scripts, stop at the first failing command (default on)', aliases: ['cmd:fail-exit'] },
 };
 
@@ -140,7 +141,7 @@ export const localCommands: ShellCommand[] = [
         return;
       }
       (sh.settings as unknown as Record<string, unknown>)[s.key] = parseValue(name, s, positionals[1]);
-      if (['retries', 'retryDelay', 'timeout'].includes(s.key)) sh.applySettings();
+      if (['retries', 'retryDelay', 'timeout', 'fixPasvAddress'].includes(s.key)) sh.applySettings();
     },
   },
   {

@@ -270,3 +270,22 @@ test('Ctrl-C while the server has not even greeted: exit 130 at once, nothing do
     silent.close();
   }
 });
+
+test('a PASV reply naming another address is not followed unless --no-fix-pasv-address (also in the shell)', async () => {
+  const { d, env } = workdir();
+  const data = randomData(20_000);
+  // 127.0.0.2 is loopback too, but the fake's data listener only answers on 127.0.0.1.
+  const s = await fake({ '/f.bin': data }, { pasvHost: '127.0.0.2' });
+  const url = `ftp://alice@127.0.0.1:${s.port}/f.bin`;
+  const ok = await runRftp(['get', url, '-o', join(d, 'a.bin'), ...fast], { env });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(sha256File(join(d, 'a.bin')), sha256(data));
+  const trusting = await runRftp(['get', url, '-o', join(d, 'b.bin'), '--no-fix-pasv-address', '--retries', '0', ...fast], { env });
+  assert.notEqual(trusting.code, 0, 'the data connection went to 127.0.0.2 as told');
+  assert.equal(existsSync(join(d, 'b.bin')), false);
+  const shellOk = await runRftp(['-c', `open ftp://alice@127.0.0.1:${s.port}/; lcd ${d}; get -o c.bin f.bin`], { env });
+  assert.equal(shellOk.code, 0, shellOk.stderr);
+  const shellTrusting = await runRftp(['-c', `set ftp:fix-pasv-address off; set retries 0; open ftp://alice@127.0.0.1:${s.port}/; lcd ${d}; get -o e.bin f.bin`], { env });
+  assert.notEqual(shellTrusting.code, 0, shellTrusting.stderr);
+  assert.equal(existsSync(join(d, 'e.bin')), false);
+});

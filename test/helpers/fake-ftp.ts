@@ -25,6 +25,8 @@ export interface FakeBehaviour {
   /** The login directory (PWD after login); default "/". */
   home?: string;
   /** A scripted listing of dir; a directory it answers for can also be entered with CWD. Undefined: the default. */
+  /** Announce this address in PASV replies (and refuse EPSV), as a server behind NAT does. */
+  pasvHost?: string;
   listing?: (dir: string) => { lines: string[]; finalReply?: string } | undefined;
 }
 export interface FakeFtpServer {
@@ -330,11 +332,13 @@ export async function startFakeFtp(
         }
         case 'EPSV': {
           if (arg.toUpperCase() === 'ALL') return reply('200 EPSV ALL ok.');
+          if (behaviour.pasvHost) return reply('502 EPSV not implemented.');
           return reply(`229 Entering Extended Passive Mode (|||${await openPassive()}|)`);
         }
         case 'PASV': {
           const port = await openPassive();
-          return reply(`227 Entering Passive Mode (127,0,0,1,${port >> 8},${port & 255}).`);
+          const host = (behaviour.pasvHost ?? '127.0.0.1').split('.').join(',');
+          return reply(`227 Entering Passive Mode (${host},${port >> 8},${port & 255}).`);
         }
         case 'RETR': return retr(abs(arg));
         case 'STOR': return store(abs(arg), false);
