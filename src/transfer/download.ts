@@ -168,7 +168,8 @@ function checkLength(length: number, remote: RemoteInfo): 'done' {
   return 'done';
 }
 
-function isComplete(local: { size: number; mtimeMs: number }, remote: RemoteInfo): boolean {
+/** -c: an existing target counts as complete when it has the remote size and is not older. */
+export function isComplete(local: { size: number; mtimeMs: number }, remote: RemoteInfo): boolean {
   if (remote.size === undefined || local.size !== remote.size) return false;
   return remote.mtimeMs === undefined || local.mtimeMs + 1000 >= remote.mtimeMs;
 }

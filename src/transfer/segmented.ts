@@ -7,7 +7,7 @@ import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
 import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
-import { download, OVERLAP_BYTES, prepareDownload, type DownloadOptions, type FileResult } from './download.js';
+import { download, isComplete, OVERLAP_BYTES, prepareDownload, type DownloadOptions, type FileResult } from './download.js';
 import { commitPartial, localError, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
 import { decideSegmentedResume, splitRanges, type Range, type SegmentedDecision } from './ranges.js';
@@ -307,11 +307,6 @@ function checkpointer(job: Job): () => Promise<void> {
 }
 
 const doneBytes = (live: Live[]) => live.reduce((n, l) => n + (l.pos - l.range.start), 0);
-
-function isComplete(local: { size: number; mtimeMs: number }, remote: RemoteInfo): boolean {
-  if (remote.size === undefined || local.size !== remote.size) return false;
-  return remote.mtimeMs === undefined || local.mtimeMs + 1000 >= remote.mtimeMs;
-}
 
 async function finish(fh: FileHandle, part: string, target: string, size: number): Promise<void> {
   try {
