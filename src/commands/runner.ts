@@ -1,5 +1,5 @@
 import { RftpError } from '../errors.js';
-import type { FileResult } from '../transfer/download.js';
+import { partialResultOf, type FileResult } from '../transfer/download.js';
 import { redact } from '../ui/redact.js';
 import { makeOutput, type CommandContext, type OutputArgs } from './context.js';
 import { makeReport } from './report.js';
@@ -30,7 +30,8 @@ export async function runCommand(name: string, args: OutputArgs, body: (ctx: Com
     out.stopStatus();
     out.error(err.message);
     if (args.debug && err.kind === 'internal') process.stderr.write(redact(String((raw as Error)?.stack ?? raw)) + '\n');
-    if (args.json) out.json(makeReport(name, [], startedAt, err));
+    const partial = partialResultOf(raw);
+    if (args.json) out.json(makeReport(name, partial ? [partial] : [], startedAt, err));
     return err.exitCode;
   } finally {
     process.off('SIGINT', onSignal);

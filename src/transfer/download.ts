@@ -39,6 +39,18 @@ export interface FileResult {
   skipped: boolean;
 }
 
+const partialResults = new WeakMap<object, FileResult>();
+
+/** Remembers what a failed transfer did get done, for the --json report of the failure. */
+export function withPartialResult(err: unknown, result: FileResult): unknown {
+  if (err && typeof err === 'object') partialResults.set(err, result);
+  return err;
+}
+
+export function partialResultOf(err: unknown): FileResult | undefined {
+  return err && typeof err === 'object' ? partialResults.get(err) : undefined;
+}
+
 export const partialPath = (target: string) => `${target}.rftp-part`;
 export const statePath = (target: string) => `${target}.rftp-state`;
 
@@ -156,7 +168,7 @@ export async function download(session: Session, url: FtpUrl, target: string, op
   } catch (err) {
     progress?.stop();
     if (!done) await keepPartial(fh, part, created, out, session.signal.aborted);
-    throw err;
+    throw withPartialResult(err, result);
   }
 }
 

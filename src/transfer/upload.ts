@@ -10,7 +10,7 @@ import { displayUrl, type FtpUrl } from '../session/url.js';
 import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
 import type { FileResult } from './download.js';
-import { OVERLAP_BYTES } from './download.js';
+import { OVERLAP_BYTES, withPartialResult } from './download.js';
 import { localError, readRange } from './local-file.js';
 import { throttled, type TokenBucket } from './rate-limit.js';
 import { decideUploadResume, type ResumeDecision } from './resume.js';
@@ -209,7 +209,7 @@ async function uploadOpen(
     if (furthest > 0 && !(err instanceof RftpError && err.kind === 'exists')) {
       out.info(`partial upload kept on the server as ${tempPath}${session.signal.aborted ? '' : '; run the same command again to resume'}`);
     }
-    throw err;
+    throw withPartialResult(err, result);
   }
 }
 

@@ -155,7 +155,11 @@ describe('interrupted transfers against a throttled vsftpd', () => {
     const r = await done;
     assert.equal(r.code, 130, r.stderr);
     assert.match(r.stderr, /run the same command again to resume/);
-    assert.equal(JSON.parse(r.stdout).result, 'interrupted');
+    const interrupted = JSON.parse(r.stdout);
+    assert.equal(interrupted.result, 'interrupted');
+    // The report of the failed run still says what it moved.
+    assert.ok(interrupted.bytesTransferred >= 1 * MiB, r.stdout);
+    assert.equal(interrupted.files.length, 1);
     const kept = statSync(target + '.rftp-part').size;
     assert.ok(kept >= 1 * MiB);
     const again = await runRftp(['get', server.url('int.bin'), '-o', target, '--json'], { env: env(home) });
