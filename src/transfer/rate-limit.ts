@@ -55,13 +55,14 @@ export class TokenBucket {
   }
 }
 
-/** Passes chunk on in slices, each after its bytes were taken from the bucket. */
-export async function throttled(bucket: TokenBucket, chunk: Buffer, push: (slice: Buffer) => void): Promise<void> {
+/** Yields chunk in slices, each after its bytes were taken from the bucket (none: the chunk whole). */
+export async function* paced(bucket: TokenBucket | undefined, chunk: Buffer): AsyncGenerator<Buffer> {
+  if (!bucket) return yield chunk;
   const step = bucket.sliceBytes;
   for (let off = 0; off < chunk.length; off += step) {
     const slice = chunk.subarray(off, off + step);
     await bucket.take(slice.length);
-    push(slice);
+    yield slice;
   }
 }
 

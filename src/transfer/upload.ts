@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
-import { Transform, Writable, pipeline } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { RftpError } from '../errors.js';
 import { CommandRefused, closeConnection, hasFeature, removeRemote, renameRemote, retrieve, sizeOf, store, type Client, type StoreMode } from '../session/ops.js';
 import { remoteBasename, remoteDirname, remoteJoin } from '../session/paths.js';
@@ -12,7 +11,7 @@ import type { Output, TransferProgress } from '../ui/output.js';
 import type { FileResult } from './download.js';
 import { OVERLAP_BYTES, withPartialResult } from './download.js';
 import { localError, readRange } from './local-file.js';
-import { throttled, type TokenBucket } from './rate-limit.js';
+import { paced, type TokenBucket } from './rate-limit.js';
 import { decideUploadResume, type ResumeDecision } from './resume.js';
 import { readState, removeState, uploadStatePath, writeState, type UploadState } from './state.js';
 
@@ -151,21 +150,15 @@ async function uploadOpen(
   };
 
   const send = async (client: Client, offset: number) => {
-    // A stream of its own per attempt: the library destroys it when a transfer fails. Bytes are
-    // counted in a pass-through, not with a 'data' listener, which would start the flow before
-    // the data connection is there and lose what was read.
+    // A stream of its own per attempt (the library destroys it when a transfer fails), read only
+    // when the data connection pulls: bytes are counted as they are handed over, not read ahead
+    // before the server has even answered STOR.
     let sent = 0;
-    const source = new Transform({
-      highWaterMark: 1024 * 1024,
-      transform(chunk: Buffer, _enc, cb) {
-        sent += chunk.length;
-        furthest = Math.max(furthest, offset + sent);
-        progress?.update(offset + sent);
-        if (!opts.limiter) return cb(null, chunk);
-        throttled(opts.limiter, chunk, (slice) => this.push(slice)).then(() => cb(), cb);
-      },
-    });
-    pipeline(createReadStream(local.path, { start: offset, highWaterMark: 1024 * 1024 }), source, () => {});
+    const source = Readable.from(readChunks(local.path, offset, opts.limiter, (n) => {
+      sent += n;
+      furthest = Math.max(furthest, offset + sent);
+      progress?.update(offset + sent);
+    }), { objectMode: false, highWaterMark: 64 * 1024 });
     const how: StoreMode = offset === 0 ? { mode: 'stor' } : appeRefused ? { mode: 'rest-stor', offset } : { mode: 'appe' };
     try {
       await store(client, source, tempPath, how);
@@ -210,6 +203,26 @@ async function uploadOpen(
       out.info(`partial upload kept on the server as ${tempPath}${session.signal.aborted ? '' : '; run the same command again to resume'}`);
     }
     throw withPartialResult(err, result);
+  }
+}
+
+const CHUNK_BYTES = 1024 * 1024;
+
+/** The local file from `start`, in chunks, paced by --limit-rate; `onChunk` counts what is handed on. */
+async function* readChunks(path: string, start: number, limiter: TokenBucket | undefined, onChunk: (bytes: number) => void): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    for (let pos = start; ; ) {
+      const { bytesRead, buffer } = await fh.read(Buffer.allocUnsafe(CHUNK_BYTES), 0, CHUNK_BYTES, pos);
+      if (bytesRead === 0) return;
+      pos += bytesRead;
+      for await (const slice of paced(limiter, buffer.subarray(0, bytesRead))) {
+        onChunk(slice.length);
+        yield slice;
+      }
+    }
+  } finally {
+    await fh.close();
   }
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RftpError } from '../../src/errors.js';
-import { parseRate, throttled, TokenBucket, type Clock } from '../../src/transfer/rate-limit.js';
+import { paced, parseRate, TokenBucket, type Clock } from '../../src/transfer/rate-limit.js';
 
 /** A clock that only moves when someone sleeps: the waits a bucket asks for add up to simulated time. */
 function fakeClock(): Clock & { t: number; sleeps: number[] } {
@@ -64,12 +64,12 @@ test('bucket: concurrent takers share the rate (the cap is overall)', async () =
   assert.deepEqual(waits.map(Math.round), [250, 750, 1250, 1750]);
 });
 
-test('throttled: slices of 1/8 s each pass after their tokens, in order', async () => {
+test('paced: slices of 1/8 s each pass after their tokens, in order', async () => {
   const clock = fakeClock();
   const bucket = new TokenBucket(80_000, clock);
   const out: Buffer[] = [];
   const data = Buffer.alloc(100_000, 7);
-  await throttled(bucket, data, (s) => out.push(s));
+  for await (const s of paced(bucket, data)) out.push(s);
   assert.deepEqual(out.map((b) => b.length), [10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000]);
   assert.ok(Buffer.concat(out).equals(data));
   assert.equal(Math.round(clock.t), 1000, '100 kB minus the 20 kB burst at 80 kB/s');
