@@ -2,7 +2,7 @@
 // (tmux), against real vsftpd.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
@@ -114,6 +114,12 @@ describe('shell scripts (-c, -f, stdin)', () => {
     assert.equal(use.code, 0, use.stderr);
     assert.equal(use.stdout, '/pub\n');
     assert.equal(readFileSync(join(d, 'a.txt'), 'utf8'), 'alpha\n');
+    const listed = await runRftp(['-c', 'bookmark list'], { env: e, cwd: d });
+    assert.match(listed.stdout, /pubsite/);
+    const del = await runRftp(['-c', 'bookmark del pubsite; bookmark list'], { env: e, cwd: d });
+    assert.equal(del.code, 0, del.stderr);
+    assert.doesNotMatch(del.stdout, /pubsite/);
+    assert.notEqual((await runRftp(['-c', 'open pubsite'], { env: e, cwd: d })).code, 0, 'a deleted bookmark no longer opens');
   });
 });
 
@@ -149,6 +155,16 @@ class Terminal {
     await waitFor(() => re.test(this.screen()), `${what} (screen:\n${this.screen()})`, 20_000).catch((err) => {
       throw new Error(`${(err as Error).message}\n${this.screen()}`);
     });
+  }
+
+  /** Whether the program still runs (the session closes when it exits). */
+  running(): boolean {
+    try {
+      this.tmux('has-session', '-t', 't');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   stop(): void {
@@ -261,6 +277,53 @@ function savedProgress(stateFile: string): number {
     return 0;
   }
 }
+
+describe('interactive shell: reconnects, local side, leaving', () => {
+  let server: VsftpdServer;
+  before(async () => {
+    server = await startVsftpd();
+    await server.put('docs/a.txt', 'alpha\n');
+  });
+  after(() => server.stop());
+
+  test('password asked once; a dropped connection is reopened without asking again; lcd completes local paths; Ctrl-D leaves', async () => {
+    const { d, home } = workdir();
+    mkdirSync(join(d, 'subdir'));
+    writeFileSync(join(d, 'subdir', 'local.txt'), 'x');
+    // No RFTP_PASSWORD: the password comes from the prompt, typed once.
+    const t = new Terminal({ ...testEnv(home), TERM: 'xterm' });
+    try {
+      t.start(d, ['open', server.url('/')]);
+      await t.waitScreen(/Password for rftptest@127\.0\.0\.1:/, 'the password prompt');
+      t.type(server.password);
+      t.keys('Enter');
+      await t.waitScreen(/:~>$/m, 'the prompt');
+      t.type('cls docs');
+      t.keys('Enter');
+      await t.waitScreen(/a\.txt\n.*:~>$/m, 'the listing');
+      // The server drops the session; the next command reconnects with the same credentials.
+      assert.ok(server.killSessions('SIGKILL') > 0);
+      t.type('cat docs/a.txt');
+      t.keys('Enter');
+      await t.waitScreen(/alpha\n.*:~>$/m, 'cat after the reconnect');
+      assert.equal(t.screen().match(/Password for/g)?.length, 1, 'the password was not asked again');
+      t.type('lcd sub');
+      t.keys('Tab');
+      await t.waitScreen(/> lcd subdir\/$/m, 'completion of the local directory');
+      t.keys('Enter');
+      t.type('lpwd');
+      t.keys('Enter');
+      await t.waitScreen(new RegExp(`${realpathSync(d).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/subdir\n`), 'lpwd in subdir');
+      t.type('lls');
+      t.keys('Enter');
+      await t.waitScreen(/local\.txt\n.*:~>$/m, 'lls');
+      t.keys('C-d');
+      await waitFor(() => !t.running(), 'the shell to exit on Ctrl-D', 10_000);
+    } finally {
+      t.stop();
+    }
+  });
+});
 
 describe('the shell and the one-shot commands continue each other\'s partials', () => {
   let server: VsftpdServer;
