@@ -78,3 +78,9 @@ export function decideSegmentedResume(
 export function markPrefixDone(ranges: Range[], offset: number): Range[] {
   return ranges.map((r) => ({ ...r, done: Math.max(0, Math.min(r.end, offset) - r.start) }));
 }
+
+/** Whether recorded ranges cover [0, size) with every byte done: a preallocated partial has the full size either way. */
+export function rangesComplete(ranges: unknown, size: number): boolean {
+  if (size === 0) return Array.isArray(ranges) && ranges.length === 0;
+  return validRanges(ranges, size) && ranges.every((r) => r.done === r.end - r.start);
+}

@@ -2,7 +2,7 @@ import { unlink, type FileHandle } from 'node:fs/promises';
 import { RftpError } from '../errors.js';
 import { CommandRefused, closeConnection, refusedExtraConnection, retrieve } from '../session/ops.js';
 import { statRemote, type RemoteInfo } from '../session/remote.js';
-import { sleep } from '../session/retry.js';
+import { backoffDelay, sleep } from '../session/retry.js';
 import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
 import { formatBytes } from '../ui/format.js';
@@ -10,7 +10,7 @@ import type { Output, TransferProgress } from '../ui/output.js';
 import { download, isComplete, OVERLAP_BYTES, prepareDownload, type DownloadOptions, type FileResult } from './download.js';
 import { commitPartial, localError, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
-import { decideSegmentedResume, splitRanges, type Range, type SegmentedDecision } from './ranges.js';
+import { decideSegmentedResume, rangesComplete, splitRanges, type Range, type SegmentedDecision } from './ranges.js';
 import type { TokenBucket } from './rate-limit.js';
 import { readState, removeState, writeState, type DownloadState, type SegmentedState } from './state.js';
 
@@ -126,9 +126,10 @@ export async function segmentedDownload(newSession: SessionMaker, signal: AbortS
         signal.removeEventListener('abort', onAbort);
       }
     }
-    await finish(fh, part, target, result.size);
+    const saved = await readState<SegmentedState>(stateFile, 'segmented');
+    await finish(fh, part, target, result.size, saved);
     finished = true;
-    const mtime = (await readState<SegmentedState>(stateFile, 'segmented'))?.remoteMtimeMs;
+    const mtime = saved?.remoteMtimeMs;
     await commitPartial(part, target, mtime ?? undefined);
     await removeState(stateFile);
     progress?.done();
@@ -185,19 +186,26 @@ async function fetchAll(job: Job): Promise<'done' | Restart> {
   const timer = setInterval(() => void checkpoint().catch(() => {}), CHECKPOINT_MS);
   let restart: Restart | undefined;
   let failure: unknown;
+  // Workers in their loop and not waiting for a connection: one of them picks up any range a
+  // refused connection puts back. The last one never gives up (it retries like any session).
   let alive = workers.length;
   const work = async (session: Session) => {
+    let counted = true;
     try {
       while (queue.length > 0 && !restart && failure === undefined) {
         const l = queue.shift()!;
-        if (alive > 1 && !(await reconnect(session, round.signal))) {
+        alive--;
+        counted = false;
+        // Checked and put back in one step, so no other worker can leave in between.
+        const giveUp = () => alive > 0 && (queue.unshift(l), true);
+        if (!(await reconnect(session, round.signal, giveUp, out))) {
           // This connection is refused now (the cap counts it): the others take over its ranges.
-          queue.unshift(l);
-          alive--;
           out.warn(`${name}: a connection was refused; continuing with ${alive}`);
           return;
         }
-        const outcome = await fetchRange(job, session, l);
+        alive++;
+        counted = true;
+        const outcome = await fetchRangeBusy(job, session, l);
         if (outcome instanceof Restart) {
           restart ??= outcome;
           round.abort();
@@ -206,6 +214,8 @@ async function fetchAll(job: Job): Promise<'done' | Restart> {
     } catch (err) {
       if (failure === undefined && !restart) failure = err;
       round.abort();
+    } finally {
+      if (counted) alive--;
     }
   };
   try {
@@ -216,20 +226,44 @@ async function fetchAll(job: Job): Promise<'done' | Restart> {
   }
   if (restart) return restart;
   if (failure !== undefined) throw failure;
+  const missing = live.filter((l) => l.pos < l.range.end).length;
+  if (missing > 0) throw new RftpError('transfer', `${job.display}: ${missing} segment(s) left unfinished; run again to resume`, { retryable: true });
   return 'done';
 }
 
-/** Opens the session's connection, waiting briefly when a cap refuses it; false when it stays refused. */
-async function reconnect(session: Session, signal: AbortSignal): Promise<boolean> {
-  for (let i = 0; ; i++) {
+/**
+ * Opens the session's connection. A refusal (421, or 530 from a per-user cap: the same login
+ * already worked) means busy: wait and try again; short network failures are retried too.
+ * Returns false only after a few refusals and when giveUp() handed the range to another worker.
+ */
+async function reconnect(session: Session, signal: AbortSignal, giveUp: () => boolean, out: Output): Promise<boolean> {
+  const policy = session.config.retry;
+  for (let i = 1; ; i++) {
     try {
       await session.connected();
       return true;
     } catch (err) {
+      if (signal.aborted) throw err;
+      const busy = refusedExtraConnection(err);
+      if (!busy && !(err instanceof RftpError && err.retryable)) throw err;
+      if (busy && i > 3 && giveUp()) return false;
+      if (i > Math.max(3, policy.retries)) throw busy ? new RftpError('connection', `${(err as Error).message} (the server kept refusing the connection)`) : err;
       // The server may still count a connection we just closed: give it a moment to notice.
-      if (!refusedExtraConnection(err) || signal.aborted) throw err;
-      if (i >= 3) return false;
-      await sleep(250 * (i + 1), signal);
+      const delay = i <= 3 ? 250 * i : backoffDelay(policy, i - 3);
+      out.debug(`${(err as Error).message}; connecting again in ${delay} ms`);
+      await sleep(delay, signal);
+    }
+  }
+}
+
+/** fetchRange, where a login refused on a reconnect after a drop counts as busy, not as bad credentials. */
+async function fetchRangeBusy(job: Job, session: Session, l: Live): Promise<'done' | Restart> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fetchRange(job, session, l);
+    } catch (err) {
+      if (!(err instanceof RftpError && err.kind === 'login') || i >= 3) throw err;
+      await reconnect(session, job.round.signal, () => false, job.out);
     }
   }
 }
@@ -308,7 +342,11 @@ function checkpointer(job: Job): () => Promise<void> {
 
 const doneBytes = (live: Live[]) => live.reduce((n, l) => n + (l.pos - l.range.start), 0);
 
-async function finish(fh: FileHandle, part: string, target: string, size: number): Promise<void> {
+async function finish(fh: FileHandle, part: string, target: string, size: number, saved: SegmentedState | undefined): Promise<void> {
+  // The state is the proof: a preallocated partial has the full size whether or not it is filled.
+  if (!saved || !rangesComplete(saved.ranges, size)) {
+    throw new RftpError('transfer', `${target}: not every segment was downloaded; run again to resume`, { retryable: true });
+  }
   try {
     await fh.sync();
     await fh.close();

@@ -3,6 +3,7 @@
 // between runs, plain and segmented partials taken over by each other, --limit-rate.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
@@ -159,7 +160,8 @@ describe('pget against a throttled vsftpd', () => {
 describe('pget against a server that caps connections per address', () => {
   let server: VsftpdServer;
   before(async () => {
-    server = await startVsftpd({ maxPerIp: 2 });
+    // Per-connection rate cap: both connections finish their ranges together and reconnect at once.
+    server = await startVsftpd({ maxPerIp: 2, maxRate: 1 * MiB });
   });
   after(() => server.stop());
 
@@ -172,5 +174,35 @@ describe('pget against a server that caps connections per address', () => {
     assert.match(r.stderr, /accepted 2 of 4 connections/);
     assert.equal(sha256File(join(d, 'c.bin')), sha256(data));
     assert.deepEqual(readdirSync(d), ['c.bin']);
+  });
+
+  test('another client takes every connection slot pget frees: identical file or a failure, never a file with holes', async () => {
+    const { d, home } = workdir();
+    const data = randomData(8 * MiB);
+    await server.put('cap/grab.bin', data);
+    const target = join(d, 'grab.bin');
+    const { done } = spawnRftp(['pget', '-n', '4', '--retries', '3', '--retry-delay', '0.2', server.url('cap/grab.bin'), '-o', target], { env: testEnv(home, { RFTP_PASSWORD: server.password }) });
+    await waitFor(() => savedProgress(target + '.rftp-state') > 0, 'pget under way');
+    // A raw client that keeps any control connection the server accepts, for a few seconds.
+    const held: Socket[] = [];
+    let grabbing = true;
+    const grab = async () => {
+      while (grabbing) {
+        const s = connect(server.port, '127.0.0.1');
+        s.on('error', () => {});
+        s.once('data', (b) => (b.toString().startsWith('220') && grabbing ? held.push(s) : s.destroy()));
+        await new Promise((res) => setTimeout(res, 30));
+      }
+    };
+    const grabber = grab();
+    const release = setTimeout(() => (grabbing = false), 8000);
+    const r = await done;
+    clearTimeout(release);
+    grabbing = false;
+    await grabber;
+    for (const s of held) s.destroy();
+    if (r.code === 0) assert.equal(sha256File(target), sha256(data), 'exit 0 must mean an identical file');
+    else assert.equal(existsSync(target), false, r.stderr);
+    assert.doesNotMatch(r.stderr, /continuing with 0/);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decideSegmentedResume, markPrefixDone, splitRanges, validRanges } from '../../src/transfer/ranges.js';
+import { decideSegmentedResume, markPrefixDone, rangesComplete, splitRanges, validRanges } from '../../src/transfer/ranges.js';
 import type { DownloadState, SegmentedState } from '../../src/transfer/state.js';
 
 const MiB = 1024 * 1024;
@@ -89,4 +89,17 @@ test('segmented resume: a plain get partial of the same file is converted into r
   assert.equal(full.ranges.reduce((n, r) => n + r.done, 0), remote.size - 1);
   // ... but not when it belongs to another file.
   assert.equal(decideSegmentedResume(3 * MiB, undefined, { ...plain, remoteMtimeMs: 1 }, url, remote, 4).action, 'restart');
+});
+
+test('rangesComplete: a full-size partial is complete only when every range is done', () => {
+  const r = splitRanges(8 * MiB, 4);
+  assert.equal(rangesComplete(r, 8 * MiB), false);
+  const full = r.map((x) => ({ ...x, done: x.end - x.start }));
+  assert.equal(rangesComplete(full, 8 * MiB), true);
+  // One range not done (a worker gave up on it): never complete.
+  assert.equal(rangesComplete(full.map((x, i) => (i === 2 ? { ...x, done: 0 } : x)), 8 * MiB), false);
+  assert.equal(rangesComplete(full.map((x, i) => (i === 3 ? { ...x, done: x.end - x.start - 1 } : x)), 8 * MiB), false);
+  assert.equal(rangesComplete(full.slice(0, 3), 8 * MiB), false);
+  assert.equal(rangesComplete(undefined, 8 * MiB), false);
+  assert.equal(rangesComplete([], 0), true);
 });
