@@ -51,6 +51,7 @@ export async function segmentedDownload(newSession: SessionMaker, signal: AbortS
   let restarts = 0;
   let forceFresh = false;
   let finished = false;
+  let untrusted = false;
   let live: Live[] = [];
   let announced = false;
 
@@ -113,7 +114,12 @@ export async function segmentedDownload(newSession: SessionMaker, signal: AbortS
         progress ??= out.transfer(name, size, already, 'got');
         const outcome = await fetchAll({ first, open, round, fh, stateFile, state, live, url, display, name, remote, opts, out, result, progress });
         if (outcome instanceof Restart) {
-          if (++restarts > MAX_RESTARTS) throw new RftpError('transfer', `${display}: gave up restarting: ${outcome.reason}`);
+          if (++restarts > MAX_RESTARTS) {
+            // The ranges recorded as done may hold data that was never proven (REST ignored, a
+            // file changing under us): nothing of this partial may be continued later.
+            untrusted = true;
+            throw new RftpError('transfer', `${display}: gave up restarting: ${outcome.reason}`);
+          }
           out.info(`${name}: restarting from zero: ${outcome.reason}`);
           result.restarted = true;
           forceFresh = true;
@@ -136,7 +142,12 @@ export async function segmentedDownload(newSession: SessionMaker, signal: AbortS
     return result;
   } catch (err) {
     progress?.stop();
-    if (!finished) await keepPartial(fh, part, stateFile, created, live, result.size, out, signal.aborted);
+    if (untrusted) {
+      await fh.close().catch(() => {});
+      await unlink(part).catch(() => {});
+      await removeState(stateFile);
+      out.info(`${name}: partial data discarded: it could not be proven to belong to the remote file`);
+    } else if (!finished) await keepPartial(fh, part, stateFile, created, live, result.size, out, signal.aborted);
     throw err;
   }
 }

@@ -8,7 +8,7 @@ import { displayUrl, type FtpUrl } from '../session/url.js';
 import type { FileResult } from './download.js';
 import { partialPath } from './download.js';
 import { commitPartial, localError } from './local-file.js';
-import { PartialWriter } from './partial-writer.js';
+import { PartialWriter, TooMuchData } from './partial-writer.js';
 import { remoteTempPath } from './upload.js';
 
 /**
@@ -29,21 +29,28 @@ export async function downloadWhole(session: Session, url: FtpUrl, target: strin
   }
   const result: FileResult = { remote: displayUrl(url), local: target, size, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
   let reached = 0;
+  let attempts = 0;
   try {
     await session.run(`get ${result.remote}`, () => reached, async (client) => {
+      attempts++;
       // The local copy takes the server's time, so a later change on the server is seen as newer.
       if (mtimeMs === undefined) mtimeMs = (await modifiedTime(client, url.path)).mtimeMs;
       await fh.truncate(0);
       const writer = new PartialWriter(fh, { start: 0, verifyTail: Buffer.alloc(0), limit: size });
       try {
         await retrieve(client, writer, url.path, 0);
+      } catch (err) {
+        if (err instanceof TooMuchData) throw new RftpError('transfer', `the file changed since it was listed (more than ${size} bytes)`);
+        throw err;
       } finally {
         await writer.settled();
         result.bytesTransferred += writer.position;
         reached = Math.max(reached, writer.position);
       }
       if (writer.position !== size) {
-        throw new RftpError('transfer', `transfer ended early: ${writer.position} of ${size} bytes`, { retryable: true });
+        // A cut-off transfer is worth another try; the same short length again means the file
+        // shrank since it was listed, which no retry fixes.
+        throw new RftpError('transfer', `transfer ended early: ${writer.position} of ${size} bytes${attempts >= 3 ? ' (has the file changed since it was listed?)' : ''}`, { retryable: attempts < 3 });
       }
     });
     await fh.sync();

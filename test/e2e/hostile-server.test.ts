@@ -289,3 +289,20 @@ test('a PASV reply naming another address is not followed unless --no-fix-pasv-a
   assert.notEqual(shellTrusting.code, 0, shellTrusting.stderr);
   assert.equal(existsSync(join(d, 'e.bin')), false);
 });
+
+test('pget against a server that accepts REST but ignores it: fails, and keeps nothing to continue', async () => {
+  const { d, env } = workdir();
+  const data = randomData(3 * 1024 * 1024);
+  const s = await fake({ '/big.bin': data }, { rest: 'ignore' });
+  const target = join(d, 'big.bin');
+  const r = await runRftp(['pget', '-n', '3', `ftp://alice@127.0.0.1:${s.port}/big.bin`, '-o', target, ...fast], { env });
+  if (r.code === 0) {
+    // Acceptable only if the result is exact.
+    assert.equal(sha256File(target), sha256(data));
+  } else {
+    assert.equal(r.code, 8, r.stderr);
+    assert.equal(existsSync(target), false);
+    assert.equal(existsSync(target + '.rftp-part'), false, 'no unproven partial is kept for a later run');
+    assert.equal(existsSync(target + '.rftp-state'), false);
+  }
+});

@@ -220,3 +220,16 @@ test('a tree that branches without end stops at the directory budget with exit 8
   assert.ok(made.length - 1 < 100, `${made.length - 1} directories made`);
 });
 
+
+test('a small file that changed size since the listing fails clearly, without a retry storm or a wrong file', async () => {
+  const { target, env } = workdir();
+  // The listing says 100 bytes; the file is 200 (grew) or 50 (shrank) when it is fetched.
+  const s = await fake({ '/c/grew.bin': Buffer.alloc(200, 1), '/c/shrank.bin': Buffer.alloc(50, 2) });
+  s.behaviour.listing = (dir) => (dir === '/c' ? { lines: [file('grew.bin', 100), file('shrank.bin', 100)] } : undefined);
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/c/`, target, ...fast], { env });
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(r.stderr, /changed since it was listed/);
+  assert.ok(s.commands.filter((c) => c === 'RETR grew.bin' || c.endsWith('/grew.bin') && c.startsWith('RETR')).length <= 1, 'a grown file is not fetched again and again');
+  assert.ok(s.commands.filter((c) => c.startsWith('RETR') && c.includes('shrank.bin')).length <= 3);
+  assert.ok(!existsSync(join(target, 'grew.bin')) && !existsSync(join(target, 'shrank.bin')));
+});
