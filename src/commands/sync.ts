@@ -1,6 +1,7 @@
 import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { limiterFor } from '../transfer/rate-limit.js';
 import { ExitCode, RftpError } from '../errors.js';
 import { isDirectory } from '../session/ops.js';
 import { checkLocalPath } from '../session/paths.js';
@@ -15,14 +16,14 @@ import { failureText, planLines, summarize, summaryText, SyncOutput, type SyncSu
 import { walkLocal } from '../sync/walk-local.js';
 import { addRemoteTimes, DEFAULT_LIMITS, walkRemote, type WalkLimits, type WalkSide } from '../sync/walk-remote.js';
 import { sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
-import { outputOptions, sessionOptions } from './options.js';
+import { outputOptions, sessionOptions, rateOptions } from './options.js';
 import { runCommand } from './runner.js';
 
 export const command = ['sync <source> <destination>', 'mirror'];
 export const describe = 'mirror a remote directory tree down (URL LOCALDIR) or a local one up (LOCALDIR URL); rerun to continue';
 
 export function builder(y: Argv) {
-  return outputOptions(sessionOptions(y))
+  return rateOptions(outputOptions(sessionOptions(y)))
     .positional('source', { type: 'string', demandOption: true, describe: 'URL of a remote directory, or a local directory' })
     .positional('destination', { type: 'string', demandOption: true, describe: 'local directory, or URL of a remote directory' })
     .option('delete', { alias: 'e', type: 'boolean', default: false, describe: 'remove what the source lacks (last, and only after a clean run)' })
@@ -41,6 +42,8 @@ export function builder(y: Argv) {
 }
 
 export type SyncArgs = SessionArgs & OutputArgs & {
+  /** --limit-rate: one cap for all connections together. */
+  limitRate?: string;
   source: string;
   destination: string;
   delete: boolean;
@@ -133,6 +136,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
           sessions,
           out,
           settleMs: settleMs(ctx.env),
+          limiter: limiterFor(args.limitRate),
           createRoot: down ? !localSt : !remoteExists,
           reserved: down ? dst.reserved : [],
         });

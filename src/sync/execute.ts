@@ -5,6 +5,7 @@ import { deleteFile, makeDirIfMissing, removeDirectory } from '../session/ops.js
 import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
 import { download } from '../transfer/download.js';
+import type { TokenBucket } from '../transfer/rate-limit.js';
 import { downloadWhole, uploadWhole, WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
 import { upload } from '../transfer/upload.js';
 import { escapeControl } from '../ui/redact.js';
@@ -63,6 +64,8 @@ export interface ExecSetup {
   sessions: Session[];
   out: SyncOutput;
   settleMs: number;
+  /** --limit-rate, shared by every connection: the cap is for the whole sync. */
+  limiter?: TokenBucket;
   /** The destination root does not exist yet. */
   createRoot: boolean;
   /** rftp's own files found at a local destination, for cleaning up after crashed runs. */
@@ -152,11 +155,11 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
         const whole = t.op !== 'continue' && t.size !== undefined && t.size <= WHOLE_FILE_BYTES;
         const r = whole
           ? direction === 'down'
-            ? await downloadWhole(session, remoteUrl, await checkNoSymlinks(setup.localRoot, t.path, 'file'), t.size!, t.mtimeMs)
-            : await uploadWhole(session, localPathInside(setup.localRoot, t.path), remoteUrl)
+            ? await downloadWhole(session, remoteUrl, await checkNoSymlinks(setup.localRoot, t.path, 'file'), t.size!, t.mtimeMs, setup.limiter)
+            : await uploadWhole(session, localPathInside(setup.localRoot, t.path), remoteUrl, setup.limiter)
           : direction === 'down'
-          ? await download(session, { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, await checkNoSymlinks(setup.localRoot, t.path, 'file'), { force: true, continue: false }, out)
-          : await upload(session, localPathInside(setup.localRoot, t.path), { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, { force: true, continue: false, settleMs: setup.settleMs }, out);
+          ? await download(session, { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, await checkNoSymlinks(setup.localRoot, t.path, 'file'), { force: true, continue: false, limiter: setup.limiter }, out)
+          : await upload(session, localPathInside(setup.localRoot, t.path), { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, out);
         const op = r.resumedFrom > 0 ? 'continue' : t.op === 'continue' ? (r.restarted ? 'replace' : 'send') : t.op;
         record({ op, path: t.path, ok: true, size: r.size, bytesTransferred: r.bytesTransferred, resumedFrom: r.resumedFrom });
         out.fileDone(op, t.path, r);

@@ -1,5 +1,6 @@
 import { constants, createReadStream } from 'node:fs';
-import { open, stat, unlink } from 'node:fs/promises';
+import { open, readFile, stat, unlink } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { RftpError } from '../errors.js';
 import { hasFeature, renameRemote, retrieve, sizeOf, store } from '../session/ops.js';
 import { modifiedTime } from '../session/remote.js';
@@ -9,6 +10,7 @@ import type { FileResult } from './download.js';
 import { partialPath } from './download.js';
 import { commitPartial, localError } from './local-file.js';
 import { PartialWriter, TooMuchData } from './partial-writer.js';
+import { paced, type TokenBucket } from './rate-limit.js';
 import { remoteTempPath } from './upload.js';
 
 /**
@@ -19,7 +21,7 @@ import { remoteTempPath } from './upload.js';
 export const WHOLE_FILE_BYTES = 256 * 1024;
 
 /** RETR into `target.rftp-part`, checked against the listing's size, then renamed into place. */
-export async function downloadWhole(session: Session, url: FtpUrl, target: string, size: number, mtimeMs: number | undefined): Promise<FileResult> {
+export async function downloadWhole(session: Session, url: FtpUrl, target: string, size: number, mtimeMs: number | undefined, limiter?: TokenBucket): Promise<FileResult> {
   const part = partialPath(target);
   let fh;
   try {
@@ -36,7 +38,7 @@ export async function downloadWhole(session: Session, url: FtpUrl, target: strin
       // The local copy takes the server's time, so a later change on the server is seen as newer.
       if (mtimeMs === undefined) mtimeMs = (await modifiedTime(client, url.path)).mtimeMs;
       await fh.truncate(0);
-      const writer = new PartialWriter(fh, { start: 0, verifyTail: Buffer.alloc(0), limit: size });
+      const writer = new PartialWriter(fh, { start: 0, verifyTail: Buffer.alloc(0), limit: size, limiter });
       try {
         await retrieve(client, writer, url.path, 0);
       } catch (err) {
@@ -67,7 +69,7 @@ export async function downloadWhole(session: Session, url: FtpUrl, target: strin
 }
 
 /** STOR to the temporary name, SIZE must equal the local size, then RNFR/RNTO. */
-export async function uploadWhole(session: Session, localPath: string, url: FtpUrl): Promise<FileResult> {
+export async function uploadWhole(session: Session, localPath: string, url: FtpUrl, limiter?: TokenBucket): Promise<FileResult> {
   const before = await stat(localPath).catch((err) => {
     throw localError(localPath, err, 'read');
   });
@@ -76,7 +78,7 @@ export async function uploadWhole(session: Session, localPath: string, url: FtpU
   let attempts = 0;
   await session.run(`put ${result.remote}`, () => 0, async (client) => {
     attempts++;
-    await store(client, createReadStream(localPath), temp, { mode: 'stor' });
+    await store(client, limiter ? Readable.from(pacedFile(localPath, limiter)) : createReadStream(localPath), temp, { mode: 'stor' });
     result.bytesTransferred += before.size;
     const remote = await sizeOf(client, temp);
     if (remote !== before.size && (remote !== undefined || (await hasFeature(client, 'SIZE')))) {
@@ -89,4 +91,9 @@ export async function uploadWhole(session: Session, localPath: string, url: FtpU
     await renameRemote(client, temp, url.path);
   });
   return result;
+}
+
+/** A small file, whole, then paced by --limit-rate. */
+async function* pacedFile(path: string, limiter: TokenBucket): AsyncGenerator<Buffer> {
+  yield* paced(limiter, await readFile(path));
 }

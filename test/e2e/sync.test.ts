@@ -7,7 +7,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
-import { cleanup, randomData, runRftp, sha256, spawnRftp, testEnv, tmpDir, tmpHome, waitFor } from '../helpers/cli.js';
+import { cleanup, randomData, runRftp, sha256, spawnRftp, testEnv, tmpDir, tmpHome, waitFor, sha256File } from '../helpers/cli.js';
 
 const dirs: string[] = [];
 after(() => cleanup(...dirs));
@@ -318,6 +318,23 @@ describe('sync against vsftpd', () => {
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stderr, /empty-file\.rftp-state: not synced/);
     assert.ok(!existsSync(remoteDir('ownnames-up/empty-file.rftp-state')));
+  });
+
+  test('--limit-rate is accepted for the whole sync, both ways, and the trees are identical', async () => {
+    const up = work();
+    const files: Array<[string, Buffer]> = [['small.txt', randomData(3000)], ['sub/big.bin', randomData(600_000)]];
+    for (const [name, data] of files) {
+      mkdirSync(join(up, name, '..'), { recursive: true });
+      writeFileSync(join(up, name), data);
+    }
+    const put = await sync(up, server.url('rate-up/'), '--limit-rate', '4M');
+    assert.equal(put.code, 0, put.stderr);
+    const down = join(work(), 'm');
+    const get = await sync(server.url('rate-up/'), down, '--limit-rate', '4M');
+    assert.equal(get.code, 0, get.stderr);
+    for (const [name, data] of files) assert.equal(sha256File(join(down, name)), sha256(data), name);
+    const bad = await sync(up, server.url('rate-up/'), '--limit-rate', 'fast');
+    assert.equal(bad.code, 2, bad.stderr);
   });
 
   test('LIST-only server: a same-size change is sent both ways (MDTM decides); an unchanged tree is not', async () => {
