@@ -4,23 +4,14 @@ import { readFileSync, existsSync, writeFileSync, statSync, mkdirSync, readdirSy
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
+import { fakeServers } from '../helpers/fake-ftp.js';
 import { ensureCerts } from '../helpers/vsftpd.js';
 import { cleanup, errorLines, randomData, runRftp, sha256, sha256File, spawnRftp, testEnv, tmpDir, tmpHome } from '../helpers/cli.js';
 import { uploadStatePath } from '../../src/transfer/state.js';
 
-const servers: FakeFtpServer[] = [];
+const fake = fakeServers();
 const dirs: string[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  cleanup(...dirs);
-});
-
-async function fake(...args: Parameters<typeof startFakeFtp>): Promise<FakeFtpServer> {
-  const s = await startFakeFtp(...args);
-  servers.push(s);
-  return s;
-}
+after(() => cleanup(...dirs));
 
 function tlsMaterial() {
   const dir = ensureCerts();

@@ -6,21 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
+import { fakeServers } from '../helpers/fake-ftp.js';
 import { cleanup, errorLines, runRftp, testEnv, tmpDir, tmpHome } from '../helpers/cli.js';
 
-const servers: FakeFtpServer[] = [];
+const fake = fakeServers();
 const dirs: string[] = [];
-after(async () => {
-  await Promise.all(servers.map((s) => s.close()));
-  cleanup(...dirs);
-});
-
-async function fake(...args: Parameters<typeof startFakeFtp>): Promise<FakeFtpServer> {
-  const s = await startFakeFtp(...args);
-  servers.push(s);
-  return s;
-}
+after(() => cleanup(...dirs));
 
 /** A private parent directory holding only the target, with a file --delete would remove. */
 function workdir() {

@@ -6,6 +6,7 @@
 // strictly one after another (like most real servers), so a stalled RETR also
 // leaves later commands on that connection unanswered.
 import net from 'node:net';
+import { after } from 'node:test';
 import tls from 'node:tls';
 import path from 'node:path';
 
@@ -372,4 +373,15 @@ export async function startFakeFtp(
   await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
   state.port = (server.address() as net.AddressInfo).port;
   return state;
+}
+
+/** startFakeFtp for one test file: every server it starts is closed when the file's tests end. */
+export function fakeServers(): (...args: Parameters<typeof startFakeFtp>) => Promise<FakeFtpServer> {
+  const servers: FakeFtpServer[] = [];
+  after(() => Promise.all(servers.map((s) => s.close())));
+  return async (...args) => {
+    const s = await startFakeFtp(...args);
+    servers.push(s);
+    return s;
+  };
 }
