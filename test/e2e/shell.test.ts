@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
-import { cleanup, errorLines, randomData, RFTP, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor, type RunResult } from '../helpers/cli.js';
+import { cleanup, ensureTool, errorLines, randomData, RFTP, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor, type RunResult } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
 const dirs: string[] = [];
@@ -184,6 +184,7 @@ describe('interactive shell in a terminal', () => {
   let server: VsftpdServer;
   const RATE = 1 * MiB;
   before(async () => {
+    ensureTool('tmux');
     server = await startVsftpd({ maxRate: RATE });
     await server.put('projects/alpha/readme.txt', 'hi\n');
   });
@@ -281,6 +282,7 @@ function savedProgress(stateFile: string): number {
 describe('interactive shell: reconnects, local side, leaving', () => {
   let server: VsftpdServer;
   before(async () => {
+    ensureTool('tmux');
     server = await startVsftpd();
     await server.put('docs/a.txt', 'alpha\n');
   });

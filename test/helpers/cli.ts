@@ -1,5 +1,5 @@
 // Drives the built CLI as a user would: a child process, its exit code, stdout and stderr.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -114,4 +114,30 @@ export function scratchDirs(): () => { d: string; home: string } {
     dirs.push(d, home);
     return { d, home };
   };
+}
+
+/**
+ * A command-line tool a test needs (tmux for the terminal tests): installed from Debian's packages
+ * when missing and we are root, as the suite does for vsftpd; otherwise a clear error.
+ */
+export function ensureTool(binary: string, debianPackage = binary): void {
+  const have = () => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${binary}`], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (have()) return;
+  if (process.getuid?.() !== 0) throw new Error(`${binary} is needed for these tests: apt-get install ${debianPackage}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const install = () => execFileSync('apt-get', ['install', '-y', '--no-install-recommends', debianPackage], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    install();
+  } catch {
+    execFileSync('apt-get', ['update'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    install();
+  }
+  if (!have()) throw new Error(`${binary} is still missing after apt-get install ${debianPackage}`);
 }
