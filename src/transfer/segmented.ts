@@ -291,7 +291,12 @@ async function fetchRange(job: Job, session: Session, l: Live): Promise<'done' |
     }
     const from = l.pos;
     // The bytes just before the resume point are fetched again and compared (as a plain get does).
-    const verifyFrom = Math.max(r.start, from - OVERLAP_BYTES);
+    // A range with little or nothing done reaches back into the previous range when that one is
+    // complete on disk: so even its first byte is proven to come from the right offset (a server
+    // that accepts REST but ignores it is caught). Range 0 starts at 0 and needs no REST.
+    const prev = live.find((o) => o.range.end === r.start);
+    const floor = prev && prev.pos >= prev.range.end ? prev.range.start : r.start;
+    const verifyFrom = Math.max(floor, from - OVERLAP_BYTES);
     const writer = new PartialWriter(fh, {
       start: verifyFrom,
       verifyTail: await readRange(fh, verifyFrom, from),

@@ -297,3 +297,26 @@ test('pget against a server that accepts REST but ignores it: fails, and keeps n
     assert.equal(existsSync(target + '.rftp-state'), false);
   }
 });
+
+test('pget resume of a segment not yet started, against a server that now ignores REST: never a wrong file', async () => {
+  const { d, env } = workdir();
+  const MiB = 1024 * 1024;
+  const data = randomData(2 * MiB);
+  const s = await fake({ '/two.bin': data }, { rest: 'ignore' });
+  const url = `ftp://alice@127.0.0.1:${s.port}/two.bin`;
+  const target = join(d, 'two.bin');
+  // What an earlier run against a well-behaved server left: the first segment complete, the
+  // second not started.
+  const part = Buffer.alloc(data.length);
+  data.copy(part, 0, 0, MiB);
+  writeFileSync(target + '.rftp-part', part);
+  const mtime = Date.UTC(2020, 0, 2, 3, 4, 5); // the fake server's default modification time
+  writeFileSync(target + '.rftp-state', JSON.stringify({ version: 1, kind: 'segmented', url, remoteSize: data.length, remoteMtimeMs: mtime, ranges: [{ start: 0, end: MiB, done: MiB }, { start: MiB, end: 2 * MiB, done: 0 }] }));
+  const r = await runRftp(['pget', '-n', '2', url, '-o', target, ...fast], { env });
+  if (r.code === 0) assert.equal(sha256File(target), sha256(data), 'exit 0 only with the exact file');
+  else {
+    assert.equal(existsSync(target), false);
+    assert.match(r.stderr, /differ|restarting/);
+  }
+  assert.ok(s.commands.includes(`REST ${MiB - 64 * 1024}`), `the second segment re-read the end of the first: ${s.commands.filter((c) => c.startsWith('REST')).join(', ')}`);
+});
