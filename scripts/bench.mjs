@@ -10,10 +10,10 @@
 // Full mode as root installs missing peers with apt-get (lftp, curl, aria2: those packages only).
 // Quick mode never installs anything; a missing peer is reported as skipped.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { accessSync, chownSync, constants, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chownSync, constants, createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -169,12 +169,33 @@ await serverFile(slow, 'p.bin', pgetSize);
 const upSource = join(work, 'up-source.bin');
 await makeFile(upSource, size);
 
+/** sha256 of a file, streamed (outside the timed part of a run). */
+function sha256Of(path) {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    createReadStream(path).on('data', (c) => h.update(c)).on('error', reject).on('end', () => resolve(h.digest('hex')));
+  });
+}
+// What every tool's output must hash to: a fast tool that writes wrong bytes is an error, not a win.
+const expectedHash = { get: await sha256Of(join(plain.root, 'big.bin')), getTls: await sha256Of(join(tls.root, 'big.bin')), pget: await sha256Of(join(slow.root, 'p.bin')), put: await sha256Of(upSource) };
+/** Checks what a run produced, then removes it (full runs would otherwise keep ~10 GiB in tmpfs). */
+async function checkOutput(key, name) {
+  const path = key === 'put' ? join(plain.root, `up-${name}.bin`) : lastOut;
+  if (!expectedHash[key] || !path || !existsSync(path)) return expectedHash[key] ? 'no output file' : undefined;
+  const ok = (await sha256Of(path)) === expectedHash[key];
+  rmSync(path, { force: true });
+  return ok ? undefined : 'output differs from the source (sha256)';
+}
+
 const rftpBin = join(repo, 'bin', 'rftp');
 const env = { RFTP_PASSWORD: plain.password, RFTP_NO_KEYCHAIN: '1', LFTP_PASSWORD: plain.password, CI: '1' };
 const outDir = join(work, 'out');
 mkdirSync(outDir);
+/** The file the last tool run writes (a download), to check and remove after the run. */
+let lastOut;
 const fresh = (name) => {
   const p = join(outDir, name);
+  lastOut = p;
   rmSync(p, { force: true, recursive: true });
   rmSync(p + '.rftp-part', { force: true });
   rmSync(p + '.rftp-state', { force: true });
@@ -286,8 +307,13 @@ try {
     for (let i = quick || c.prime ? 0 : -1; i < reps; i++) {
       for (const [name, t] of Object.entries(c.tools)) {
         if (typeof t !== 'function' || r.tools[name]?.error || r.tools[name]?.skipped) continue;
+        lastOut = undefined;
         const [cmd, args] = t();
         const res = await run(cmd, args, env);
+        if (!res.error) {
+          const wrong = await checkOutput(key, name);
+          if (wrong) res.error = wrong;
+        }
         c.after?.();
         if (i < 0 && !res.error) continue;
         const slot = (r.tools[name] ??= { runs: [] });

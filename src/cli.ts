@@ -39,7 +39,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const shell = shellStart(argv);
   if (shell) return (await import('./shell/repl.js')).runShell(shell);
-  const [{ default: yargs }, { commands }] = await Promise.all([import('yargs'), import('./commands/index.js')]);
+  const { commandModules } = await import('./commands/table.js');
+  const one = Object.hasOwn(commandModules, argv[0] ?? '') ? commandModules[argv[0]] : undefined;
+  const [{ default: yargs }, commands] = await Promise.all([
+    import('yargs'),
+    one ? one().then((m) => [m]) : import('./commands/index.js').then((m) => m.commands),
+  ]);
   let code: number = ExitCode.ok;
   const parser = yargs(argv)
     .scriptName('rftp')

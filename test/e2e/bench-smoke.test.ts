@@ -32,7 +32,7 @@ test('bench --quick produces the JSON table and skips what is missing, installin
   dirs.push(d);
   const out = join(d, 'results.json');
   // No peers selected: each must be reported as skipped (quick mode never runs apt-get).
-  const env = { PATH: process.env.PATH, HOME: d, BENCH_SIZE: '1M', BENCH_REPS: '1', BENCH_PEERS: 'none' };
+  const env = { PATH: process.env.PATH, HOME: d, BENCH_SIZE: '4M', BENCH_REPS: '1', BENCH_PEERS: 'none' };
   const r = await runBench(['--quick', '--out', out], env);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.ok(existsSync(out), 'the JSON file is written');
@@ -40,7 +40,7 @@ test('bench --quick produces the JSON table and skips what is missing, installin
   assert.doesNotMatch(r.stdout, /installing/);
   const report = JSON.parse(readFileSync(out, 'utf8'));
   assert.equal(report.mode, 'quick');
-  assert.equal(report.sizes.get, 1024 * 1024);
+  assert.equal(report.sizes.get, 4 * 1024 * 1024);
   for (const key of ['get', 'getTls', 'put', 'pget']) {
     const c = report.results[key];
     assert.ok(c, `result ${key}`);
