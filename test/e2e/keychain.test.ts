@@ -1,31 +1,19 @@
 // rftp login/logout with a real Secret Service (gnome-keyring on a private D-Bus), and the one
 // clear line where no keychain service answers.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureKeychainTools, startKeyring, type Keyring } from '../helpers/keychain.js';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
-import { cleanup, errorLines, RFTP, runRftp, testEnv, tmpDir, tmpHome, type RunResult } from '../helpers/cli.js';
+import { cleanup, errorLines, runRftp, testEnv, tmpDir, tmpHome, type RunResult } from '../helpers/cli.js';
 
 const dirs: string[] = [];
 after(() => cleanup(...dirs));
 
+/** rftp login with the password on stdin (not a terminal), as a script would give it. */
 function login(args: string[], password: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RFTP, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-    child.stdin.end(password + '\n');
-  });
+  return runRftp(args, { env, input: password + '\n' });
 }
 
 describe('OS keychain through keytar and the Secret Service', () => {

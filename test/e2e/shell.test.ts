@@ -1,13 +1,13 @@
 // The lftp-style shell: scripts (-c, -f, stdin) and the interactive prompt in a real terminal
 // (tmux), against real vsftpd.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
-import { cleanup, ensureTool, errorLines, randomData, RFTP, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor, type RunResult } from '../helpers/cli.js';
+import { cleanup, ensureTool, errorLines, randomData, RFTP, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
 const dirs: string[] = [];
@@ -20,22 +20,6 @@ function workdir() {
   return { d, home };
 }
 
-/** The CLI with a script on stdin (not a terminal). */
-function runWithStdin(args: string[], input: string, opts: { env: NodeJS.ProcessEnv; cwd: string }): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [RFTP, ...args], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-    child.stdin.end(input);
-  });
-}
 
 describe('shell scripts (-c, -f, stdin)', () => {
   let server: VsftpdServer;
@@ -84,11 +68,11 @@ describe('shell scripts (-c, -f, stdin)', () => {
   test('stdin script: mkdir -p, put, mv, rm, rmdir, and an unknown command exits 2', async () => {
     const { d, home } = workdir();
     writeFileSync(join(d, 'f.txt'), 'file\n');
-    const ok = await runWithStdin([], `open ${server.url('/')}\nmkdir -p new/deep\ncd new/deep\nput f.txt\nmv f.txt g.txt\nls\n`, { env: env(home), cwd: d });
+    const ok = await runRftp([], { env: env(home), cwd: d, input: `open ${server.url('/')}\nmkdir -p new/deep\ncd new/deep\nput f.txt\nmv f.txt g.txt\nls\n` });
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.stdout, 'g.txt\n');
     assert.equal(readFileSync(join(server.root, 'new/deep/g.txt'), 'utf8'), 'file\n');
-    const rm = await runWithStdin([], `open ${server.url('/')}\nrm new/deep/g.txt\nrmdir new/deep\nls new\nfrobnicate\nls\n`, { env: env(home), cwd: d });
+    const rm = await runRftp([], { env: env(home), cwd: d, input: `open ${server.url('/')}\nrm new/deep/g.txt\nrmdir new/deep\nls new\nfrobnicate\nls\n` });
     assert.equal(rm.code, 2, rm.stderr);
     assert.equal(existsSync(join(server.root, 'new/deep')), false);
     assert.equal(rm.stdout, '', 'ls of the empty dir prints nothing and nothing runs after the unknown command');
@@ -408,10 +392,10 @@ describe('shell details', () => {
   test('rftp open -u USER URL logs in as USER (-u USER:PASSWORD too, never echoed)', async () => {
     const { d, home } = workdir();
     const bare = `ftp://127.0.0.1:${server.port}/pub`;
-    const r = await runWithStdin(['open', '-u', server.user, bare], 'pwd\nls\n', { env: testEnv(home, { RFTP_PASSWORD: server.password }), cwd: d });
+    const r = await runRftp(['open', '-u', server.user, bare], { env: testEnv(home, { RFTP_PASSWORD: server.password }), cwd: d, input: 'pwd\nls\n' });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '/pub\na.txt\n');
-    const p = await runWithStdin(['open', '--debug', '-u', `${server.user}:${server.password}`, bare], 'pwd\n', { env: testEnv(home), cwd: d });
+    const p = await runRftp(['open', '--debug', '-u', `${server.user}:${server.password}`, bare], { env: testEnv(home), cwd: d, input: 'pwd\n' });
     assert.equal(p.code, 0, p.stderr);
     assert.equal(p.stdout, '/pub\n');
     assert.equal(p.stderr.includes(server.password), false, p.stderr);
@@ -419,7 +403,7 @@ describe('shell details', () => {
 
   test('! in a script read from stdin does not get the script as its stdin', async () => {
     const { d, home } = workdir();
-    const r = await runWithStdin([], '!if [ -c /dev/stdin ]; then echo own; else echo shared; fi\nlpwd\n', { env: testEnv(home), cwd: d });
+    const r = await runRftp([], { env: testEnv(home), cwd: d, input: '!if [ -c /dev/stdin ]; then echo own; else echo shared; fi\nlpwd\n' });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `own\n${realpathSync(d)}\n`);
   });

@@ -17,6 +17,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Run as this unprivileged user (the suite runs as root, which may write anywhere). */
   asUser?: string;
+  /** Written to stdin (a pipe, not a terminal), then closed; without it stdin is /dev/null. */
+  input?: string;
 }
 
 /** A clean environment: no CI variables that change output, a private HOME and state dir. */
@@ -34,7 +36,8 @@ export function testEnv(home: string, extra: NodeJS.ProcessEnv = {}): NodeJS.Pro
 export function spawnRftp(args: string[], opts: RunOptions = {}): { child: ChildProcess; done: Promise<RunResult> } {
   const argv = [process.execPath, RFTP, ...args];
   if (opts.asUser) argv.unshift('setpriv', `--reuid=${opts.asUser}`, `--regid=${opts.asUser === 'nobody' ? 'nogroup' : opts.asUser}`, '--clear-groups');
-  const child = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? testEnv(tmpHome()), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(argv[0], argv.slice(1), { cwd: opts.cwd, env: opts.env ?? testEnv(tmpHome()), stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (opts.input !== undefined) child.stdin!.end(opts.input);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (c) => (stdout += c));
