@@ -7,7 +7,7 @@ import { statRemote, type RemoteInfo } from '../session/remote.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
 import type { Output, TransferProgress } from '../ui/output.js';
 import { formatBytes } from '../ui/format.js';
-import { commitPartial, localError, openPartial, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
+import { commitPartial, flushAndCheck, openPartial, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
 import type { TokenBucket } from './rate-limit.js';
 import { decideDownloadResume } from './resume.js';
@@ -187,17 +187,8 @@ export function isComplete(local: { size: number; mtimeMs: number }, remote: Rem
 }
 
 async function finish(fh: FileHandle, part: string, target: string, stateFile: string): Promise<void> {
-  try {
-    await fh.sync();
-    await fh.close();
-  } catch (err) {
-    throw localError(part, err, 'flush');
-  }
-  const st = await statOrUndefined(part);
   const state = await readState<DownloadState>(stateFile, 'download');
-  if (!st || (state && state.remoteSize >= 0 && st.size !== state.remoteSize)) {
-    throw new RftpError('transfer', `${target}: size check failed after download (${st?.size} of ${state?.remoteSize} bytes)`);
-  }
+  await flushAndCheck(fh, part, target, state && state.remoteSize >= 0 ? state.remoteSize : undefined);
 }
 
 /** On any failure: what arrived is flushed to disk and kept for the next run. */

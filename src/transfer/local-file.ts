@@ -64,3 +64,17 @@ export async function removeIfEmpty(path: string): Promise<void> {
   const st = await statOrUndefined(path);
   if (st && st.size === 0) await unlink(path).catch(() => {});
 }
+
+/** fsync and close a finished partial, then check its length (when the expected one is known). */
+export async function flushAndCheck(fh: FileHandle, part: string, target: string, expected: number | undefined): Promise<void> {
+  try {
+    await fh.sync();
+    await fh.close();
+  } catch (err) {
+    throw localError(part, err, 'flush');
+  }
+  const st = await statOrUndefined(part);
+  if (!st || (expected !== undefined && st.size !== expected)) {
+    throw new RftpError('transfer', `${target}: size check failed after download (${st?.size} of ${expected} bytes)`);
+  }
+}

@@ -8,7 +8,7 @@ import type { FtpUrl } from '../session/url.js';
 import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
 import { download, isComplete, OVERLAP_BYTES, prepareDownload, type DownloadOptions, type FileResult } from './download.js';
-import { commitPartial, localError, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
+import { commitPartial, flushAndCheck, readRange, removeIfEmpty } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
 import { decideSegmentedResume, rangesComplete, splitRanges, type Range, type SegmentedDecision } from './ranges.js';
 import type { TokenBucket } from './rate-limit.js';
@@ -363,14 +363,7 @@ async function finish(fh: FileHandle, part: string, target: string, size: number
   if (!saved || !rangesComplete(saved.ranges, size)) {
     throw new RftpError('transfer', `${target}: not every segment was downloaded; run again to resume`, { retryable: true });
   }
-  try {
-    await fh.sync();
-    await fh.close();
-  } catch (err) {
-    throw localError(part, err, 'flush');
-  }
-  const st = await statOrUndefined(part);
-  if (!st || st.size !== size) throw new RftpError('transfer', `${target}: size check failed after download (${st?.size} of ${size} bytes)`);
+  await flushAndCheck(fh, part, target, size);
 }
 
 /** On failure: the data is flushed and the ranges' progress was saved by the last checkpoint. */
