@@ -6,6 +6,7 @@ import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
 import { download } from '../transfer/download.js';
 import type { TokenBucket } from '../transfer/rate-limit.js';
+import { syncDir } from '../transfer/state.js';
 import { downloadWhole, uploadWhole, WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
 import { upload } from '../transfer/upload.js';
 import { escapeControl } from '../ui/redact.js';
@@ -105,6 +106,9 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     if (!item.ok) out.warn(`${item.op} ${escapeControl(item.path)} failed: ${item.error}`);
   };
   const failedDirs = new Set<string>();
+  /** Local directories proven real (no symlinks) in this run, and those whose renames await an fsync. */
+  const realDirs = new Set<string>();
+  const renamedIn = new Set<string>();
   const under = (path: string) => [...failedDirs].some((d) => path.startsWith(d + '/'));
 
   try {
@@ -128,7 +132,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
       const queue = levels.get(depth)!.filter((p) => !under(p));
       await runPool(queue, sessions.map((session) => async (path: string) => {
         try {
-          if (direction === 'down') await makeLocalDir(setup.localRoot, path);
+          if (direction === 'down') await makeLocalDir(setup.localRoot, path, realDirs);
           else await session.run(`mkdir ${escapeControl(path)}`, () => 0, (client) => makeDirIfMissing(client, remotePathOf(setup.remoteRoot, path)));
           record({ op: 'mkdir', path, ok: true, bytesTransferred: 0, resumedFrom: 0 });
         } catch (raw) {
@@ -155,10 +159,10 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
         const whole = t.op !== 'continue' && t.size !== undefined && t.size <= WHOLE_FILE_BYTES;
         const r = whole
           ? direction === 'down'
-            ? await downloadWhole(session, remoteUrl, await checkNoSymlinks(setup.localRoot, t.path, 'file'), t.size!, t.mtimeMs, setup.limiter)
+            ? await downloadWhole(session, remoteUrl, await checkNoSymlinks(setup.localRoot, t.path, 'file', realDirs), t.size!, t.mtimeMs, setup.limiter, renamedIn)
             : await uploadWhole(session, localPathInside(setup.localRoot, t.path), remoteUrl, setup.limiter)
           : direction === 'down'
-          ? await download(session, { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, await checkNoSymlinks(setup.localRoot, t.path, 'file'), { force: true, continue: false, limiter: setup.limiter }, out)
+          ? await download(session, { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, await checkNoSymlinks(setup.localRoot, t.path, 'file', realDirs), { force: true, continue: false, limiter: setup.limiter }, out)
           : await upload(session, localPathInside(setup.localRoot, t.path), { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, out);
         const op = r.resumedFrom > 0 ? 'continue' : t.op === 'continue' ? (r.restarted ? 'replace' : 'send') : t.op;
         record({ op, path: t.path, ok: true, size: r.size, bytesTransferred: r.bytesTransferred, resumedFrom: r.resumedFrom });
@@ -184,16 +188,19 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     result.fatal = asError(raw, 'sync');
     if (plan.deletes.length > 0) result.deletesSkipped = 'the run did not finish';
   }
+  // One fsync per directory for all the renames into it, instead of one per file.
+  await Promise.all([...renamedIn].map((dir) => syncDir(dir)));
   return result;
 }
 
-async function makeLocalDir(root: string, rel: string): Promise<void> {
-  const path = await checkNoSymlinks(root, rel, 'dir');
+async function makeLocalDir(root: string, rel: string, realDirs: Set<string>): Promise<void> {
+  const path = await checkNoSymlinks(root, rel, 'dir', realDirs);
   try {
     await mkdir(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !(await lstat(path)).isDirectory()) throw err;
   }
+  realDirs.add(path);
 }
 
 async function runDeletes(plan: Plan, setup: ExecSetup, record: (i: ItemResult) => void): Promise<void> {

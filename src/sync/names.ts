@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 
 /**
@@ -69,20 +69,24 @@ export class UnsafePath extends Error {}
  * directory (lstat, not stat), and the target itself, when present, a regular file or directory
  * as wanted ('any': whatever it is, for a delete). Returns the checked local path.
  */
-export async function checkNoSymlinks(root: string, rel: string, target: 'file' | 'dir' | 'any'): Promise<string> {
+export async function checkNoSymlinks(root: string, rel: string, target: 'file' | 'dir' | 'any', checked?: Set<string>): Promise<string> {
   const path = localPathInside(root, rel);
   const segments = rel.split('/');
   let cur = root;
   for (let i = 0; i < segments.length; i++) {
     cur = join(cur, segments[i]);
-    const st = await lstat(cur).catch(() => undefined);
-    if (!st) return path; // nothing further down exists yet, so nothing to follow
     const last = i === segments.length - 1;
+    // A directory proven real earlier in this run (sync never makes symlinks) need not be
+    // checked again for each file in it: one lstat per file instead of one per path segment.
+    if (!last && checked?.has(cur)) continue;
+    const st = lstatSync(cur, { throwIfNoEntry: false });
+    if (!st) return path; // nothing further down exists yet, so nothing to follow
     // 'any' is for removing an entry: the entry itself may be a symlink (unlink removes the link).
     if (st.isSymbolicLink() && !(last && target === 'any')) throw new UnsafePath(`${rel}: refusing to write through the local symlink ${cur}`);
     if (!last && !st.isDirectory()) throw new UnsafePath(`${rel}: ${cur} is not a directory`);
     if (last && target === 'file' && !st.isFile()) throw new UnsafePath(`${rel}: a local ${st.isDirectory() ? 'directory' : 'non-regular file'} is in the way`);
     if (last && target === 'dir' && !st.isDirectory()) throw new UnsafePath(`${rel}: a local file is in the way of the directory`);
+    if (st.isDirectory()) checked?.add(cur);
   }
   return path;
 }

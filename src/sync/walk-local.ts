@@ -1,4 +1,5 @@
-import { lstat, readdir } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { escapeControl } from '../ui/redact.js';
 import { isReserved, partialOf, relJoin, RESERVED_SKIPPED, unsafeName } from './names.js';
@@ -22,7 +23,7 @@ export async function walkLocal(root: string, side: WalkSide): Promise<Tree> {
     const abs = join(root, ...(dir === '' ? [] : dir.split('/')));
     let names: string[];
     try {
-      const st = await lstat(abs);
+      const st = lstatSync(abs);
       const id = `${st.dev}:${st.ino}`;
       if (seen.has(id)) {
         tree.problems.push({ path: dir, message: 'directory loop: not entered again' });
@@ -44,7 +45,7 @@ export async function walkLocal(root: string, side: WalkSide): Promise<Tree> {
       if (isReserved(name)) {
         const of = partialOf(name);
         if (side.role === 'destination' && of !== undefined) {
-          const st = await lstat(join(abs, name)).catch(() => undefined);
+          const st = lstatSync(join(abs, name), { throwIfNoEntry: false });
           if (st?.isFile()) tree.partials.set(relJoin(dir, of), st.size);
         } else if (side.role === 'source') tree.skipped.push({ path: shown, message: RESERVED_SKIPPED });
         tree.kept.add(rel);
@@ -59,12 +60,15 @@ export async function walkLocal(root: string, side: WalkSide): Promise<Tree> {
         else tree.skipped.push({ path: shown, message: `left alone: ${why}` });
         continue;
       }
+      // Synchronous: an lstat is cheaper than a thread-pool round trip, and the loop still yields
+      // at each directory's readdir.
       let st;
       try {
-        st = await lstat(join(abs, name));
+        st = lstatSync(join(abs, name), { throwIfNoEntry: false });
       } catch {
-        continue; // vanished between readdir and lstat
+        continue; // unreadable (EACCES on a parent, ELOOP): left alone like a vanished entry
       }
+      if (!st) continue; // vanished between readdir and lstat
       const isDir = st.isDirectory();
       if (!side.filter.accepts(rel, isDir)) {
         tree.kept.add(rel);
