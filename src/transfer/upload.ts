@@ -208,20 +208,28 @@ async function uploadOpen(
 
 const CHUNK_BYTES = 1024 * 1024;
 
-/** The local file from `start`, in chunks, paced by --limit-rate; `onChunk` counts what is handed on. */
+/**
+ * The local file from `start`, in chunks, paced by --limit-rate; `onChunk` counts what is handed on.
+ * The next chunk is read while this one is sent, so the data connection never waits on the disk.
+ */
 async function* readChunks(path: string, start: number, limiter: TokenBucket | undefined, onChunk: (bytes: number) => void): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
+  const readAt = (pos: number) => fh.read(Buffer.allocUnsafe(CHUNK_BYTES), 0, CHUNK_BYTES, pos);
+  let next = readAt(start);
   try {
     for (let pos = start; ; ) {
-      const { bytesRead, buffer } = await fh.read(Buffer.allocUnsafe(CHUNK_BYTES), 0, CHUNK_BYTES, pos);
+      const { bytesRead, buffer } = await next;
       if (bytesRead === 0) return;
       pos += bytesRead;
+      next = readAt(pos);
       for await (const slice of paced(limiter, buffer.subarray(0, bytesRead))) {
         onChunk(slice.length);
         yield slice;
       }
     }
   } finally {
+    // A read may still be in flight (the consumer stopped early): let it end before closing.
+    await next.catch(() => {});
     await fh.close();
   }
 }
