@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decideSegmentedResume, markPrefixDone, rangesComplete, splitRanges, validRanges } from '../../src/transfer/ranges.js';
+import { decideSegmentedResume, decideSingleStreamResume, markPrefixDone, provenPrefix, rangesComplete, splitRanges, validRanges } from '../../src/transfer/ranges.js';
 import type { DownloadState, SegmentedState } from '../../src/transfer/state.js';
 
 const MiB = 1024 * 1024;
@@ -102,4 +102,49 @@ test('rangesComplete: a full-size partial is complete only when every range is d
   assert.equal(rangesComplete(full.slice(0, 3), 8 * MiB), false);
   assert.equal(rangesComplete(undefined, 8 * MiB), false);
   assert.equal(rangesComplete([], 0), true);
+});
+
+test('provenPrefix: the contiguous run of recorded bytes from offset 0, nothing past a gap', () => {
+  const r = splitRanges(8 * MiB, 4); // four ranges of 2 MiB
+  const withDone = (...done: number[]) => r.map((x, i) => ({ ...x, done: done[i] }));
+  assert.equal(provenPrefix(withDone(0, 0, 0, 0)), 0);
+  assert.equal(provenPrefix(withDone(0, MiB, 2 * MiB, 5)), 0, 'range 0 without progress: nothing is proven');
+  assert.equal(provenPrefix(withDone(700, MiB, 2 * MiB, 5)), 700, 'range 0 incomplete: its own progress');
+  assert.equal(provenPrefix(withDone(2 * MiB, 0, 2 * MiB, 2 * MiB)), 2 * MiB, 'range 0 complete, range 1 not started');
+  assert.equal(provenPrefix(withDone(2 * MiB, 300, 2 * MiB, 2 * MiB)), 2 * MiB + 300);
+  assert.equal(provenPrefix(withDone(2 * MiB, 2 * MiB, 2 * MiB - 1, 2 * MiB)), 6 * MiB - 1);
+  assert.equal(provenPrefix(withDone(2 * MiB, 2 * MiB, 2 * MiB, 2 * MiB)), 8 * MiB, 'all complete: the whole file');
+  assert.equal(provenPrefix([{ start: 0, end: 10, done: 10 }]), 10);
+  assert.equal(provenPrefix([]), 0);
+});
+
+test('single-stream takeover of a pget partial: from the proven prefix, after the same identity checks', () => {
+  const ranges = splitRanges(remote.size, 4).map((r, i) => ({ ...r, done: i === 0 ? r.end - r.start : i === 1 ? 4096 : 1000 }));
+  const prefix = ranges[1].start + 4096;
+  const st = segState({ ranges });
+  assert.deepEqual(decideSingleStreamResume(remote.size, st, url, remote), { action: 'convert', offset: prefix, refetched: 2000 });
+  assert.deepEqual(decideSingleStreamResume(undefined, st, url, remote), { action: 'fresh' });
+  assert.deepEqual(decideSingleStreamResume(0, st, url, remote), { action: 'fresh' });
+  // Truncated to the prefix by an interrupted takeover: still proven below the partial's length.
+  assert.equal((decideSingleStreamResume(prefix, st, url, remote) as { offset: number }).offset, prefix);
+  assert.equal((decideSingleStreamResume(prefix - 10, st, url, remote) as { offset: number }).offset, prefix - 10);
+  // A record with range 0 at zero (the others ahead) proves nothing: restart, with the reason.
+  const gap = decideSingleStreamResume(remote.size, segState(), url, remote);
+  assert.equal(gap.action, 'restart');
+  assert.match((gap as { reason: string }).reason, /no complete data at the start/);
+  const cases: Array<[number, SegmentedState, { size?: number; mtimeMs?: number }, RegExp]> = [
+    [remote.size, segState({ ranges, url: 'ftp://u@h/g' }), remote, /another URL/],
+    [remote.size, segState({ ranges }), { size: remote.size + 1, mtimeMs: 5000 }, /changed size/],
+    [remote.size, segState({ ranges }), { size: remote.size, mtimeMs: 6000 }, /modified/],
+    [remote.size, segState({ ranges }), { size: remote.size }, /no longer available/],
+    [remote.size, segState({ ranges }), { mtimeMs: 5000 }, /does not tell the file size/],
+    [remote.size + 1, segState({ ranges }), remote, /larger than the remote/],
+    [remote.size, segState({ ranges: ranges.slice(1) }), remote, /does not match its record/],
+    [remote.size, segState({ ranges: 'junk' as unknown as SegmentedState['ranges'] }), remote, /does not match its record/],
+  ];
+  for (const [partial, s, rem, reason] of cases) {
+    const d = decideSingleStreamResume(partial, s, url, rem);
+    assert.equal(d.action, 'restart', String(reason));
+    assert.match((d as { reason: string }).reason, reason);
+  }
 });
