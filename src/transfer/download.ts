@@ -10,8 +10,9 @@ import { formatBytes } from '../ui/format.js';
 import { commitPartial, flushAndCheck, openPartial, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
 import type { TokenBucket } from './rate-limit.js';
-import { decideDownloadResume } from './resume.js';
-import { readState, removeState, writeState, type DownloadState } from './state.js';
+import { decideSingleStreamResume, type SingleStreamDecision } from './ranges.js';
+import { decideDownloadResume, type ResumeDecision } from './resume.js';
+import { readState, removeState, writeState, type DownloadState, type SegmentedState } from './state.js';
 
 /** How far before the resume point the overlap check re-reads and compares. */
 export const OVERLAP_BYTES = 64 * 1024;
@@ -71,6 +72,10 @@ export async function prepareDownload(url: FtpUrl, target: string, opts: Downloa
   return { display, part, stateFile: statePath(target), name: basename(target), existing, result, fh, created };
 }
 
+/**
+ * get over one connection. A partial it left is continued after the identity and overlap checks;
+ * a pget partial is continued from the end of its proven prefix and becomes a plain partial.
+ */
 export async function download(session: Session, url: FtpUrl, target: string, opts: DownloadOptions, out: Output): Promise<FileResult> {
   const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(url, target, opts);
   let progress: TransferProgress | undefined;
@@ -95,21 +100,36 @@ export async function download(session: Session, url: FtpUrl, target: string, op
     result.size = remote.size ?? 0;
     if (existing && opts.continue && !opts.force && isComplete(existing, remote)) return 'skip';
     const partialSize = (await fh.stat()).size;
-    let decision = decideDownloadResume(partialSize, await readState<DownloadState>(stateFile, 'download'), display, remote);
-    if (decision.action === 'resume' && restUnsupported) decision = { action: 'restart', reason: 'the server refused REST' };
+    const plain = await readState<DownloadState>(stateFile, 'download');
+    // A pget partial (get --segments 1, sync) is continued from the end of its proven prefix.
+    const pget = plain ? undefined : await readState<SegmentedState>(stateFile, 'segmented');
+    let decision: ResumeDecision | SingleStreamDecision = pget
+      ? decideSingleStreamResume(partialSize, pget, display, remote)
+      : decideDownloadResume(partialSize, plain, display, remote);
+    if (decision.action !== 'fresh' && decision.action !== 'restart' && restUnsupported) decision = { action: 'restart', reason: 'the server refused REST' };
     if (decision.action === 'restart') {
       out.info(`${name}: restarting from zero: ${decision.reason}`);
       result.restarted = true;
       await fh.truncate(0);
     }
+    if (decision.action === 'convert') {
+      // Only the proven prefix stays: past it the preallocated file holds zeros or bytes after a
+      // gap, which must never pass for data (a later resume takes the partial's length as proven).
+      // Durable before the plain state replaces the segmented one.
+      await fh.truncate(decision.offset);
+      await fh.sync();
+    }
     if (decision.action !== 'resume') {
       await writeState(stateFile, { version: 1, kind: 'download', url: display, remoteSize: remote.size ?? -1, remoteMtimeMs: remote.mtimeMs ?? null });
     }
-    const offset = decision.action === 'resume' ? decision.offset : 0;
+    const offset = decision.action === 'resume' || decision.action === 'convert' ? decision.offset : 0;
     if (!announced) {
       announced = true;
       result.resumedFrom = offset;
-      if (offset > 0) out.info(`${name}: resuming at ${formatBytes(offset)} of ${formatBytes(remote.size ?? 0)}`);
+      if (decision.action === 'convert') {
+        const again = decision.refetched > 0 ? `, and its other ${formatBytes(decision.refetched)} (after a gap) are fetched again` : '';
+        out.info(`${name}: resuming at ${formatBytes(offset)} of ${formatBytes(remote.size ?? 0)} over one connection: an earlier segmented download is complete up to there${again}`);
+      } else if (offset > 0) out.info(`${name}: resuming at ${formatBytes(offset)} of ${formatBytes(remote.size ?? 0)}`);
     }
     const verifyFrom = Math.max(0, offset - OVERLAP_BYTES);
     const writer = new PartialWriter(fh, {

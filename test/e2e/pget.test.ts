@@ -1,6 +1,7 @@
 // pget (segmented download) against real vsftpd: identical files over plain and TLS, resume of
 // every segment after SIGKILL, fallback when the server caps connections, a remote replaced
-// between runs, plain and segmented partials taken over by each other, --limit-rate.
+// between runs, plain and segmented partials taken over by each other (also by get --segments 1
+// and sync, over one connection), --limit-rate.
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -135,6 +136,121 @@ describe('pget against a throttled vsftpd', () => {
     assert.match(r.stderr, /resuming at .* \(3 segments\)/);
     assert.equal(sha256File(target), sha256(data));
     assert.deepEqual(readdirSync(d), ['a.bin']);
+  });
+
+  /**
+   * A pget -n 4 SIGKILLed once `minSaved` bytes of progress are recorded. Waits until the server
+   * logged the killed transfers, so the xferlog totals returned count only what comes after.
+   */
+  async function killedPget(remotePath: string, size: number, minSaved: number, target: string, home: string) {
+    const data = randomData(size);
+    await server.put(remotePath, data);
+    const stateFile = target + '.rftp-state';
+    const entries = (await server.xferTotals()).entries;
+    const { child, done } = spawnRftp(['pget', '-n', '4', server.url(remotePath), '-o', target], { env: env(home) });
+    await waitFor(() => savedProgress(stateFile) >= minSaved, 'saved pget progress');
+    child.kill('SIGKILL');
+    assert.equal((await done).signal, 'SIGKILL');
+    await waitFor(async () => (await server.xferTotals()).entries - entries >= 4, 'the killed transfers in the xferlog');
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { kind: string; ranges: Array<{ start: number; end: number; done: number }> };
+    assert.equal(state.kind, 'segmented');
+    assert.equal(state.ranges.length, 4);
+    return { data, stateFile, state, totals: await server.xferTotals() };
+  }
+
+  /** Bytes the server sent since `before`, once the run's transfers are logged. */
+  async function sentSince(before: { sent: number; entries: number }, transfers: number): Promise<number> {
+    await waitFor(async () => (await server.xferTotals()).entries - before.entries >= transfers, 'the rerun in the xferlog');
+    return (await server.xferTotals()).sent - before.sent;
+  }
+
+  for (const getArgs of [['get'], ['get', '--segments', '1']]) {
+    test(`SIGKILL mid-pget, then ${getArgs.join(' ')}: continues the partial, identical file, less than the file sent again`, async () => {
+      const { d, home } = workdir();
+      const target = join(d, 'k.bin');
+      const { data, state, totals } = await killedPget('takeover/k.bin', 8 * MiB, 2 * MiB, target, home);
+      const r = await runRftp([...getArgs, server.url('takeover/k.bin'), '-o', target], { env: env(home) });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(sha256File(target), sha256(data));
+      assert.deepEqual(readdirSync(d), ['k.bin']);
+      assert.doesNotMatch(r.stderr, /restarting/);
+      if (getArgs.length === 1) {
+        // Plain get continues every range in segments.
+        assert.match(r.stderr, /resuming at .* \(4 segments\)/);
+        const sent = await sentSince(totals, 4);
+        assert.ok(sent < data.length, `server sent ${sent} bytes for a ${data.length}-byte file`);
+      } else {
+        // One stream: from the end of range 0's recorded progress (range 0 is not complete yet).
+        const prefix = state.ranges[0].done;
+        assert.ok(prefix > 0 && prefix < state.ranges[0].end, JSON.stringify(state.ranges));
+        assert.match(r.stderr, /resuming at .* over one connection: an earlier segmented download is complete up to there, and its other .* \(after a gap\) are fetched again/);
+        // The exact count proves the offset: REST 64 KiB before the prefix, then to the end.
+        const sent = await sentSince(totals, 1);
+        assert.equal(sent, data.length - Math.max(0, prefix - 64 * 1024), 'one stream from 64 KiB before the prefix to the end');
+      }
+    });
+  }
+
+  test('get --segments 1 continues past a complete first range (plain get -> pget -> get --segments 1)', async () => {
+    const { d, home } = workdir();
+    const data = randomData(8 * MiB);
+    await server.put('chain/c.bin', data);
+    const target = join(d, 'c.bin');
+    const stateFile = target + '.rftp-state';
+    // A plain partial past 2 MiB: pget -n 4 takes it over with range 0 (2 MiB) complete, and
+    // fetches the other three ranges until it is killed.
+    let entries = (await server.xferTotals()).entries;
+    const g = spawnRftp(['get', server.url('chain/c.bin'), '-o', target], { env: env(home) });
+    await waitFor(() => sizeOr0(target + '.rftp-part') >= 2.25 * MiB, 'plain partial');
+    g.child.kill('SIGKILL');
+    await g.done;
+    await waitFor(async () => (await server.xferTotals()).entries - entries >= 1, 'the killed get in the xferlog');
+    entries = (await server.xferTotals()).entries;
+    const p = spawnRftp(['pget', '-n', '4', server.url('chain/c.bin'), '-o', target], { env: env(home) });
+    await waitFor(() => savedProgress(stateFile) >= 3.5 * MiB, 'segmented progress');
+    p.child.kill('SIGKILL');
+    assert.match((await p.done).stderr, /continuing the .* of an earlier plain download/);
+    await waitFor(async () => (await server.xferTotals()).entries - entries >= 3, 'the killed transfers in the xferlog');
+    const totals = await server.xferTotals();
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { ranges: Array<{ start: number; end: number; done: number }> };
+    const [r0, r1] = state.ranges;
+    assert.equal(r0.done, r0.end - r0.start, 'range 0 complete');
+    assert.ok(r1.done > 0 && r1.done < r1.end - r1.start, JSON.stringify(state.ranges));
+    const r = await runRftp(['get', '--segments', '1', server.url('chain/c.bin'), '-o', target], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /resuming at .* over one connection: an earlier segmented download is complete up to there/);
+    assert.equal(sha256File(target), sha256(data));
+    assert.deepEqual(readdirSync(d), ['c.bin']);
+    assert.equal(await sentSince(totals, 1), data.length - (r1.start + r1.done - 64 * 1024));
+  });
+
+  test('a pget partial whose first range has no recorded progress: get --segments 1 restarts from zero and says why', async () => {
+    const { d, home } = workdir();
+    const target = join(d, 'z.bin');
+    const { data, stateFile, state, totals } = await killedPget('takeover/z.bin', 4 * MiB, 1 * MiB, target, home);
+    // As if range 0 had not reached its first checkpoint: the other ranges' bytes prove nothing at offset 0.
+    writeFileSync(stateFile, JSON.stringify({ ...state, ranges: state.ranges.map((r, i) => (i === 0 ? { ...r, done: 0 } : r)) }));
+    const r = await runRftp(['get', '--segments', '1', server.url('takeover/z.bin'), '-o', target], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /restarting from zero: the earlier segmented download has no complete data at the start of the file/);
+    assert.doesNotMatch(r.stderr, /resuming/);
+    assert.equal(sha256File(target), sha256(data));
+    assert.deepEqual(readdirSync(d), ['z.bin']);
+    assert.equal(await sentSince(totals, 1), data.length);
+  });
+
+  test('sync continues a pget partial in its destination from the proven prefix', async () => {
+    const { d, home } = workdir();
+    const target = join(d, 'big.bin');
+    const { data, state, totals } = await killedPget('tree/big.bin', 6 * MiB, 2 * MiB, target, home);
+    const r = await runRftp(['sync', server.url('tree/'), d], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /1 continued/);
+    assert.match(r.stderr, /big\.bin: resuming at .* over one connection: an earlier segmented download is complete up to there/);
+    assert.equal(sha256File(target), sha256(data));
+    assert.deepEqual(readdirSync(d), ['big.bin']);
+    const sent = await sentSince(totals, 1);
+    assert.equal(sent, data.length - Math.max(0, state.ranges[0].done - 64 * 1024));
   });
 
   test('--limit-rate is accepted by get, put and pget and changes nothing in the result', async () => {
