@@ -52,8 +52,9 @@ export interface GetFileArgs {
 
 /**
  * The core of `get`, shared by the one-shot command and the shell (which passes its own session).
- * A partial left by pget is continued in segments: a plain resume would take its preallocated
- * length for the bytes so far.
+ * A partial left by pget is continued in segments, so every range keeps its bytes. With
+ * `--segments 1` the single stream continues from the pget partial's proven prefix instead
+ * (download() works that out from the segmented state).
  */
 export async function getFile(ctx: CommandContext, session: Session, args: GetFileArgs): Promise<FileResult> {
   requireFile(args.url);
