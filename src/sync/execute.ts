@@ -188,8 +188,10 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     result.fatal = asError(raw, 'sync');
     if (plan.deletes.length > 0) result.deletesSkipped = 'the run did not finish';
   }
-  // One fsync per directory for all the renames into it, instead of one per file.
-  await Promise.all([...renamedIn].map((dir) => syncDir(dir)));
+  // One fsync per directory for all the renames into it, instead of one per file (a few at a
+  // time: thousands of directories open at once could run out of file descriptors).
+  const dirs = [...renamedIn];
+  await runPool(dirs, Array.from({ length: Math.min(16, dirs.length) }, () => syncDir), (q) => q.shift());
   return result;
 }
 

@@ -1,4 +1,4 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { escapeControl } from '../ui/redact.js';
@@ -45,8 +45,8 @@ export async function walkLocal(root: string, side: WalkSide): Promise<Tree> {
       if (isReserved(name)) {
         const of = partialOf(name);
         if (side.role === 'destination' && of !== undefined) {
-          const st = lstatSync(join(abs, name), { throwIfNoEntry: false });
-          if (st?.isFile()) tree.partials.set(relJoin(dir, of), st.size);
+          const st = lstatQuiet(join(abs, name));
+          if (st && st !== 'unreadable' && st.isFile()) tree.partials.set(relJoin(dir, of), st.size);
         } else if (side.role === 'source') tree.skipped.push({ path: shown, message: RESERVED_SKIPPED });
         tree.kept.add(rel);
         tree.reserved.push(rel);
@@ -60,15 +60,15 @@ export async function walkLocal(root: string, side: WalkSide): Promise<Tree> {
         else tree.skipped.push({ path: shown, message: `left alone: ${why}` });
         continue;
       }
-      // Synchronous: an lstat is cheaper than a thread-pool round trip, and the loop still yields
-      // at each directory's readdir.
-      let st;
-      try {
-        st = lstatSync(join(abs, name), { throwIfNoEntry: false });
-      } catch {
-        continue; // unreadable (EACCES on a parent, ELOOP): left alone like a vanished entry
-      }
+      const st = lstatQuiet(join(abs, name));
       if (!st) continue; // vanished between readdir and lstat
+      if (st === 'unreadable') {
+        // Not known, so not complete: an entry left out here must never look deletable.
+        tree.kept.add(rel);
+        tree.complete = false;
+        tree.problems.push({ path: shown, message: 'cannot read its type and size (lstat failed)' });
+        continue;
+      }
       const isDir = st.isDirectory();
       if (!side.filter.accepts(rel, isDir)) {
         tree.kept.add(rel);
@@ -119,4 +119,16 @@ function dropUnread(tree: Tree, queue: Array<{ rel: string }>): Tree {
     tree.kept.add(rel);
   }
   return tree;
+}
+
+/**
+ * lstat, synchronously: cheaper than a thread-pool round trip, and the walk still yields at each
+ * directory's readdir. undefined when the entry is gone, 'unreadable' for any other failure.
+ */
+function lstatQuiet(path: string): Stats | undefined | 'unreadable' {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch {
+    return 'unreadable';
+  }
 }

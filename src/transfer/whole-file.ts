@@ -1,4 +1,4 @@
-import { closeSync, constants, fsync, futimesSync, openSync, readFileSync, renameSync, rmSync, statSync, writevSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsync, futimesSync, openSync, readSync, renameSync, rmSync, statSync, writevSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -25,7 +25,8 @@ export const WHOLE_FILE_BYTES = 256 * 1024;
 /**
  * RETR into memory (at most WHOLE_FILE_BYTES), checked against the listing's size, then written to
  * `target.rftp-part`, fsynced and renamed into place. Nothing is written until the whole file is
- * here, so a killed run leaves no partial behind and a failed transfer needs no clean-up.
+ * here, so a failed transfer needs no clean-up; a run killed during the write leaves a partial
+ * without state, which the next run replaces.
  * `dirs` collects the directories whose renames still need an fsync (sync does them once per
  * directory at the end); without it the directory is synced here.
  */
@@ -61,7 +62,7 @@ export async function downloadWhole(session: Session, url: FtpUrl, target: strin
   try {
     renameSync(part, target);
   } catch (err) {
-    rmSync(part, { force: true });
+    removeQuietly(part);
     throw localError(target, err, 'move the finished download to');
   }
   if (dirs) dirs.add(dirname(target));
@@ -99,7 +100,7 @@ async function writeDurably(path: string, chunks: Buffer[], size: number, mtimeM
     } catch {
       // already closed
     }
-    rmSync(path, { force: true });
+    removeQuietly(path);
     throw localError(path, err, 'write');
   }
 }
@@ -137,18 +138,7 @@ class MemorySink extends Writable {
  * once, up front (it is small), so what is sent is one consistent version of it.
  */
 export async function uploadWhole(session: Session, localPath: string, url: FtpUrl, limiter?: TokenBucket): Promise<FileResult> {
-  let data: Buffer;
-  try {
-    const before = statSync(localPath);
-    data = readFileSync(localPath);
-    const after = statSync(localPath);
-    if (data.length !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
-      throw new RftpError('local', `${localPath} changed while it was being read; run again to upload the new version`);
-    }
-  } catch (err) {
-    if (err instanceof RftpError) throw err;
-    throw localError(localPath, err, 'read');
-  }
+  const { data, before } = readSmallFile(localPath);
   const temp = remoteTempPath(url.path);
   const result: FileResult = { remote: displayUrl(url), local: localPath, size: data.length, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
   let attempts = 0;
@@ -160,7 +150,62 @@ export async function uploadWhole(session: Session, localPath: string, url: FtpU
     if (remote !== data.length && (remote !== undefined || (await hasFeature(client, 'SIZE')))) {
       throw new RftpError('transfer', `upload ended early: the server has ${remote ?? 'no'} of ${data.length} bytes`, { retryable: attempts < 3 });
     }
+    // Edited since it was read (same size, say): the server's copy, newer by its time, would look
+    // up to date for ever. Failing the file makes the next run send the new version.
+    const now = statOrUndefinedSync(localPath);
+    if (!now || now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
+      throw new RftpError('local', `${localPath} changed while it was being uploaded; run again to upload the new version`);
+    }
     await renameRemote(client, temp, url.path);
   });
   return result;
+}
+
+/**
+ * Reads a small file in one go (it is at most WHOLE_FILE_BYTES as listed), refusing what is no
+ * longer a regular file of that size: a FIFO or a symlink put there since the walk would block
+ * the event loop or lead elsewhere.
+ */
+function readSmallFile(localPath: string): { data: Buffer; before: Stats } {
+  let fd: number | undefined;
+  try {
+    fd = openSync(localPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const before = fstatSync(fd);
+    if (!before.isFile()) throw new RftpError('local', `${localPath} is no longer a regular file`);
+    if (before.size > WHOLE_FILE_BYTES) throw new RftpError('local', `${localPath} changed while it was being read; run again to upload the new version`);
+    const data = Buffer.alloc(before.size);
+    let got = 0;
+    while (got < data.length) {
+      const n = readSync(fd, data, got, data.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    const after = fstatSync(fd);
+    if (got !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs) {
+      throw new RftpError('local', `${localPath} changed while it was being read; run again to upload the new version`);
+    }
+    return { data, before };
+  } catch (err) {
+    if (err instanceof RftpError) throw err;
+    throw localError(localPath, err, 'read');
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function statOrUndefinedSync(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Removes a file left by a failed step; a failure here must not hide the error that led to it. */
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // the original error is the one worth reporting
+  }
 }
