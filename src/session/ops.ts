@@ -14,6 +14,9 @@ export type { Client, FileInfo };
 /** Replies meaning "this command is not available here", as opposed to a failure of the file. */
 const notImplemented = (err: unknown) => err instanceof FTPError && [500, 501, 502, 504].includes(err.code);
 
+/** A permanent refusal (5xx) from the server, as opposed to a dropped or timed-out connection. */
+export const refusedByServer = (err: unknown) => err instanceof FTPError && err.code >= 500;
+
 export class CommandRefused extends Error {
   constructor(readonly command: string, readonly reply: string) {
     super(`the server refused ${command} (${reply.trim()})`);

@@ -1,7 +1,7 @@
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { RftpError } from '../errors.js';
-import { CommandRefused, closeConnection, hasFeature, removeRemote, renameRemote, retrieve, sizeOf, store, type Client, type StoreMode } from '../session/ops.js';
+import { CommandRefused, closeConnection, hasFeature, refusedByServer, removeRemote, renameRemote, retrieve, sizeOf, store, type Client, type StoreMode } from '../session/ops.js';
 import { remoteBasename, remoteDirname, remoteJoin } from '../session/paths.js';
 import { sleep } from '../session/retry.js';
 import type { Session } from '../session/session.js';
@@ -73,6 +73,8 @@ async function uploadOpen(
   let checkedFinal = false;
   let announced = false;
   let furthest = 0;
+  /** Bytes of a remote partial read back for comparison: progress too, for the retry budget. */
+  let readBack = 0;
   const stored = { url: display, tempPath, localPath: local.path, localSize: local.size, localMtimeMs: local.mtimeMs };
 
   const restart = (reason: string) => {
@@ -105,8 +107,22 @@ async function uploadOpen(
       // whether it is continued or overwritten, wait until it stops changing.
       remotePartial = await settledSize(client, tempPath, remotePartial, opts.settleMs, session.signal);
     }
-    const decision = forceRestart ? ({ action: 'fresh' } as ResumeDecision) : decideUploadResume(remotePartial, state, stored);
-    if (decision.action === 'resume' && !(await tailMatches(client, fh, tempPath, decision.offset))) {
+    let decision = forceRestart ? ({ action: 'fresh' } as ResumeDecision) : decideUploadResume(remotePartial, state, stored);
+    let proven = false;
+    if (!forceRestart && !state && remotePartial !== undefined && remotePartial >= READ_BACK_MIN_BYTES && remotePartial <= local.size) {
+      // Left by a run on another machine (a fresh CI runner has none of our state): reading it
+      // back costs a download of what is there, and spares uploading it again.
+      out.info(`${name}: no record of the remote partial (${formatBytes(remotePartial)}) on this machine: reading it back to compare`);
+      const compared = await prefixMatches(client, fh, tempPath, remotePartial, (n) => (readBack += n));
+      if (compared !== 'same') {
+        closeConnection(client);
+        return restart(compared === 'differs' ? 'the remote partial differs from the local file' : 'the server does not let rftp read the remote partial back');
+      }
+      decision = { action: 'resume', offset: remotePartial };
+      proven = true;
+      await writeState(stateFile, { version: 1, kind: 'upload', ...stored });
+    }
+    if (decision.action === 'resume' && !proven && !(await tailMatches(client, fh, tempPath, decision.offset))) {
       // The read-back may have been cut short: start over on a fresh connection.
       closeConnection(client);
       return restart('the remote partial does not match the local file');
@@ -179,7 +195,7 @@ async function uploadOpen(
 
   try {
     for (;;) {
-      const outcome = await session.run(`put ${display}`, () => furthest, async (client) => {
+      const outcome = await session.run(`put ${display}`, () => furthest + readBack, async (client) => {
         if (appeRefused && restRefused && !forceRestart) {
           restRefused = false;
           return restart('the server can neither append (APPE) nor restart (REST) uploads');
@@ -214,7 +230,12 @@ const CHUNK_BYTES = 1024 * 1024;
  */
 async function* readChunks(path: string, start: number, limiter: TokenBucket | undefined, onChunk: (bytes: number) => void): AsyncGenerator<Buffer> {
   const fh = await open(path, 'r');
-  const readAt = (pos: number) => fh.read(Buffer.allocUnsafe(CHUNK_BYTES), 0, CHUNK_BYTES, pos);
+  const readAt = (pos: number) => {
+    const read = fh.read(Buffer.allocUnsafe(CHUNK_BYTES), 0, CHUNK_BYTES, pos);
+    // Awaited later; until then a failed read must not count as an unhandled rejection.
+    read.catch(() => {});
+    return read;
+  };
   let next = readAt(start);
   try {
     for (let pos = start; ; ) {
@@ -246,6 +267,38 @@ async function settledSize(client: Client, path: string, first: number, settleMs
   throw new RftpError('transfer', `the remote partial ${path} keeps changing size; is another upload running?`);
 }
 
+/** Remote partials smaller than this are sent again rather than read back. */
+const READ_BACK_MIN_BYTES = 1024 * 1024;
+
+/**
+ * Whether the remote file holds exactly the local file's first `length` bytes, read back in full
+ * and compared as it arrives (a difference ends the transfer, and with it the connection).
+ * 'unreadable': the server refuses to send it (an upload-only account, say).
+ */
+async function prefixMatches(client: Client, fh: FileHandle, path: string, length: number, onBytes: (n: number) => void): Promise<'same' | 'differs' | 'unreadable'> {
+  let pos = 0;
+  let differs = false;
+  const compare = async (data: Buffer) => {
+    if (pos + data.length > length || !(await readRange(fh, pos, pos + data.length)).equals(data)) differs = true;
+    pos += data.length;
+    onBytes(data.length);
+  };
+  const sink = new Writable({
+    highWaterMark: 1024 * 1024,
+    writev(chunks, cb) {
+      compare(Buffer.concat(chunks.map((c) => c.chunk as Buffer))).then(() => cb(differs ? new Error('the remote partial differs') : null), cb);
+    },
+  });
+  try {
+    await retrieve(client, sink, path, 0);
+  } catch (err) {
+    if (differs) return 'differs';
+    if (refusedByServer(err)) return 'unreadable';
+    throw err;
+  }
+  return !differs && pos === length ? 'same' : 'differs';
+}
+
 /** Proof that the remote partial is a prefix of the local file: its last bytes match ours. */
 async function tailMatches(client: Client, fh: FileHandle, path: string, offset: number): Promise<boolean> {
   const from = Math.max(0, offset - OVERLAP_BYTES);
@@ -265,7 +318,8 @@ async function tailMatches(client: Client, fh: FileHandle, path: string, offset:
   try {
     await retrieve(client, sink, path, from);
   } catch (err) {
-    if (err instanceof CommandRefused || tooMuch) return false;
+    // A refused REST or RETR (an upload-only account) cannot prove anything: the upload restarts.
+    if (err instanceof CommandRefused || tooMuch || refusedByServer(err)) return false;
     throw err;
   }
   return Buffer.concat(chunks).equals(expected);

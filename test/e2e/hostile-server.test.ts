@@ -194,6 +194,20 @@ test('upload: a remote partial without matching local state is never continued',
   assert.equal(sha256(s.files.get('/up.bin')!.data), sha256(data));
 });
 
+test('upload: a remote partial without local state on an upload-only account (RETR refused) is restarted, not an error', async () => {
+  const { d, env } = workdir();
+  const data = randomData(3 * 1024 * 1024);
+  const local = join(d, 'up.bin');
+  writeFileSync(local, data);
+  // The start of this very file, as a killed run on another machine would have left it.
+  const s = await fake({ '/up.bin.rftp-part': data.subarray(0, 2 * 1024 * 1024) }, { retr: 'refuse' });
+  const r = await runRftp(['put', local, `ftp://alice@127.0.0.1:${s.port}/`, ...fast], { env: { ...env, RFTP_UPLOAD_SETTLE_MS: '20' } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /restarting upload from zero: the server does not let rftp read the remote partial back/);
+  assert.ok(!s.commands.some((c) => c.startsWith('APPE')));
+  assert.equal(sha256(s.files.get('/up.bin')!.data), sha256(data));
+});
+
 test('upload: state from a failed earlier run plus an old final file of the same size is not "done"', async () => {
   const { d, env } = workdir();
   const data = randomData(40_000);

@@ -74,6 +74,49 @@ describe('interrupted transfers against a throttled vsftpd', () => {
     assert.ok(received <= data.length + MiB, `server received ${received} bytes for a ${data.length}-byte file`);
   });
 
+  test('SIGKILL mid-upload, rerun on another machine (no local state): the partial is read back and continued', async () => {
+    const first = workdir();
+    const data = randomData(6 * MiB);
+    const local = join(first.d, 'moved.bin');
+    writeFileSync(local, data);
+    const remotePart = join(server.root, 'moved.bin.rftp-part');
+    const { child, done } = spawnRftp(['put', local, server.url('')], { env: env(first.home) });
+    await waitFor(() => sizeOr0(remotePart) >= 2 * MiB, 'remote partial to reach 2 MiB');
+    child.kill('SIGKILL');
+    await done;
+    // A fresh CI runner: the same file, but none of the first run's state.
+    const second = workdir();
+    const copy = join(second.d, 'moved.bin');
+    writeFileSync(copy, data);
+    await waitFor(async () => { const a = sizeOr0(remotePart); await new Promise((r) => setTimeout(r, 300)); return sizeOr0(remotePart) === a; }, 'the killed upload to stop growing');
+    const partial = sizeOr0(remotePart);
+    const receivedBefore = (await server.xferTotals()).received;
+    const r = await runRftp(['put', copy, server.url('')], { env: env(second.home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /no record of the remote partial .* reading it back/);
+    assert.match(r.stderr, /resuming upload at/);
+    assert.equal(sha256File(join(server.root, 'moved.bin')), sha256(data));
+    assert.equal(existsSync(remotePart), false);
+    await waitFor(async () => (await server.xferTotals()).received - receivedBefore >= data.length - partial, 'xferlog to record the upload');
+    const received = (await server.xferTotals()).received - receivedBefore;
+    assert.equal(received, data.length - partial, 'only what the partial lacked was sent again');
+  });
+
+  test('a remote partial with no local record that differs from the local file: restarted, and the result is the local file', async () => {
+    const { d, home } = workdir();
+    const data = randomData(3 * MiB);
+    const local = join(d, 'other.bin');
+    writeFileSync(local, data);
+    const wrong = Buffer.from(data.subarray(0, 2 * MiB));
+    wrong[MiB + 5] ^= 0xff; // one byte in the middle differs: a tail check alone would not see it
+    await server.put('other.bin.rftp-part', wrong);
+    const r = await runRftp(['put', local, server.url('')], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /reading it back/);
+    assert.match(r.stderr, /restarting upload from zero: the remote partial differs from the local file/);
+    assert.equal(sha256File(join(server.root, 'other.bin')), sha256(data));
+  });
+
   test('the server session process is killed mid-download: the same run reconnects and finishes', async () => {
     const { d, home } = workdir();
     const data = randomData(6 * MiB);

@@ -16,6 +16,8 @@ export interface FakeBehaviour {
   prot?: 'ok' | 'refuse';
   rest?: 'ok' | 'refuse' | 'ignore';
   appe?: 'ok' | 'refuse';
+  /** 'refuse': RETR answers 550 (an upload-only account). */
+  retr?: 'ok' | 'refuse';
   size?: 'ok' | 'refuse' | 'junk';
   mdtm?: 'ok' | 'refuse' | 'junk';
   feat?: string[];
@@ -341,7 +343,9 @@ export async function startFakeFtp(
           const host = (behaviour.pasvHost ?? '127.0.0.1').split('.').join(',');
           return reply(`227 Entering Passive Mode (${host},${port >> 8},${port & 255}).`);
         }
-        case 'RETR': return retr(abs(arg));
+        case 'RETR':
+          if (beh.retr === 'refuse') { restOffset = 0; dropData(); return reply('550 Permission denied.'); }
+          return retr(abs(arg));
         case 'STOR': return store(abs(arg), false);
         case 'APPE':
           if (beh.appe === 'refuse') { restOffset = 0; dropData(); return reply('502 APPE not implemented.'); }
