@@ -5,32 +5,13 @@
 // the resumable path; the tree includes a file of exactly 256 KiB and one a byte over.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
-import { cleanup, errorLines, randomData, runRftp, scratchDirs, sha256, testEnv, tmpDir } from '../helpers/cli.js';
+import { cleanup, errorLines, randomData, runRftp, scratchDirs, snapshot, testEnv, tmpDir } from '../helpers/cli.js';
 
 const workdir = scratchDirs();
-
-interface Snapshot { files: Record<string, string>; dirs: string[] }
-
-/** Every file's sha256 and every directory (empty ones too), relative to root. */
-function snapshot(root: string): Snapshot {
-  const snap: Snapshot = { files: {}, dirs: [] };
-  const walk = (rel: string) => {
-    for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        snap.dirs.push(p);
-        walk(p);
-      } else snap.files[p] = sha256(readFileSync(join(root, p)));
-    }
-  };
-  walk('');
-  snap.dirs.sort();
-  return snap;
-}
 
 /** 256 KiB: sync's threshold between whole-file and resumable transfers (README, Known limits). */
 const WHOLE = 256 * 1024;

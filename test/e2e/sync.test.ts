@@ -7,29 +7,10 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
-import { cleanup, randomData, runRftp, sha256, spawnRftp, testEnv, tmpDir, tmpHome, waitFor, sha256File } from '../helpers/cli.js';
+import { cleanup, randomData, runRftp, sha256, snapshot, spawnRftp, testEnv, tmpDir, tmpHome, waitFor, sha256File, type Snapshot } from '../helpers/cli.js';
 
 const dirs: string[] = [];
 after(() => cleanup(...dirs));
-
-interface Snapshot { files: Record<string, string>; dirs: string[] }
-
-/** Every file's sha256 and every directory, relative to root: what "identical" means here. */
-function snapshot(root: string): Snapshot {
-  const snap: Snapshot = { files: {}, dirs: [] };
-  const walk = (rel: string) => {
-    for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
-      const p = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) {
-        snap.dirs.push(p);
-        walk(p);
-      } else snap.files[p] = sha256(readFileSync(join(root, p)));
-    }
-  };
-  walk('');
-  snap.dirs.sort();
-  return snap;
-}
 
 /**
  * A nested tree: dirs x subs x files small files in 3 levels (the full size has 1051 files), two

@@ -1,7 +1,7 @@
 // Drives the built CLI as a user would: a child process, its exit code, stdout and stderr.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -64,6 +64,25 @@ export function tmpHome(): string {
 
 export function tmpDir(prefix = 'rftp-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface Snapshot { files: Record<string, string>; dirs: string[] }
+
+/** Every file's sha256 and every directory (empty ones too), relative to root: what "identical" means for a sync. */
+export function snapshot(root: string): Snapshot {
+  const snap: Snapshot = { files: {}, dirs: [] };
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(root, rel), { withFileTypes: true })) {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        snap.dirs.push(p);
+        walk(p);
+      } else snap.files[p] = sha256(readFileSync(join(root, p)));
+    }
+  };
+  walk('');
+  snap.dirs.sort();
+  return snap;
 }
 
 export function sha256(data: Buffer | string): string {
