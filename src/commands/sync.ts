@@ -108,13 +108,14 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
       if (localSt) localRoot = await realpath(localRoot);
       const remoteExists = await sessions[0].run(`list ${escapeControl(shownUrl)}`, () => 0, (client) => isDirectory(client, remoteRoot));
       if (down && !remoteExists) throw new RftpError('notFound', `remote directory not found: ${shownUrl}`);
+      const pool = await extraConnections(sessions, out);
 
-      const remoteWalk = () => (remoteExists ? walkRemote(sessions, remoteRoot, side(down ? 'source' : 'destination')) : Promise.resolve(emptyTree()));
+      const remoteWalk = () => (remoteExists ? walkRemote(pool, remoteRoot, side(down ? 'source' : 'destination')) : Promise.resolve(emptyTree()));
       const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
       const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : (await Promise.all([localWalk(), remoteWalk()]));
       if (remoteExists) {
         out.setPhase('comparing times of files with the same size');
-        const asked = await addRemoteTimes(sessions, remoteRoot, down ? src : dst, down ? dst : src);
+        const asked = await addRemoteTimes(pool, remoteRoot, down ? src : dst, down ? dst : src);
         if (asked > 0) out.debug(`asked the server for the times of ${asked} files with the same size on both sides`);
       }
       out.stopBar();
@@ -133,7 +134,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
           localRoot,
           remoteRoot,
           url,
-          sessions,
+          sessions: pool,
           out,
           settleMs: settleMs(ctx.env),
           limiter: limiterFor(args.limitRate),
@@ -215,4 +216,26 @@ class ReportBuilder {
       ...(err ? { error: err.message } : {}),
     };
   }
+}
+
+/**
+ * Logs in the connections beyond the first (which already works). Servers cap connections per
+ * user or address (vsftpd's max_per_ip answers 421): the sync goes on with those it got, as pget
+ * does, instead of retrying the refused ones until it gives up.
+ */
+async function extraConnections(sessions: Session[], out: SyncOutput): Promise<Session[]> {
+  const extra = sessions.slice(1);
+  const settled = await Promise.allSettled(extra.map((s) => s.connected()));
+  if (sessions[0].signal.aborted) throw new RftpError('interrupted', 'interrupted');
+  const pool = [sessions[0]];
+  let reason: unknown;
+  settled.forEach((r, i) => {
+    if (r.status === 'fulfilled') pool.push(extra[i]);
+    else {
+      reason ??= r.reason;
+      extra[i].close();
+    }
+  });
+  if (reason) out.warn(`the server accepted ${pool.length} of ${sessions.length} connections (${(reason as Error).message}); continuing with ${pool.length}`);
+  return pool;
 }

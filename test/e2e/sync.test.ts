@@ -451,3 +451,31 @@ describe('upward sync interrupted by SIGKILL on a throttled vsftpd', () => {
     assert.ok(received <= treeBytes + 1024 * 1024, `server received ${received} bytes for a ${treeBytes}-byte tree`);
   });
 });
+
+describe('sync against a vsftpd that allows 2 connections per address (max_per_ip)', () => {
+  let server: VsftpdServer;
+  let tree: string;
+  let home: string;
+  before(async () => {
+    server = await startVsftpd({ maxPerIp: 2 });
+    tree = tmpDir('rftp-sync-perip-');
+    home = tmpHome();
+    dirs.push(tree, home);
+    makeTree(tree, { dirs: 3, subs: 1, files: 5 });
+  });
+  after(() => server.stop());
+  const env = () => testEnv(home, { RFTP_PASSWORD: server.password, RFTP_UPLOAD_SETTLE_MS: '200' });
+
+  test('--parallel 4 goes on with the connections the server accepts, both ways, and says so', async () => {
+    const up = await runRftp(['sync', tree, server.url('perip/'), '--parallel', '4', '--retry-delay', '0.1'], { env: env() });
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, /the server accepted [12] of 4 connections .*continuing with [12]/);
+    assert.deepEqual(snapshot(join(server.root, 'perip')), snapshot(tree));
+    const local = tmpDir();
+    dirs.push(local);
+    const down = await runRftp(['sync', server.url('perip/'), join(local, 'copy'), '--parallel', '4', '--retry-delay', '0.1'], { env: env() });
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stderr, /continuing with [12]/);
+    assert.deepEqual(snapshot(join(local, 'copy')), snapshot(tree));
+  });
+});
