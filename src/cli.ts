@@ -36,7 +36,7 @@ export async function main(argv: string[]): Promise<number> {
   // basic-ftp records a call stack for every FTP command it sends, and Node's streams build
   // errors (with stacks) on every finished transfer: about 40 µs each, thousands of times in a
   // sync. Users only ever see one-line errors; --debug keeps the stacks for bug reports.
-  if (!argv.includes('--debug')) Error.stackTraceLimit = 0;
+  if (!argv.some((a) => a === '--debug' || a.startsWith('--debug='))) Error.stackTraceLimit = 0;
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     process.stdout.write(`${version()}\n`);
     return ExitCode.ok;
