@@ -73,7 +73,10 @@ async function uploadOpen(
   let checkedFinal = false;
   let announced = false;
   let furthest = 0;
-  /** Bytes of a remote partial read back for comparison: progress too, for the retry budget. */
+  /**
+   * How far a read-back of the remote partial has got, at most: progress too, for the retry
+   * budget. Each attempt reads from 0 again, so only a new furthest point counts.
+   */
   let readBack = 0;
   const stored = { url: display, tempPath, localPath: local.path, localSize: local.size, localMtimeMs: local.mtimeMs };
 
@@ -113,7 +116,7 @@ async function uploadOpen(
       // Left by a run on another machine (a fresh CI runner has none of our state): reading it
       // back costs a download of what is there, and spares uploading it again.
       out.info(`${name}: no record of the remote partial (${formatBytes(remotePartial)}) on this machine: reading it back to compare`);
-      const compared = await prefixMatches(client, fh, tempPath, remotePartial, (n) => (readBack += n));
+      const compared = await prefixMatches(client, fh, tempPath, remotePartial, (pos) => (readBack = Math.max(readBack, pos)));
       if (compared !== 'same') {
         closeConnection(client);
         return restart(compared === 'differs' ? 'the remote partial differs from the local file' : 'the server does not let rftp read the remote partial back');
@@ -275,13 +278,13 @@ const READ_BACK_MIN_BYTES = 1024 * 1024;
  * and compared as it arrives (a difference ends the transfer, and with it the connection).
  * 'unreadable': the server refuses to send it (an upload-only account, say).
  */
-async function prefixMatches(client: Client, fh: FileHandle, path: string, length: number, onBytes: (n: number) => void): Promise<'same' | 'differs' | 'unreadable'> {
+async function prefixMatches(client: Client, fh: FileHandle, path: string, length: number, onPosition: (pos: number) => void): Promise<'same' | 'differs' | 'unreadable'> {
   let pos = 0;
   let differs = false;
   const compare = async (data: Buffer) => {
     if (pos + data.length > length || !(await readRange(fh, pos, pos + data.length)).equals(data)) differs = true;
     pos += data.length;
-    onBytes(data.length);
+    onPosition(pos);
   };
   const sink = new Writable({
     highWaterMark: 1024 * 1024,

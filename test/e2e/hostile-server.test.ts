@@ -208,6 +208,22 @@ test('upload: a remote partial without local state on an upload-only account (RE
   assert.equal(sha256(s.files.get('/up.bin')!.data), sha256(data));
 });
 
+test('upload: a read-back of a state-less partial that stalls every time ends with the retry budget, not a retry loop', async () => {
+  const { d, env } = workdir();
+  const data = randomData(3 * 1024 * 1024);
+  const local = join(d, 'up.bin');
+  writeFileSync(local, data);
+  const s = await fake({ '/up.bin.rftp-part': data.subarray(0, 2 * 1024 * 1024) }, { stallRetrAfterBytes: 1536 * 1024 });
+  const started = Date.now();
+  const r = await runRftp(['put', local, `ftp://alice@127.0.0.1:${s.port}/`, '--retries', '2', '--retry-delay', '0.05', '--timeout', '1'], { env: { ...env, RFTP_UPLOAD_SETTLE_MS: '20' } });
+  assert.notEqual(r.code, 0, r.stderr);
+  assert.match(r.stderr, /reading it back/);
+  // Each attempt reads from the start and stalls at the same place: not progress.
+  assert.ok(s.commands.filter((c) => c.startsWith('RETR')).length <= 3, s.commands.join('\n'));
+  assert.ok(Date.now() - started < 30_000);
+  assert.ok(!s.files.has('/up.bin'), 'nothing at the final name');
+});
+
 test('upload: state from a failed earlier run plus an old final file of the same size is not "done"', async () => {
   const { d, env } = workdir();
   const data = randomData(40_000);
