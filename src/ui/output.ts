@@ -32,7 +32,9 @@ export class Output {
     private readonly stderr: NodeJS.WriteStream = process.stderr,
     private readonly stdout: NodeJS.WriteStream = process.stdout,
   ) {
-    this.interactive = Boolean(stderr.isTTY) && !mode.quiet && !mode.json && !process.env.CI;
+    // A terminal that reports no width (some pseudo-terminals under `script`) would make ora
+    // divide by zero and redraw for ever: treated as not interactive.
+    this.interactive = Boolean(stderr.isTTY) && (stderr.columns ?? 0) > 0 && !mode.quiet && !mode.json && !process.env.CI;
   }
 
   private line(text: string): void {

@@ -28,3 +28,16 @@ test('--quiet keeps warnings and errors, drops progress notes; --json prints one
   assert.equal(err.text(), 'rftp: warning: w\n');
   assert.deepEqual(JSON.parse(std.text()), { a: 1 });
 });
+
+test('a terminal that reports no width is not treated as interactive (ora would redraw for ever)', () => {
+  const saved = process.env.CI;
+  delete process.env.CI;
+  try {
+    const tty = (columns: number | undefined) => Object.assign(capture().stream, { isTTY: true, columns });
+    assert.equal(new Output({ quiet: false, json: false, debug: false }, tty(0), capture().stream).interactive, false);
+    assert.equal(new Output({ quiet: false, json: false, debug: false }, tty(undefined), capture().stream).interactive, false);
+    assert.equal(new Output({ quiet: false, json: false, debug: false }, tty(80), capture().stream).interactive, true);
+  } finally {
+    if (saved !== undefined) process.env.CI = saved;
+  }
+});
