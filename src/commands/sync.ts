@@ -14,6 +14,7 @@ import { execute, type Direction, type ExecResult } from '../sync/execute.js';
 import { emptyTree, makeFilter, makePlan, type Plan, type Problem, type Tree } from '../sync/plan.js';
 import { failureText, planLines, summarize, summaryText, SyncOutput, type SyncSummary } from '../sync/report.js';
 import { walkLocal } from '../sync/walk-local.js';
+import { acceptedConnections } from '../session/pool.js';
 import { addRemoteTimes, DEFAULT_LIMITS, walkRemote, type WalkLimits, type WalkSide } from '../sync/walk-remote.js';
 import { sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
 import { outputOptions, sessionOptions, rateOptions } from './options.js';
@@ -108,7 +109,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
       if (localSt) localRoot = await realpath(localRoot);
       const remoteExists = await sessions[0].run(`list ${escapeControl(shownUrl)}`, () => 0, (client) => isDirectory(client, remoteRoot));
       if (down && !remoteExists) throw new RftpError('notFound', `remote directory not found: ${shownUrl}`);
-      const pool = await extraConnections(sessions, out);
+      const pool = await acceptedConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
 
       const remoteWalk = () => (remoteExists ? walkRemote(pool, remoteRoot, side(down ? 'source' : 'destination')) : Promise.resolve(emptyTree()));
       const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
@@ -216,26 +217,4 @@ class ReportBuilder {
       ...(err ? { error: err.message } : {}),
     };
   }
-}
-
-/**
- * Logs in the connections beyond the first (which already works). Servers cap connections per
- * user or address (vsftpd's max_per_ip answers 421): the sync goes on with those it got, as pget
- * does, instead of retrying the refused ones until it gives up.
- */
-async function extraConnections(sessions: Session[], out: SyncOutput): Promise<Session[]> {
-  const extra = sessions.slice(1);
-  const settled = await Promise.allSettled(extra.map((s) => s.connected()));
-  if (sessions[0].signal.aborted) throw new RftpError('interrupted', 'interrupted');
-  const pool = [sessions[0]];
-  let reason: unknown;
-  settled.forEach((r, i) => {
-    if (r.status === 'fulfilled') pool.push(extra[i]);
-    else {
-      reason ??= r.reason;
-      extra[i].close();
-    }
-  });
-  if (reason) out.warn(`the server accepted ${pool.length} of ${sessions.length} connections (${(reason as Error).message}); continuing with ${pool.length}`);
-  return pool;
 }

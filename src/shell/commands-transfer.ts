@@ -9,6 +9,7 @@ import { pgetFile } from '../commands/pget.js';
 import { syncDirs } from '../commands/sync.js';
 import { DEFAULT_LIMITS } from '../sync/walk-remote.js';
 import { remoteBasename, remoteDirname } from '../session/paths.js';
+import { acceptedConnections } from '../session/pool.js';
 import type { Session } from '../session/session.js';
 import { displayUrl } from '../session/url.js';
 import { shellArgs } from './args.js';
@@ -31,8 +32,9 @@ async function eachParallel<T>(sh: Shell, name: string, items: T[], job: (sessio
   let next = 0;
   const failures: RftpError[] = [];
   try {
+    const pool = workers > 1 ? await acceptedConnections(site.session, sessions.slice(1), (text) => sh.out.warn(text)) : sessions;
     await Promise.all(
-      sessions.map(async (session) => {
+      pool.map(async (session) => {
         while (next < items.length && !sh.controller.signal.aborted) {
           const item = items[next++];
           try {

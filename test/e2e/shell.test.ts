@@ -164,6 +164,28 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+describe('shell against a vsftpd that allows 2 connections per address (max_per_ip)', () => {
+  let server: VsftpdServer;
+  before(async () => {
+    server = await startVsftpd({ maxPerIp: 2 });
+    for (let i = 0; i < 8; i++) await server.put(`t/f${i}.txt`, `file ${i}\n`);
+  });
+  after(() => server.stop());
+
+  test('set parallel 4; mget and mput go on with the connections the server accepts', async () => {
+    const { d, home } = workdir();
+    for (let i = 0; i < 4; i++) writeFileSync(join(d, `u${i}.dat`), `up ${i}\n`);
+    const started = Date.now();
+    const r = await runRftp(['-c', `open ${server.url('/')}; set parallel 4; mget t/*.txt; mput u*.dat`], { env: testEnv(home, { RFTP_PASSWORD: server.password }), cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /the server accepted [12] of 4 connections .*continuing with [12]/);
+    for (let i = 0; i < 8; i++) assert.equal(readFileSync(join(d, `f${i}.txt`), 'utf8'), `file ${i}\n`);
+    for (let i = 0; i < 4; i++) assert.equal(readFileSync(join(server.root, `u${i}.dat`), 'utf8'), `up ${i}\n`);
+    // Before, refused connections were retried with backoff for minutes.
+    assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
+  });
+});
+
 describe('interactive shell in a terminal', () => {
   let server: VsftpdServer;
   const RATE = 1 * MiB;
