@@ -141,9 +141,10 @@ export async function removeRemote(client: Client, path: string): Promise<void> 
  */
 export function refusedExtraConnection(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  const cause = (err as Error & { cause?: unknown }).cause;
-  if (cause instanceof FTPError && cause.code === 421) return true;
-  if (err instanceof FTPError && err.code === 421) return true;
+  // The 421 may sit a few causes down (classified, then wrapped by the retry loop's "gave up").
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = (e as Error & { cause?: unknown }).cause, depth++) {
+    if (e instanceof FTPError && e.code === 421) return true;
+  }
   return (err as { kind?: string }).kind === 'login';
 }
 

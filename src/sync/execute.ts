@@ -1,7 +1,7 @@
 import { lstat, mkdir, readFile, rmdir, unlink } from 'node:fs/promises';
 import { RftpError } from '../errors.js';
 import { classify } from '../session/classify.js';
-import { deleteFile, makeDirIfMissing, removeDirectory } from '../session/ops.js';
+import { deleteFile, makeDirIfMissing, refusedExtraConnection, removeDirectory } from '../session/ops.js';
 import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
 import { download } from '../transfer/download.js';
@@ -16,11 +16,24 @@ import type { SyncOutput } from './report.js';
 import { remotePathOf } from './walk-remote.js';
 
 /**
- * Works through a queue with one worker per connection. A worker that throws stops the pool:
- * the others finish what they hold, take nothing new, and the first error is rethrown.
+ * Thrown by a worker whose connection the server refuses for good in the middle of a run (a
+ * per-address or per-user cap, its slot taken by someone else): the item goes back to the queue
+ * and the worker stops, as long as another worker is still at it.
  */
-export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise<void>>, take: (q: T[], worker: number) => T | undefined): Promise<void> {
+export class RetireWorker extends Error {
+  constructor(readonly reason: unknown) {
+    super((reason as Error)?.message ?? String(reason));
+  }
+}
+
+/**
+ * Works through a queue with one worker per connection. A worker that throws stops the pool:
+ * the others finish what they hold, take nothing new, and the first error is rethrown. A worker
+ * that throws RetireWorker leaves instead (its item stays queued), unless it is the last one.
+ */
+export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise<void>>, take: (q: T[], worker: number) => T | undefined, onRetire?: (left: number, reason: unknown) => void): Promise<void> {
   let busy = 0;
+  let active = workers.length;
   let failure: { err: unknown } | undefined;
   let waiting: Array<() => void> = [];
   const wake = () => {
@@ -29,24 +42,33 @@ export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise
     for (const f of w) f();
   };
   const loop = async (fn: (item: T) => Promise<void>, index: number) => {
-    for (;;) {
-      if (failure) return;
-      const item = take(queue, index);
-      if (item === undefined) {
-        if (busy === 0) return wake();
-        // Another worker may still add work (a listing finds subdirectories).
-        await new Promise<void>((resolve) => waiting.push(resolve));
-        continue;
+    try {
+      for (;;) {
+        if (failure) return;
+        const item = take(queue, index);
+        if (item === undefined) {
+          if (busy === 0) return wake();
+          // Another worker may still add work (a listing finds subdirectories).
+          await new Promise<void>((resolve) => waiting.push(resolve));
+          continue;
+        }
+        busy++;
+        try {
+          await fn(item);
+        } catch (err) {
+          if (err instanceof RetireWorker && active > 1) {
+            queue.unshift(item);
+            onRetire?.(active - 1, err.reason);
+            return;
+          }
+          failure ??= { err: err instanceof RetireWorker ? err.reason : err };
+        } finally {
+          busy--;
+          wake();
+        }
       }
-      busy++;
-      try {
-        await fn(item);
-      } catch (err) {
-        failure ??= { err };
-      } finally {
-        busy--;
-        wake();
-      }
+    } finally {
+      active--;
     }
   };
   await Promise.all(workers.map((fn, i) => loop(fn, i)));
@@ -169,11 +191,12 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
         out.fileDone(op, t.path, r);
       } catch (raw) {
         const err = asError(raw, t.path);
-        if (FATAL.has(err.kind)) throw err;
+        // Refused on a reconnect while the other connections work: a cap, not a broken server.
+        if (FATAL.has(err.kind)) throw refusedExtraConnection(raw) || refusedExtraConnection(err) ? new RetireWorker(err) : err;
         record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: err.message });
         out.fileDone('failed', t.path);
       }
-    }), (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()));
+    }), (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()), (left, reason) => out.warn(`${(reason as Error).message}; continuing with ${left} connection${left === 1 ? '' : 's'}`));
     out.stopBar();
     if (direction === 'down') await removeLeftovers(plan, setup);
 

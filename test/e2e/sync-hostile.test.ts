@@ -224,3 +224,21 @@ test('a small file that changed size since the listing fails clearly, without a 
   assert.ok(s.commands.filter((c) => c.startsWith('RETR') && c.includes('shrank.bin')).length <= 3);
   assert.ok(!existsSync(join(target, 'grew.bin')) && !existsSync(join(target, 'shrank.bin')));
 });
+
+test('a connection the server refuses in the middle of a run (its slot taken) is retired; the others finish the sync', async () => {
+  const { target, env } = workdir();
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 12; i++) files[`/m/f${i}.txt`] = `file ${i}`;
+  // Two connections and no more, for this whole run: a third login is refused for good.
+  const s = await fake(files, { acceptConnections: 2 });
+  // gone.txt is listed but cannot be fetched (550): the failure drops that worker's connection,
+  // and its reconnect is refused.
+  s.behaviour.listing = () => ({ lines: [file('gone.txt'), ...Object.keys(files).map((p) => file(p.slice(3), files[p].length))] });
+  const started = Date.now();
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/m/`, target, '--parallel', '2', '--retries', '3', '--retry-delay', '0.05', '--timeout', '3'], { env });
+  assert.equal(r.code, 8, r.stderr); // one file failed; not 3 (connection) for the whole run
+  assert.match(r.stderr, /gone\.txt/);
+  assert.match(r.stderr, /continuing with 1 connection/);
+  for (let i = 0; i < 12; i++) assert.equal(readFileSync(join(target, `f${i}.txt`), 'utf8'), `file ${i}`);
+  assert.ok(Date.now() - started < 30_000);
+});

@@ -16,6 +16,8 @@ export interface FakeBehaviour {
   prot?: 'ok' | 'refuse';
   rest?: 'ok' | 'refuse' | 'ignore';
   appe?: 'ok' | 'refuse';
+  /** Control connections after this many are greeted with 421 and closed (a per-address cap held by others). */
+  acceptConnections?: number;
   /** 'refuse': RETR answers 550 (an upload-only account). */
   retr?: 'ok' | 'refuse';
   size?: 'ok' | 'refuse' | 'junk';
@@ -368,6 +370,11 @@ export async function startFakeFtp(
         state.commands.push(/^PASS( |$)/i.test(line) ? 'PASS ***' : line);
         queue = queue.then(() => handle(line)).catch(() => reply('451 Internal fake server error.'));
       }
+    }
+    const cap = state.behaviour.acceptConnections;
+    if (cap !== undefined && state.connections > cap) {
+      raw.end('421 There are too many connections from your internet address.\r\n');
+      return;
     }
     raw.on('data', onData);
     raw.on('close', () => closeDataListener());
