@@ -3,6 +3,7 @@ import { RftpError } from '../errors.js';
 import { CommandRefused, closeConnection, refusedExtraConnection, retrieve } from '../session/ops.js';
 import { statRemote, type RemoteInfo } from '../session/remote.js';
 import { backoffDelay, sleep } from '../session/retry.js';
+import { acceptedConnections } from '../session/pool.js';
 import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
 import { formatBytes } from '../ui/format.js';
@@ -175,23 +176,9 @@ async function fetchAll(job: Job): Promise<'done' | Restart> {
   const { live, out, name, round } = job;
   const queue = live.filter((l) => l.pos < l.range.end);
   if (queue.length === 0) return 'done';
-  const workers = [job.first];
   const want = Math.min(job.opts.segments, queue.length);
-  if (want > 1) {
-    const extra = Array.from({ length: want - 1 }, () => job.open());
-    const settled = await Promise.allSettled(extra.map((s) => s.connected()));
-    if (round.signal.aborted) throw new RftpError('interrupted', 'interrupted');
-    let reason: unknown;
-    settled.forEach((s, i) => {
-      if (s.status === 'fulfilled') workers.push(extra[i]);
-      else {
-        reason ??= s.reason;
-        extra[i].close();
-      }
-    });
-    // Servers cap connections per user or address (vsftpd's max_per_ip answers 421): use what we got.
-    if (reason) out.warn(`${name}: the server accepted ${workers.length} of ${want} connections (${(reason as Error).message}); continuing with ${workers.length}`);
-  }
+  // Servers cap connections per user or address (vsftpd's max_per_ip answers 421): use what we got.
+  const workers = want > 1 ? await acceptedConnections(job.first, Array.from({ length: want - 1 }, () => job.open()), (text) => out.warn(`${name}: ${text}`)) : [job.first];
 
   const checkpoint = checkpointer(job);
   const timer = setInterval(() => void checkpoint().catch(() => {}), CHECKPOINT_MS);

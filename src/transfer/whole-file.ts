@@ -1,4 +1,4 @@
-import { closeSync, constants, fstatSync, fsync, futimesSync, openSync, readSync, renameSync, rmSync, statSync, writevSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, fsync, futimesSync, openSync, readSync, renameSync, rmSync, writevSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -9,7 +9,7 @@ import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
 import type { FileResult } from './download.js';
 import { partialPath } from './download.js';
-import { localError } from './local-file.js';
+import { localError, statOrUndefined } from './local-file.js';
 import { TooMuchData } from './partial-writer.js';
 import { syncDir } from './state.js';
 import { paced, type TokenBucket } from './rate-limit.js';
@@ -152,7 +152,7 @@ export async function uploadWhole(session: Session, localPath: string, url: FtpU
     }
     // Edited since it was read (same size, say): the server's copy, newer by its time, would look
     // up to date for ever. Failing the file makes the next run send the new version.
-    const now = statOrUndefinedSync(localPath);
+    const now = await statOrUndefined(localPath);
     if (!now || now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
       throw new RftpError('local', `${localPath} changed while it was being uploaded; run again to upload the new version`);
     }
@@ -190,14 +190,6 @@ function readSmallFile(localPath: string): { data: Buffer; before: Stats } {
     throw localError(localPath, err, 'read');
   } finally {
     if (fd !== undefined) closeSync(fd);
-  }
-}
-
-function statOrUndefinedSync(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
   }
 }
 
