@@ -14,7 +14,7 @@ import { execute, type Direction, type ExecResult } from '../sync/execute.js';
 import { emptyTree, makeFilter, makePlan, type Plan, type Problem, type Tree } from '../sync/plan.js';
 import { failureText, planLines, summarize, summaryText, SyncOutput, type SyncSummary } from '../sync/report.js';
 import { walkLocal } from '../sync/walk-local.js';
-import { acceptedConnections } from '../session/pool.js';
+import { openConnections } from '../session/pool.js';
 import { addRemoteTimes, DEFAULT_LIMITS, walkRemote, type WalkLimits, type WalkSide } from '../sync/walk-remote.js';
 import { sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
 import { outputOptions, sessionOptions, rateOptions } from './options.js';
@@ -109,15 +109,17 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
       if (localSt) localRoot = await realpath(localRoot);
       const remoteExists = await sessions[0].run(`list ${escapeControl(shownUrl)}`, () => 0, (client) => isDirectory(client, remoteRoot));
       if (down && !remoteExists) throw new RftpError('notFound', `remote directory not found: ${shownUrl}`);
-      const pool = await acceptedConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
+      // The walk starts on the first connection while the others log in.
+      const connections = openConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
 
-      const remoteWalk = () => (remoteExists ? walkRemote(pool, remoteRoot, side(down ? 'source' : 'destination')) : Promise.resolve(emptyTree()));
+      const remoteWalk = () => (remoteExists ? walkRemote(connections.sessions, remoteRoot, side(down ? 'source' : 'destination'), connections.ready) : Promise.resolve(emptyTree()));
       const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
       const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : (await Promise.all([localWalk(), remoteWalk()]));
+      const pool = await connections.accepted;
       if (remoteExists) {
-        out.setPhase('comparing times of files with the same size');
-        const asked = await addRemoteTimes(pool, remoteRoot, down ? src : dst, down ? dst : src);
-        if (asked > 0) out.debug(`asked the server for the times of ${asked} files with the same size on both sides`);
+        out.setPhase('asking the server for file times');
+        const asked = await addRemoteTimes(pool, remoteRoot, down ? src : dst, down ? dst : src, { forDownload: down && !args.dryRun, debug: (m) => out.debug(m) });
+        if (asked > 0) out.debug(`asked the server for the times of ${asked} files`);
       }
       out.stopBar();
       const plan = makePlan(src, dst, { delete: args.delete, maxDelete: args.maxDelete });

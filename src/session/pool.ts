@@ -8,7 +8,34 @@ import type { Session } from './session.js';
  * The refused sessions are closed; the first one's failure is thrown as it is.
  */
 export async function acceptedConnections(first: Session, extra: Session[], warn: (text: string) => void): Promise<Session[]> {
-  const settled = await Promise.allSettled(extra.map((s) => s.connected()));
+  return openConnections(first, extra, warn).accepted;
+}
+
+export interface OpenConnections {
+  /** The first session, then the extra ones, in the order given. */
+  sessions: Session[];
+  /** Per session: true once it is logged in, false when the server refused it (it is closed). */
+  ready: Array<Promise<boolean>>;
+  /** The sessions the server accepted, once every login has ended (see acceptedConnections). */
+  accepted: Promise<Session[]>;
+}
+
+/**
+ * Starts the extra logins and returns at once, so work can begin on the first connection while
+ * the others log in (each login costs the server a process and tens of milliseconds): a walk of
+ * a small tree, or a dry run, need not wait for all of them.
+ */
+export function openConnections(first: Session, extra: Session[], warn: (text: string) => void): OpenConnections {
+  const logins = extra.map((s) => s.connected());
+  const ready = [Promise.resolve(true), ...logins.map((p) => p.then(() => true, () => false))];
+  const accepted = settle(first, extra, logins, warn);
+  // Not awaited when the run fails before it needs the whole pool.
+  accepted.catch(() => {});
+  return { sessions: [first, ...extra], ready, accepted };
+}
+
+async function settle(first: Session, extra: Session[], logins: Array<Promise<unknown>>, warn: (text: string) => void): Promise<Session[]> {
+  const settled = await Promise.allSettled(logins);
   if (first.signal.aborted) throw new RftpError('interrupted', 'interrupted');
   const pool = [first];
   let reason: unknown;

@@ -1,4 +1,4 @@
-import type { Client } from 'basic-ftp';
+import { FTPError, type Client } from 'basic-ftp';
 import { RftpError } from '../errors.js';
 import { commandPath } from './paths.js';
 
@@ -29,8 +29,44 @@ export async function statRemote(client: Client, path: string): Promise<RemoteIn
  */
 export async function modifiedTime(client: Client, path: string): Promise<{ mtimeMs?: number; unsupported?: true }> {
   const res = await client.sendIgnoringError(`MDTM ${commandPath(path)}`);
-  if ([500, 502, 504].includes(res.code)) return { unsupported: true };
-  return { mtimeMs: res.code === 213 ? parseFtpTime(res.message.slice(4).trim()) : undefined };
+  return timeAnswer(res.code, res.message);
+}
+
+export type TimeAnswer = { mtimeMs?: number; unsupported?: true };
+
+function timeAnswer(code: number, message: string): TimeAnswer {
+  if ([500, 502, 504].includes(code)) return { unsupported: true };
+  return { mtimeMs: code === 213 ? parseFtpTime(message.slice(4).trim()) : undefined };
+}
+
+/**
+ * MDTM for many files in one write, the replies read as they come (pipelining). A sync of a tree
+ * on a LIST-only server asks for one time per file; asked one at a time, each costs a round trip
+ * and a wake-up of both processes, which made an up-to-date sync of 1000 files spend most of its
+ * time waiting. FTP replies come in command order, one final reply per command, so the n-th
+ * reply belongs to the n-th path. A server that does not answer pipelined commands times out
+ * like a stalled one; the caller then asks one at a time (see `pipelineWorks`).
+ */
+export async function modifiedTimes(client: Client, paths: string[]): Promise<TimeAnswer[]> {
+  const commands = paths.map((p) => `MDTM ${commandPath(p)}`);
+  const bad = commands.find((c) => /[\r\n\0]/.test(c));
+  if (bad !== undefined) throw new RftpError('usage', `invalid remote path: ${JSON.stringify(bad.slice(5))}`);
+  if (commands.length === 0) return [];
+  const ftp = client.ftp;
+  const answers: TimeAnswer[] = [];
+  const done = ftp.handle(undefined, (res, task) => {
+    // A 4xx/5xx reply arrives as an FTPError; 421 means the server is closing the session.
+    if (res instanceof FTPError && res.code !== 421) answers.push(timeAnswer(res.code, res.message));
+    else if (res instanceof Error) return task.reject(res);
+    else if (res.code >= 200) answers.push(timeAnswer(res.code, res.message));
+    if (answers.length === commands.length) task.resolve(undefined);
+  });
+  if (!ftp.closed) {
+    for (const c of commands) ftp.log(`> ${c}`);
+    ftp.socket.write(commands.map((c) => c + '\r\n').join(''), ftp.encoding);
+  }
+  await done;
+  return answers;
 }
 
 export function parseSize(message: string): number | undefined {

@@ -27,6 +27,7 @@ export class Session {
   private client: Client | undefined;
   private creds: Credentials | undefined;
   private everConnected = false;
+  private closed = false;
 
   constructor(
     readonly config: SessionConfig,
@@ -51,6 +52,12 @@ export class Session {
     } finally {
       this.out.stopStatus();
     }
+    if (this.closed) {
+      // Closed while the login was under way (a pool's extra connection, the run already over):
+      // an open socket left behind would keep the process alive.
+      this.drop();
+      throw new RftpError('interrupted', 'the session was closed');
+    }
     this.everConnected = true;
     return this.client;
   }
@@ -61,7 +68,9 @@ export class Session {
     this.client = undefined;
   }
 
+  /** For good: a login still under way is closed when it completes. */
   close(): void {
+    this.closed = true;
     this.drop();
   }
 

@@ -30,8 +30,10 @@ export class RetireWorker extends Error {
  * Works through a queue with one worker per connection. A worker that throws stops the pool:
  * the others finish what they hold, take nothing new, and the first error is rethrown. A worker
  * that throws RetireWorker leaves instead (its item stays queued), unless it is the last one.
+ * With `ready`, a worker starts taking work once its promise gives true (its connection is
+ * logged in), and never when it gives false.
  */
-export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise<void>>, take: (q: T[], worker: number) => T | undefined, onRetire?: (left: number, reason: unknown) => void): Promise<void> {
+export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise<void>>, take: (q: T[], worker: number) => T | undefined, onRetire?: (left: number, reason: unknown) => void, ready?: Array<Promise<boolean>>): Promise<void> {
   let busy = 0;
   let active = workers.length;
   let failure: { err: unknown } | undefined;
@@ -41,8 +43,10 @@ export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise
     waiting = [];
     for (const f of w) f();
   };
+  let retired: RetireWorker | undefined;
   const loop = async (fn: (item: T) => Promise<void>, index: number) => {
     try {
+      if (ready && !(await ready[index])) return;
       for (;;) {
         if (failure) return;
         const item = take(queue, index);
@@ -57,6 +61,7 @@ export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise
           await fn(item);
         } catch (err) {
           if (err instanceof RetireWorker && active > 1) {
+            retired = err;
             queue.unshift(item);
             onRetire?.(active - 1, err.reason);
             return;
@@ -73,6 +78,8 @@ export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise
   };
   await Promise.all(workers.map((fn, i) => loop(fn, i)));
   if (failure) throw failure.err;
+  // Every worker left (the last ones never got their connection): the queue must not pass for done.
+  if (queue.length > 0 && retired) throw retired.reason;
 }
 
 export type Direction = 'down' | 'up';

@@ -1,7 +1,7 @@
 import { RftpError } from '../errors.js';
 import { listStrict, type ListedEntry } from '../session/ops.js';
 import { remoteJoin } from '../session/paths.js';
-import { modifiedTime } from '../session/remote.js';
+import { modifiedTime, modifiedTimes, type TimeAnswer } from '../session/remote.js';
 import type { Session } from '../session/session.js';
 import { escapeControl } from '../ui/redact.js';
 import { isReserved, partialOf, relJoin, RESERVED_SKIPPED, unsafeName } from './names.js';
@@ -43,7 +43,7 @@ export function remotePathOf(root: string, rel: string): string {
  * bounded, so a server presenting an endless tree, deep or wide, ends the walk with a problem,
  * not a hang.
  */
-export async function walkRemote(sessions: Session[], root: string, side: WalkSide): Promise<Tree> {
+export async function walkRemote(sessions: Session[], root: string, side: WalkSide, ready?: Array<Promise<boolean>>): Promise<Tree> {
   const tree = emptyTree();
   const queue: Array<{ rel: string; depth: number }> = [{ rel: '', depth: 0 }];
   const seenUnique = new Set<string>();
@@ -151,29 +151,64 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
       if (item.rel === '') throw new RftpError('transfer', `listing failed: ${(err as Error).message}`);
     }
   });
-  await runPool(queue, workers, (q) => q.shift());
+  await runPool(queue, workers, (q) => q.shift(), undefined, ready);
   return tree;
 }
 
 /**
  * LIST gives no exact times (only MLSD does), so a file changed without changing its size (a
  * deploy's version.txt, "1.2.3" -> "1.2.4") would look up to date for ever. For each file of the
- * same size on both sides whose remote time is unknown, MDTM asks for it: one command per such
- * file, spread over all connections. The plan then applies "the destination is not older".
+ * same size on both sides whose remote time is unknown, MDTM asks for it, and the plan then
+ * applies "the destination is not older". With `forDownload`, every other remote file without a
+ * time is asked too: a download gives the local copy the server's time, and asking here, many
+ * files per write, saves a round trip per file later. A time asked before the transfer is never
+ * newer than what is then received, so a change in between shows as newer on the next run.
  * Returns how many times were asked for.
  */
-export async function addRemoteTimes(sessions: Session[], root: string, remote: Tree, local: Tree): Promise<number> {
+export async function addRemoteTimes(sessions: Session[], root: string, remote: Tree, local: Tree, opts: { forDownload?: boolean; debug?: (m: string) => void } = {}): Promise<number> {
   const paths: string[] = [];
   for (const [path, r] of remote.entries) {
+    if (r.type !== 'file' || r.mtimeMs !== undefined) continue;
     const l = local.entries.get(path);
-    if (r.type === 'file' && r.mtimeMs === undefined && r.size !== undefined && l?.type === 'file' && l.size === r.size) paths.push(path);
+    if (opts.forDownload || (r.size !== undefined && l?.type === 'file' && l.size === r.size)) paths.push(path);
   }
+  // Batches small enough to spread over every connection, large enough to save the round trips.
+  const size = Math.max(1, Math.min(MDTM_BATCH, Math.ceil(paths.length / (sessions.length * 2))));
+  const batches: string[][] = [];
+  for (let i = 0; i < paths.length; i += size) batches.push(paths.slice(i, i + size));
   let unsupported = false;
-  await runPool(paths, sessions.map((session) => async (path: string) => {
+  let pipelined = true;
+  await runPool(batches, sessions.map((session) => async (batch: string[]) => {
     if (unsupported) return;
-    const res = await session.run(`mdtm ${escapeControl(path)}`, () => 0, (client) => modifiedTime(client, remotePathOf(root, path)));
-    if (res.unsupported) unsupported = true;
-    else if (res.mtimeMs !== undefined) remote.entries.get(path)!.mtimeMs = res.mtimeMs;
+    const answers = await session.run(`mdtm ${escapeControl(batch[0])}${batch.length > 1 ? ` and ${batch.length - 1} more` : ''}`, () => 0, async (client) => {
+      const full = batch.map((p) => remotePathOf(root, p));
+      if (!pipelined || full.length === 1) {
+        const one: TimeAnswer[] = [];
+        for (const p of full) {
+          const a = await modifiedTime(client, p);
+          one.push(a);
+          if (a.unsupported) break;
+        }
+        return one;
+      }
+      try {
+        return await modifiedTimes(client, full);
+      } catch (err) {
+        // A server (or a middlebox) that loses commands sent together: ask one at a time.
+        if (/timeout|timed out/i.test((err as Error).message) && pipelined) {
+          pipelined = false;
+          opts.debug?.('no reply to MDTM commands sent together; asking one at a time');
+        }
+        throw err;
+      }
+    });
+    answers.forEach((a, i) => {
+      if (a.unsupported) unsupported = true;
+      else if (a.mtimeMs !== undefined) remote.entries.get(batch[i])!.mtimeMs = a.mtimeMs;
+    });
   }), (q) => q.shift());
   return paths.length;
 }
+
+/** At most this many MDTM commands go out in one write. */
+const MDTM_BATCH = 100;

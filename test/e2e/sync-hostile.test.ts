@@ -3,7 +3,7 @@
 // tree, directory loops. Nothing may be written outside the target, nothing deleted, and the run
 // must end with a clear report and a non-zero exit.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fakeServers } from '../helpers/fake-ftp.js';
@@ -241,4 +241,51 @@ test('a connection the server refuses in the middle of a run (its slot taken) is
   assert.match(r.stderr, /continuing with 1 connection/);
   for (let i = 0; i < 12; i++) assert.equal(readFileSync(join(target, `f${i}.txt`), 'utf8'), `file ${i}`);
   assert.ok(Date.now() - started < 30_000);
+});
+
+/**
+ * A LIST-only server and a local copy of the same sizes: each file has its own remote time, hours
+ * apart; unchanged files have it locally too, f07 is half an hour older locally (to be replaced).
+ * The contents differ, so a file skipped or sent by a time meant for another one shows on disk.
+ */
+async function sameSizeTree(behaviour: { pipelining?: 'drop' }) {
+  const w = workdir();
+  const files: Record<string, { data: Buffer; mtime: Date }> = {};
+  for (let i = 0; i < 20; i++) {
+    const name = `f${String(i).padStart(2, '0')}.txt`;
+    const remoteTime = new Date(Date.UTC(2020, 0, 2, 3, 4, 5) + i * 3600_000);
+    files[`/p/${name}`] = { data: Buffer.from(`new ${name}`), mtime: remoteTime };
+    writeFileSync(join(w.target, name), `old ${name}`);
+    utimesSync(join(w.target, name), remoteTime, i === 7 ? new Date(remoteTime.getTime() - 1800_000) : remoteTime);
+  }
+  const s = await fake(files, behaviour);
+  const run = () => runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/p/`, w.target, '--json', ...fast], { env: w.env });
+  const check = (r: Awaited<ReturnType<typeof run>>) => {
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).summary.replaced, 1, r.stdout);
+    for (let i = 0; i < 20; i++) {
+      const name = `f${String(i).padStart(2, '0')}.txt`;
+      assert.equal(readFileSync(join(w.target, name), 'utf8'), `${i === 7 ? 'new' : 'old'} ${name}`, name);
+    }
+    // Every time was asked for.
+    for (const name of Object.keys(files)) assert.ok(s.commands.some((c) => c.startsWith('MDTM ') && c.endsWith(name.slice(2))), `${name}: ${s.commands.join(', ')}`);
+  };
+  return { s, run, check };
+}
+
+test('LIST-only server: the times of same-size files, asked many per write, decide what is sent', async () => {
+  const { run, check } = await sameSizeTree({});
+  const r = await run();
+  check(r);
+  assert.doesNotMatch(r.stderr, /stalled|reconnecting/, r.stderr);
+});
+
+test('a server that loses commands sent together: times are asked one at a time, and the result is the same', async () => {
+  const { s, run, check } = await sameSizeTree({ pipelining: 'drop' });
+  const r = await run();
+  check(r);
+  // Each connection's first batch went unanswered until the timeout, once; then one at a time.
+  assert.match(r.stderr, /stalled/);
+  const mdtms = s.commands.filter((c) => c.startsWith('MDTM'));
+  assert.ok(mdtms.length >= 20 && mdtms.length <= 24, mdtms.join(', '));
 });

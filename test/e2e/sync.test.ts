@@ -346,6 +346,9 @@ describe('sync against vsftpd', () => {
     // Down: the local copy takes the remote time, so only a later remote change is fetched.
     await server.put('ver-down/version.txt', '1.2.3', hourAgo);
     await server.put('ver-down/other.txt', 'same', hourAgo);
+    // Enough files of one size, with times hours apart, that their times are asked many per
+    // write: a reply taken for another file's would replace (or keep) the wrong one.
+    for (let i = 0; i < 24; i++) await server.put(`ver-down/pad-${String(i).padStart(2, '0')}.txt`, `pad ${i % 10}`, new Date(Date.now() - (i + 3) * 3600_000));
     const mirror = join(work(), 'm');
     assert.equal((await sync(server.url('ver-down/'), mirror)).code, 0);
     const sent = (await server.xferTotals()).sent;

@@ -33,6 +33,8 @@ export interface FakeBehaviour {
   /** Announce this address in PASV replies (and refuse EPSV), as a server behind NAT does. */
   pasvHost?: string;
   listing?: (dir: string) => { lines: string[]; finalReply?: string } | undefined;
+  /** 'drop': of several commands arriving in one packet, only the first is seen (a server or middlebox that cannot take pipelined commands). */
+  pipelining?: 'ok' | 'drop';
 }
 export interface FakeFtpServer {
   port: number; host: '127.0.0.1';
@@ -363,6 +365,7 @@ export async function startFakeFtp(
     function onData(chunk: Buffer) {
       buffered += chunk.toString('utf8');
       let nl: number;
+      if (state.behaviour.pipelining === 'drop' && (nl = buffered.indexOf('\n')) >= 0) buffered = buffered.slice(0, nl + 1);
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl).replace(/\r$/, '');
         buffered = buffered.slice(nl + 1);
