@@ -117,6 +117,8 @@ export interface ExecResult {
   /** A failure that stopped the whole run (connection lost for good, login, interrupted). */
   fatal?: RftpError;
   deletesSkipped?: string;
+  /** Connections refused for good in the middle of the run, whose work the others took over. */
+  retired?: number;
 }
 
 /** Errors that would hit every remaining file as well: stop instead of failing each one. */
@@ -203,7 +205,10 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
         record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: err.message });
         out.fileDone('failed', t.path);
       }
-    }), (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()), (left, reason) => out.warn(`${(reason as Error).message}; continuing with ${left} connection${left === 1 ? '' : 's'}`));
+    }), (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()), (left, reason) => {
+      result.retired = (result.retired ?? 0) + 1;
+      out.warn(`${(reason as Error).message}; continuing with ${left} connection${left === 1 ? '' : 's'}`);
+    });
     out.stopBar();
     if (direction === 'down') await removeLeftovers(plan, setup);
 

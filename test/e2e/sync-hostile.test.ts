@@ -235,8 +235,9 @@ test('a connection the server refuses in the middle of a run (its slot taken) is
   // and its reconnect is refused.
   s.behaviour.listing = () => ({ lines: [file('gone.txt'), ...Object.keys(files).map((p) => file(p.slice(3), files[p].length))] });
   const started = Date.now();
-  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/m/`, target, '--parallel', '2', '--retries', '3', '--retry-delay', '0.05', '--timeout', '3'], { env });
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/m/`, target, '--parallel', '2', '--retries', '3', '--retry-delay', '0.05', '--timeout', '3', '--json'], { env });
   assert.equal(r.code, 8, r.stderr); // one file failed; not 3 (connection) for the whole run
+  assert.deepEqual(JSON.parse(r.stdout).connections, { requested: 2, accepted: 2, retired: 1 });
   assert.match(r.stderr, /gone\.txt/);
   assert.match(r.stderr, /continuing with 1 connection/);
   for (let i = 0; i < 12; i++) assert.equal(readFileSync(join(target, `f${i}.txt`), 'utf8'), `file ${i}`);

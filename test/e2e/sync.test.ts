@@ -476,9 +476,12 @@ describe('sync against a vsftpd that allows 2 connections per address (max_per_i
     assert.deepEqual(snapshot(join(server.root, 'perip')), snapshot(tree));
     const local = tmpDir();
     dirs.push(local);
-    const down = await runRftp(['sync', server.url('perip/'), join(local, 'copy'), '--parallel', '4', '--retry-delay', '0.1'], { env: env() });
+    const down = await runRftp(['sync', server.url('perip/'), join(local, 'copy'), '--parallel', '4', '--retry-delay', '0.1', '--json'], { env: env() });
     assert.equal(down.code, 0, down.stderr);
     assert.match(down.stderr, /continuing with [12]/);
+    const { connections } = JSON.parse(down.stdout);
+    assert.equal(connections.requested, 4);
+    assert.ok(connections.accepted >= 1 && connections.accepted <= 2, JSON.stringify(connections));
     assert.deepEqual(snapshot(join(local, 'copy')), snapshot(tree));
   });
 });
