@@ -120,7 +120,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
       report.connections = { requested: sessions.length, accepted: pool.length };
       if (remoteExists) {
         out.setPhase('asking the server for file times');
-        const asked = await addRemoteTimes(pool, remoteRoot, down ? src : dst, down ? dst : src, { forDownload: down && !args.dryRun, debug: (m) => out.debug(m) });
+        const asked = await addRemoteTimes(pool, remoteRoot, down ? src : dst, down ? dst : src, { forDownload: down && !args.dryRun, warn: (m) => out.warn(m) });
         if (asked > 0) out.debug(`asked the server for the times of ${asked} files`);
       }
       out.stopBar();

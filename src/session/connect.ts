@@ -73,6 +73,7 @@ export async function openClient(
   // By default basic-ftp connects data connections to the control connection's address whatever
   // a PASV reply says (no FTP bounce, works behind NAT); trusting the reply is the user's choice.
   const client = new Client(conn.timeoutMs, { allowSeparateTransferHost: conn.trustPasvAddress });
+  wholeLinesOnly(client);
   // Ctrl-C while connecting or logging in must stop here, not after the transfer.
   const onAbort = () => client.close();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -125,4 +126,31 @@ async function protectData(client: Client, where: string, afterLogin: boolean): 
   if (res.code < 400) return true;
   if (!afterLogin && needsLogin(res.code)) return false;
   throw new RftpError('tls', `${where}: server refused PROT P (${res.message.trim()}); data would travel in clear, not continuing`);
+}
+
+/** More than this without a line end on the control connection is not an FTP reply. */
+const MAX_LINE_CHARS = 64 * 1024;
+
+/**
+ * basic-ftp takes a single-line reply cut off at the end of one read ("213 20200102030") for a
+ * whole one, and the rest ("405") for another: the code and time are wrong, and every later reply
+ * shifts by one. On loopback a reply never splits; over a real network, with many replies in
+ * flight (pipelined MDTM), one will. So only whole lines are handed on; the rest waits for the
+ * next read.
+ */
+function wholeLinesOnly(client: Client): void {
+  const ftp = client.ftp as unknown as { _onControlSocketData(chunk: string): void; closeWithError(err: Error): void };
+  const handOn = ftp._onControlSocketData.bind(ftp);
+  let held = '';
+  ftp._onControlSocketData = (chunk: string) => {
+    const text = held + chunk;
+    const end = text.lastIndexOf('\n');
+    held = text.slice(end + 1);
+    if (held.length > MAX_LINE_CHARS) {
+      held = '';
+      ftp.closeWithError(new Error('FTP control response exceeded maximum allowed size'));
+      return;
+    }
+    if (end >= 0) handOn(text.slice(0, end + 1));
+  };
 }

@@ -47,6 +47,7 @@ async function settle(first: Session, extra: Session[], logins: Array<Promise<un
     }
   });
   const want = extra.length + 1;
-  if (reason) warn(`the server accepted ${pool.length} of ${want} connections (${(reason as Error).message}); continuing with ${pool.length}`);
+  // The run ended (failed early) while logins were under way: nothing to tell.
+  if (reason && !first.isClosed) warn(`the server accepted ${pool.length} of ${want} connections (${(reason as Error).message}); continuing with ${pool.length}`);
   return pool;
 }

@@ -39,13 +39,17 @@ function timeAnswer(code: number, message: string): TimeAnswer {
   return { mtimeMs: code === 213 ? parseFtpTime(message.slice(4).trim()) : undefined };
 }
 
+/** The replies to commands sent together did not match them one to one. */
+export class PipelineMismatch extends Error {}
+
 /**
  * MDTM for many files in one write, the replies read as they come (pipelining). A sync of a tree
  * on a LIST-only server asks for one time per file; asked one at a time, each costs a round trip
  * and a wake-up of both processes, which made an up-to-date sync of 1000 files spend most of its
- * time waiting. FTP replies come in command order, one final reply per command, so the n-th
- * reply belongs to the n-th path. A server that does not answer pipelined commands times out
- * like a stalled one; the caller then asks one at a time (see `pipelineWorks`).
+ * time waiting. FTP answers commands in order, one final reply each, so the n-th reply is the
+ * n-th path's; a NOOP at the end proves the count (its 2xx is never an MDTM answer), so a server
+ * that answers one command twice, or drops one, is caught instead of shifting every time after it.
+ * Any failure leaves the connection in an unknown state: the caller drops it (Session.run does).
  */
 export async function modifiedTimes(client: Client, paths: string[]): Promise<TimeAnswer[]> {
   const commands = paths.map((p) => `MDTM ${commandPath(p)}`);
@@ -53,20 +57,27 @@ export async function modifiedTimes(client: Client, paths: string[]): Promise<Ti
   if (bad !== undefined) throw new RftpError('usage', `invalid remote path: ${JSON.stringify(bad.slice(5))}`);
   if (commands.length === 0) return [];
   const ftp = client.ftp;
-  const answers: TimeAnswer[] = [];
+  const replies: Array<{ code: number; message: string }> = [];
+  const isEnd = (code: number) => code >= 200 && code < 300 && code !== 213;
   const done = ftp.handle(undefined, (res, task) => {
     // A 4xx/5xx reply arrives as an FTPError; 421 means the server is closing the session.
-    if (res instanceof FTPError && res.code !== 421) answers.push(timeAnswer(res.code, res.message));
+    if (res instanceof FTPError && res.code !== 421) replies.push({ code: res.code, message: res.message });
     else if (res instanceof Error) return task.reject(res);
-    else if (res.code >= 200) answers.push(timeAnswer(res.code, res.message));
-    if (answers.length === commands.length) task.resolve(undefined);
+    else if (res.code < 200) return;
+    else replies.push(res);
+    if (isEnd(replies[replies.length - 1].code) || replies.length === commands.length + 1) task.resolve(undefined);
   });
   if (!ftp.closed) {
     for (const c of commands) ftp.log(`> ${c}`);
-    ftp.socket.write(commands.map((c) => c + '\r\n').join(''), ftp.encoding);
+    ftp.log('> NOOP');
+    ftp.socket.write(commands.map((c) => c + '\r\n').join('') + 'NOOP\r\n', ftp.encoding);
   }
   await done;
-  return answers;
+  const end = replies.pop()!;
+  if (replies.length !== commands.length || !isEnd(end.code)) {
+    throw new PipelineMismatch(`${replies.length} replies to ${commands.length} MDTM commands sent together`);
+  }
+  return replies.map((r) => timeAnswer(r.code, r.message));
 }
 
 export function parseSize(message: string): number | undefined {

@@ -68,6 +68,10 @@ export class Session {
     this.client = undefined;
   }
 
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** For good: a login still under way is closed when it completes. */
   close(): void {
     this.closed = true;

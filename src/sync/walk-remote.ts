@@ -1,12 +1,14 @@
 import { RftpError } from '../errors.js';
-import { listStrict, type ListedEntry } from '../session/ops.js';
 import { remoteJoin } from '../session/paths.js';
+import { classify } from '../session/classify.js';
+import { listStrict, refusedExtraConnection, type Client, type ListedEntry } from '../session/ops.js';
 import { modifiedTime, modifiedTimes, type TimeAnswer } from '../session/remote.js';
+import { WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
 import type { Session } from '../session/session.js';
 import { escapeControl } from '../ui/redact.js';
 import { isReserved, partialOf, relJoin, RESERVED_SKIPPED, unsafeName } from './names.js';
 import { emptyTree, type Filter, type Tree } from './plan.js';
-import { runPool } from './execute.js';
+import { RetireWorker, runPool } from './execute.js';
 
 export interface WalkLimits {
   /** Directories deeper than this are not entered (an endless tree must end). */
@@ -144,7 +146,10 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
       handle(item.rel, item.depth, listing.entries);
       side.onDir?.(dirs, files);
     } catch (err) {
-      if (err instanceof RftpError && ['interrupted', 'login', 'tls', 'connection'].includes(err.kind)) throw err;
+      if (err instanceof RftpError && ['interrupted', 'login', 'tls', 'connection'].includes(err.kind)) {
+        // Refused on a reconnect while other connections work (a cap): another one lists it.
+        throw refusedExtraConnection(err) ? new RetireWorker(err) : err;
+      }
       tree.complete = false;
       tree.problems.push({ path: shownRel(item.rel) || '.', message: `listing failed: ${(err as Error).message}` });
       // Whatever the reply code, an unreadable root is a failed sync (8), not a missing file.
@@ -159,18 +164,21 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
  * LIST gives no exact times (only MLSD does), so a file changed without changing its size (a
  * deploy's version.txt, "1.2.3" -> "1.2.4") would look up to date for ever. For each file of the
  * same size on both sides whose remote time is unknown, MDTM asks for it, and the plan then
- * applies "the destination is not older". With `forDownload`, every other remote file without a
- * time is asked too: a download gives the local copy the server's time, and asking here, many
- * files per write, saves a round trip per file later. A time asked before the transfer is never
- * newer than what is then received, so a change in between shows as newer on the next run.
+ * applies "the destination is not older". With `forDownload`, every other small remote file
+ * without a time is asked too (larger ones are checked again by the resumable download): the
+ * local copy gets the server's time, and asking here, many files per write, saves a round trip
+ * per file later. A time asked before the transfer is not newer than the content then received,
+ * unless the file is replaced in between by one with an older time (a rollback that keeps times,
+ * of a file of the same size), which the minutes of a sync make unlikely, not impossible.
  * Returns how many times were asked for.
  */
-export async function addRemoteTimes(sessions: Session[], root: string, remote: Tree, local: Tree, opts: { forDownload?: boolean; debug?: (m: string) => void } = {}): Promise<number> {
+export async function addRemoteTimes(sessions: Session[], root: string, remote: Tree, local: Tree, opts: { forDownload?: boolean; warn?: (m: string) => void } = {}): Promise<number> {
   const paths: string[] = [];
   for (const [path, r] of remote.entries) {
     if (r.type !== 'file' || r.mtimeMs !== undefined) continue;
     const l = local.entries.get(path);
-    if (opts.forDownload || (r.size !== undefined && l?.type === 'file' && l.size === r.size)) paths.push(path);
+    const same = r.size !== undefined && l?.type === 'file' && l.size === r.size;
+    if (same || (opts.forDownload && r.size !== undefined && r.size <= WHOLE_FILE_BYTES)) paths.push(path);
   }
   // Batches small enough to spread over every connection, large enough to save the round trips.
   const size = Math.max(1, Math.min(MDTM_BATCH, Math.ceil(paths.length / (sessions.length * 2))));
@@ -178,36 +186,52 @@ export async function addRemoteTimes(sessions: Session[], root: string, remote: 
   for (let i = 0; i < paths.length; i += size) batches.push(paths.slice(i, i + size));
   let unsupported = false;
   let pipelined = true;
+  const oneByOne = async (client: Client, full: string[]) => {
+    const answers: TimeAnswer[] = [];
+    for (const p of full) {
+      const a = await modifiedTime(client, p);
+      answers.push(a);
+      if (a.unsupported) break;
+    }
+    return answers;
+  };
   await runPool(batches, sessions.map((session) => async (batch: string[]) => {
     if (unsupported) return;
-    const answers = await session.run(`mdtm ${escapeControl(batch[0])}${batch.length > 1 ? ` and ${batch.length - 1} more` : ''}`, () => 0, async (client) => {
-      const full = batch.map((p) => remotePathOf(root, p));
-      if (!pipelined || full.length === 1) {
-        const one: TimeAnswer[] = [];
-        for (const p of full) {
-          const a = await modifiedTime(client, p);
-          one.push(a);
-          if (a.unsupported) break;
-        }
-        return one;
-      }
-      try {
-        return await modifiedTimes(client, full);
-      } catch (err) {
-        // A server (or a middlebox) that loses commands sent together: ask one at a time.
-        if (/timeout|timed out/i.test((err as Error).message) && pipelined) {
+    const what = `mdtm ${escapeControl(batch[0])}${batch.length > 1 ? ` and ${batch.length - 1} more` : ''}`;
+    const full = batch.map((p) => remotePathOf(root, p));
+    let answers: TimeAnswer[];
+    try {
+      if (!pipelined || full.length === 1) answers = await session.run(what, () => 0, (client) => oneByOne(client, full));
+      else {
+        try {
+          answers = await session.run(what, () => 0, (client) => modifiedTimes(client, full).catch((err) => {
+            throw session.signal.aborted ? err : new PipelineFailed(classify(err, what));
+          }));
+        } catch (err) {
+          if (!(err instanceof PipelineFailed)) throw err;
+          // A server (or a middlebox) that loses, merges or rejects commands sent together: ask
+          // one at a time from now on, on a new connection, without using up a retry.
+          if (pipelined) opts.warn?.(`${err.message}; asking for file times one at a time`);
           pipelined = false;
-          opts.debug?.('no reply to MDTM commands sent together; asking one at a time');
+          answers = await session.run(what, () => 0, (client) => oneByOne(client, full));
         }
-        throw err;
       }
-    });
+    } catch (err) {
+      throw refusedExtraConnection(err) ? new RetireWorker(err) : err;
+    }
     answers.forEach((a, i) => {
       if (a.unsupported) unsupported = true;
       else if (a.mtimeMs !== undefined) remote.entries.get(batch[i])!.mtimeMs = a.mtimeMs;
     });
   }), (q) => q.shift());
   return paths.length;
+}
+
+/** A batch of pipelined commands failed: not retried as it is (see addRemoteTimes). */
+class PipelineFailed extends RftpError {
+  constructor(cause: RftpError) {
+    super(cause.kind, `commands sent together failed (${cause.message})`, { retryable: false, cause });
+  }
 }
 
 /** At most this many MDTM commands go out in one write. */

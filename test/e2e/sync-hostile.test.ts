@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { fakeServers } from '../helpers/fake-ftp.js';
+import { fakeServers, type FakeBehaviour } from '../helpers/fake-ftp.js';
 import { cleanup, errorLines, runRftp, testEnv, tmpDir, tmpHome } from '../helpers/cli.js';
 
 const fake = fakeServers();
@@ -249,7 +249,7 @@ test('a connection the server refuses in the middle of a run (its slot taken) is
  * apart; unchanged files have it locally too, f07 is half an hour older locally (to be replaced).
  * The contents differ, so a file skipped or sent by a time meant for another one shows on disk.
  */
-async function sameSizeTree(behaviour: { pipelining?: 'drop' }) {
+async function sameSizeTree(behaviour: FakeBehaviour) {
   const w = workdir();
   const files: Record<string, { data: Buffer; mtime: Date }> = {};
   for (let i = 0; i < 20; i++) {
@@ -275,18 +275,36 @@ async function sameSizeTree(behaviour: { pipelining?: 'drop' }) {
 }
 
 test('LIST-only server: the times of same-size files, asked many per write, decide what is sent', async () => {
-  const { run, check } = await sameSizeTree({});
+  const { s, run, check } = await sameSizeTree({});
   const r = await run();
   check(r);
-  assert.doesNotMatch(r.stderr, /stalled|reconnecting/, r.stderr);
+  assert.doesNotMatch(r.stderr, /stalled|reconnecting|one at a time/, r.stderr);
+  assert.ok(s.maxCommandsPerPacket >= 3, `commands were sent together (${s.maxCommandsPerPacket} at most)`);
+});
+
+test('replies split anywhere by the network still match their files', async () => {
+  // 5-byte pieces cut "213 20200102030405" inside the code, the time and the line end.
+  const { run, check } = await sameSizeTree({ replyInPieces: 5 });
+  const r = await run();
+  check(r);
+  assert.doesNotMatch(r.stderr, /stalled|reconnecting|one at a time/, r.stderr);
+});
+
+test('a server that answers one of the commands sent together twice is caught: no time goes to the wrong file', async () => {
+  const { run, check } = await sameSizeTree({ mdtmTwice: 'f05.txt' });
+  const r = await run();
+  check(r);
+  assert.match(r.stderr, /asking for file times one at a time/);
 });
 
 test('a server that loses commands sent together: times are asked one at a time, and the result is the same', async () => {
   const { s, run, check } = await sameSizeTree({ pipelining: 'drop' });
   const r = await run();
   check(r);
-  // Each connection's first batch went unanswered until the timeout, once; then one at a time.
-  assert.match(r.stderr, /stalled/);
+  // Each connection's first batch went unanswered until the timeout, once; then one at a time,
+  // without using up a retry (the run has --retries 1).
+  assert.match(r.stderr, /stalled.*asking for file times one at a time/);
+  assert.doesNotMatch(r.stderr, /reconnecting/);
   const mdtms = s.commands.filter((c) => c.startsWith('MDTM'));
   assert.ok(mdtms.length >= 20 && mdtms.length <= 24, mdtms.join(', '));
 });

@@ -351,6 +351,10 @@ describe('sync against vsftpd', () => {
     for (let i = 0; i < 24; i++) await server.put(`ver-down/pad-${String(i).padStart(2, '0')}.txt`, `pad ${i % 10}`, new Date(Date.now() - (i + 3) * 3600_000));
     const mirror = join(work(), 'm');
     assert.equal((await sync(server.url('ver-down/'), mirror)).code, 0);
+    for (const name of readdirSync(remoteDir('ver-down'))) {
+      // MDTM gives whole seconds.
+      assert.equal(statSync(join(mirror, name)).mtimeMs, Math.floor(statSync(remoteDir(`ver-down/${name}`)).mtimeMs / 1000) * 1000, `${name} has its own server time`);
+    }
     const sent = (await server.xferTotals()).sent;
     const same = await sync(server.url('ver-down/'), mirror, '--json');
     assert.equal(JSON.parse(same.stdout).result, 'skipped', same.stderr);

@@ -35,6 +35,10 @@ export interface FakeBehaviour {
   listing?: (dir: string) => { lines: string[]; finalReply?: string } | undefined;
   /** 'drop': of several commands arriving in one packet, only the first is seen (a server or middlebox that cannot take pipelined commands). */
   pipelining?: 'ok' | 'drop';
+  /** Each reply is written in pieces of this many bytes, a few ms apart (a slow network splitting replies). */
+  replyInPieces?: number;
+  /** MDTM of a path ending in this is answered twice (a server that miscounts pipelined commands). */
+  mdtmTwice?: string;
 }
 export interface FakeFtpServer {
   port: number; host: '127.0.0.1';
@@ -43,6 +47,8 @@ export interface FakeFtpServer {
   behaviour: FakeBehaviour;
   connections: number;
   bytesSent: number;
+  /** The most commands that arrived in one packet on any control connection. */
+  maxCommandsPerPacket: number;
   close(): Promise<void>;
 }
 
@@ -121,7 +127,7 @@ export async function startFakeFtp(
   };
 
   const state: FakeFtpServer = {
-    port: 0, host: HOST, files: fileMap, commands: [], behaviour, connections: 0, bytesSent: 0,
+    port: 0, host: HOST, files: fileMap, commands: [], behaviour, connections: 0, bytesSent: 0, maxCommandsPerPacket: 0,
     close: async () => {
       for (const s of sockets) s.destroy();
       for (const l of listeners) l.close();
@@ -144,7 +150,21 @@ export async function startFakeFtp(
     let buffered = '';
     let queue = Promise.resolve();
 
-    const reply = (...lines: string[]) => { if (!sock.destroyed) sock.write(lines.join('\r\n') + '\r\n'); };
+    let writing = Promise.resolve();
+    const reply = (...lines: string[]) => {
+      const text = lines.join('\r\n') + '\r\n';
+      const piece = state.behaviour.replyInPieces;
+      if (!piece) {
+        if (!sock.destroyed) sock.write(text);
+        return;
+      }
+      writing = writing.then(async () => {
+        for (let i = 0; i < text.length && !sock.destroyed; i += piece) {
+          sock.write(text.slice(i, i + piece));
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      });
+    };
     const abs = (arg: string) => path.posix.resolve(cwd, arg || '.');
     const b = () => state.behaviour; // re-read each time: tests mutate it between requests
 
@@ -329,6 +349,7 @@ export async function startFakeFtp(
           const f = fileMap.get(abs(arg));
           if (beh.mdtm === 'refuse') return reply('502 MDTM not implemented.');
           if (beh.mdtm === 'junk') return reply('213 99999999999999');
+          if (f && beh.mdtmTwice && arg.endsWith(beh.mdtmTwice)) reply(`213 ${mdtmStamp(f.mtime ?? DEFAULT_MTIME)}`);
           return f ? reply(`213 ${mdtmStamp(f.mtime ?? DEFAULT_MTIME)}`) : reply('550 Could not get file modification time.');
         }
         case 'REST': {
@@ -366,6 +387,7 @@ export async function startFakeFtp(
       buffered += chunk.toString('utf8');
       let nl: number;
       if (state.behaviour.pipelining === 'drop' && (nl = buffered.indexOf('\n')) >= 0) buffered = buffered.slice(0, nl + 1);
+      state.maxCommandsPerPacket = Math.max(state.maxCommandsPerPacket, buffered.split('\n').length - 1);
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl).replace(/\r$/, '');
         buffered = buffered.slice(nl + 1);
