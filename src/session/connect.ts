@@ -144,7 +144,8 @@ function wholeLinesOnly(client: Client): void {
   let held = '';
   ftp._onControlSocketData = (chunk: string) => {
     const text = held + chunk;
-    const end = text.lastIndexOf('\n');
+    // A CR ends a line too: some servers end replies with a bare CR, or with LF CR.
+    const end = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
     held = text.slice(end + 1);
     if (held.length > MAX_LINE_CHARS) {
       held = '';

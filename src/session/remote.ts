@@ -39,8 +39,12 @@ function timeAnswer(code: number, message: string): TimeAnswer {
   return { mtimeMs: code === 213 ? parseFtpTime(message.slice(4).trim()) : undefined };
 }
 
-/** The replies to commands sent together did not match them one to one. */
-export class PipelineMismatch extends Error {}
+/** The replies did not match the commands one to one: a server that answers some twice or not at all. */
+export class PipelineMismatch extends RftpError {
+  constructor(detail: string) {
+    super('transfer', `the server's replies are out of step with its commands (${detail})`);
+  }
+}
 
 /**
  * MDTM for many files in one write, the replies read as they come (pipelining). A sync of a tree
@@ -73,11 +77,24 @@ export async function modifiedTimes(client: Client, paths: string[]): Promise<Ti
     ftp.socket.write(commands.map((c) => c + '\r\n').join('') + 'NOOP\r\n', ftp.encoding);
   }
   await done;
-  const end = replies.pop()!;
-  if (replies.length !== commands.length || !isEnd(end.code)) {
-    throw new PipelineMismatch(`${replies.length} replies to ${commands.length} MDTM commands sent together`);
+  const end = replies[replies.length - 1];
+  if (replies.length !== commands.length + 1 || !isEnd(end.code)) {
+    throw new PipelineMismatch(`${replies.length} replies to ${commands.length} MDTM commands and a NOOP sent together, the last one ${end.code}`);
   }
-  return replies.map((r) => timeAnswer(r.code, r.message));
+  return replies.slice(0, -1).map((r) => timeAnswer(r.code, r.message));
+}
+
+/**
+ * MDTM, then NOOP to prove that its reply was the MDTM's own: for a server already caught
+ * answering a command twice, whose stray reply could otherwise pass for the next file's time.
+ * (A count cannot see one command answered twice and another not at all; none of that is
+ * possible here, one command being in flight at a time.)
+ */
+export async function modifiedTimeChecked(client: Client, path: string): Promise<TimeAnswer> {
+  const answer = await modifiedTime(client, path);
+  const res = await client.sendIgnoringError('NOOP');
+  if (!(res.code >= 200 && res.code < 300 && res.code !== 213)) throw new PipelineMismatch(`NOOP after MDTM ${path} answered ${res.code}`);
+  return answer;
 }
 
 export function parseSize(message: string): number | undefined {

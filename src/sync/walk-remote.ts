@@ -2,7 +2,7 @@ import { RftpError } from '../errors.js';
 import { remoteJoin } from '../session/paths.js';
 import { classify } from '../session/classify.js';
 import { listStrict, refusedExtraConnection, type Client, type ListedEntry } from '../session/ops.js';
-import { modifiedTime, modifiedTimes, type TimeAnswer } from '../session/remote.js';
+import { modifiedTime, modifiedTimeChecked, modifiedTimes, PipelineMismatch, type TimeAnswer } from '../session/remote.js';
 import { WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
 import type { Session } from '../session/session.js';
 import { escapeControl } from '../ui/redact.js';
@@ -186,10 +186,12 @@ export async function addRemoteTimes(sessions: Session[], root: string, remote: 
   for (let i = 0; i < paths.length; i += size) batches.push(paths.slice(i, i + size));
   let unsupported = false;
   let pipelined = true;
+  /** The server was caught answering out of step: each MDTM is followed by a NOOP to prove it. */
+  let checked = false;
   const oneByOne = async (client: Client, full: string[]) => {
     const answers: TimeAnswer[] = [];
     for (const p of full) {
-      const a = await modifiedTime(client, p);
+      const a = checked ? await modifiedTimeChecked(client, p) : await modifiedTime(client, p);
       answers.push(a);
       if (a.unsupported) break;
     }
@@ -203,16 +205,24 @@ export async function addRemoteTimes(sessions: Session[], root: string, remote: 
     try {
       if (!pipelined || full.length === 1) answers = await session.run(what, () => 0, (client) => oneByOne(client, full));
       else {
+        let failure = 'lost' as 'mismatch' | 'stalled' | 'lost';
         try {
-          answers = await session.run(what, () => 0, (client) => modifiedTimes(client, full).catch((err) => {
-            throw session.signal.aborted ? err : new PipelineFailed(classify(err, what));
+          answers = await session.run(what, () => 0, (client) => modifiedTimes(client, full).catch((raw) => {
+            if (session.signal.aborted) throw raw;
+            const err = classify(raw, what);
+            failure = raw instanceof PipelineMismatch ? 'mismatch' : /stalled|time(d )?out/i.test(err.message) ? 'stalled' : 'lost';
+            throw new PipelineFailed(err);
           }));
         } catch (err) {
           if (!(err instanceof PipelineFailed)) throw err;
-          // A server (or a middlebox) that loses, merges or rejects commands sent together: ask
-          // one at a time from now on, on a new connection, without using up a retry.
-          if (pipelined) opts.warn?.(`${err.message}; asking for file times one at a time`);
-          pipelined = false;
+          // The batch is asked again one at a time, on a new connection, without using up a
+          // retry. A server (or middlebox) that loses or miscounts commands sent together gets
+          // them one at a time from now on; a connection that was merely lost does not.
+          if (failure !== 'lost' && pipelined) {
+            pipelined = false;
+            opts.warn?.(`${err.message}; asking for file times one at a time`);
+          }
+          if (failure === 'mismatch') checked = true;
           answers = await session.run(what, () => 0, (client) => oneByOne(client, full));
         }
       }

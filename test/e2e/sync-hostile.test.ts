@@ -297,6 +297,17 @@ test('a server that answers one of the commands sent together twice is caught: n
   assert.match(r.stderr, /asking for file times one at a time/);
 });
 
+test('a server whose stray reply lands on the next command is caught, and the sync stops before any transfer', async () => {
+  // Pipelined, the count is off by one; asked one at a time, the NOOP after each MDTM gets the
+  // stray reply. Times from such a server cannot be trusted: nothing is transferred.
+  const { run, s } = await sameSizeTree({ mdtmTwice: 'f05.txt', mdtmTwiceLate: true });
+  const r = await run();
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(r.stderr, /asking for file times one at a time/);
+  assert.match(errorLines(r.stderr).join('\n'), /out of step with its commands/);
+  assert.equal(s.commands.filter((c) => c.startsWith('RETR')).length, 0);
+});
+
 test('a server that loses commands sent together: times are asked one at a time, and the result is the same', async () => {
   const { s, run, check } = await sameSizeTree({ pipelining: 'drop' });
   const r = await run();

@@ -37,8 +37,10 @@ export interface FakeBehaviour {
   pipelining?: 'ok' | 'drop';
   /** Each reply is written in pieces of this many bytes, a few ms apart (a slow network splitting replies). */
   replyInPieces?: number;
-  /** MDTM of a path ending in this is answered twice (a server that miscounts pipelined commands). */
+  /** MDTM of a path ending in this is answered twice, in one write (a server that miscounts pipelined commands). */
   mdtmTwice?: string;
+  /** With mdtmTwice: the second answer goes out just before the reply to the next command. */
+  mdtmTwiceLate?: boolean;
 }
 export interface FakeFtpServer {
   port: number; host: '127.0.0.1';
@@ -151,7 +153,13 @@ export async function startFakeFtp(
     let queue = Promise.resolve();
 
     let writing = Promise.resolve();
+    let strayReply: string | undefined;
     const reply = (...lines: string[]) => {
+      if (strayReply !== undefined) {
+        const stray = strayReply;
+        strayReply = undefined;
+        reply(stray);
+      }
       const text = lines.join('\r\n') + '\r\n';
       const piece = state.behaviour.replyInPieces;
       if (!piece) {
@@ -349,7 +357,11 @@ export async function startFakeFtp(
           const f = fileMap.get(abs(arg));
           if (beh.mdtm === 'refuse') return reply('502 MDTM not implemented.');
           if (beh.mdtm === 'junk') return reply('213 99999999999999');
-          if (f && beh.mdtmTwice && arg.endsWith(beh.mdtmTwice)) reply(`213 ${mdtmStamp(f.mtime ?? DEFAULT_MTIME)}`);
+          if (f && beh.mdtmTwice && arg.endsWith(beh.mdtmTwice)) {
+            const answer = `213 ${mdtmStamp(f.mtime ?? DEFAULT_MTIME)}`;
+            if (!beh.mdtmTwiceLate) return reply(answer, answer); // both in one write
+            strayReply = answer;
+          }
           return f ? reply(`213 ${mdtmStamp(f.mtime ?? DEFAULT_MTIME)}`) : reply('550 Could not get file modification time.');
         }
         case 'REST': {
