@@ -23,4 +23,3 @@ export interface CommandModule {
 
 /** Every one-shot command, in the order `rftp --help` lists them. */
 export const commands: CommandModule[] = [get, pget, put, sync, open, ls, cat, mkdir, rm, rmdir, mv, login, logout];
-

@@ -93,7 +93,6 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
 
     const factory = makeSessions(url, { ...ctx, out });
     const sessions: Session[] = Array.from({ length: args.parallel }, () => factory());
-    report.connections = { requested: sessions.length };
     try {
       const filter = makeFilter(args.include, args.exclude);
       const side = (role: WalkSide['role']): WalkSide => ({
@@ -117,7 +116,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
       const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
       const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : (await Promise.all([localWalk(), remoteWalk()]));
       const pool = await connections.accepted;
-      report.connections = { requested: sessions.length, accepted: pool.length };
+      report.accepted = pool.length;
       if (remoteExists) {
         out.setPhase('asking the server for file times');
         const asked = await addRemoteTimes(pool, remoteRoot, down ? src : dst, down ? dst : src, { forDownload: down && !args.dryRun, warn: (m) => out.warn(m) });
@@ -177,8 +176,8 @@ class ReportBuilder {
   plan: Plan | undefined;
   exec: ExecResult | undefined;
   trees: Tree[] = [];
-  /** Connections asked for, accepted by the server, and retired in the middle of the run. */
-  connections: { requested: number; accepted?: number; retired?: number } = { requested: 0 };
+  /** Connections the server accepted (of --parallel), once the logins have ended. */
+  accepted: number | undefined;
   constructor(
     private readonly direction: Direction,
     private readonly source: string,
@@ -216,7 +215,7 @@ class ReportBuilder {
       result: err ? (err.kind === 'interrupted' ? 'interrupted' : 'error') : allSkipped ? 'skipped' : 'ok',
       exitCode,
       summary,
-      connections: { ...this.connections, retired: this.exec?.retired ?? 0 },
+      connections: { requested: this.args.parallel, accepted: this.accepted, retired: this.exec?.retired ?? 0 },
       actions,
       problems: this.problems,
       skipped: this.trees.flatMap((t) => t.skipped),

@@ -46,6 +46,9 @@ export class PipelineMismatch extends RftpError {
   }
 }
 
+/** NOOP's reply: a 2xx that no MDTM gives (MDTM's success is 213). */
+const isNoopReply = (code: number) => code >= 200 && code < 300 && code !== 213;
+
 /**
  * MDTM for many files in one write, the replies read as they come (pipelining). A sync of a tree
  * on a LIST-only server asks for one time per file; asked one at a time, each costs a round trip
@@ -62,14 +65,13 @@ export async function modifiedTimes(client: Client, paths: string[]): Promise<Ti
   if (commands.length === 0) return [];
   const ftp = client.ftp;
   const replies: Array<{ code: number; message: string }> = [];
-  const isEnd = (code: number) => code >= 200 && code < 300 && code !== 213;
   const done = ftp.handle(undefined, (res, task) => {
     // A 4xx/5xx reply arrives as an FTPError; 421 means the server is closing the session.
     if (res instanceof FTPError && res.code !== 421) replies.push({ code: res.code, message: res.message });
     else if (res instanceof Error) return task.reject(res);
     else if (res.code < 200) return;
     else replies.push(res);
-    if (isEnd(replies[replies.length - 1].code) || replies.length === commands.length + 1) task.resolve(undefined);
+    if (isNoopReply(replies[replies.length - 1].code) || replies.length === commands.length + 1) task.resolve(undefined);
   });
   if (!ftp.closed) {
     for (const c of commands) ftp.log(`> ${c}`);
@@ -78,7 +80,7 @@ export async function modifiedTimes(client: Client, paths: string[]): Promise<Ti
   }
   await done;
   const end = replies[replies.length - 1];
-  if (replies.length !== commands.length + 1 || !isEnd(end.code)) {
+  if (replies.length !== commands.length + 1 || !isNoopReply(end.code)) {
     throw new PipelineMismatch(`${replies.length} replies to ${commands.length} MDTM commands and a NOOP sent together, the last one ${end.code}`);
   }
   return replies.slice(0, -1).map((r) => timeAnswer(r.code, r.message));
@@ -93,7 +95,7 @@ export async function modifiedTimes(client: Client, paths: string[]): Promise<Ti
 export async function modifiedTimeChecked(client: Client, path: string): Promise<TimeAnswer> {
   const answer = await modifiedTime(client, path);
   const res = await client.sendIgnoringError('NOOP');
-  if (!(res.code >= 200 && res.code < 300 && res.code !== 213)) throw new PipelineMismatch(`NOOP after MDTM ${path} answered ${res.code}`);
+  if (!isNoopReply(res.code)) throw new PipelineMismatch(`NOOP after MDTM ${path} answered ${res.code}`);
   return answer;
 }
 

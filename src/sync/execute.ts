@@ -4,7 +4,7 @@ import { classify } from '../session/classify.js';
 import { deleteFile, makeDirIfMissing, refusedExtraConnection, removeDirectory } from '../session/ops.js';
 import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
-import { download } from '../transfer/download.js';
+import { download, type FileResult } from '../transfer/download.js';
 import type { TokenBucket } from '../transfer/rate-limit.js';
 import { syncDir } from '../transfer/state.js';
 import { downloadWhole, uploadWhole, WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
@@ -122,7 +122,7 @@ export interface ExecResult {
 }
 
 /** Errors that would hit every remaining file as well: stop instead of failing each one. */
-const FATAL = new Set(['interrupted', 'login', 'tls', 'connection']);
+export const FATAL = new Set(['interrupted', 'login', 'tls', 'connection']);
 
 function asError(err: unknown, what: string): RftpError {
   if (err instanceof UnsafePath) return new RftpError('local', err.message);
@@ -188,13 +188,18 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
       try {
         const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
         const whole = t.op !== 'continue' && t.size !== undefined && t.size <= WHOLE_FILE_BYTES;
-        const r = whole
-          ? direction === 'down'
-            ? await downloadWhole(session, remoteUrl, await checkNoSymlinks(setup.localRoot, t.path, 'file', realDirs), t.size!, t.mtimeMs, setup.limiter, renamedIn)
-            : await uploadWhole(session, localPathInside(setup.localRoot, t.path), remoteUrl, setup.limiter)
-          : direction === 'down'
-          ? await download(session, { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, await checkNoSymlinks(setup.localRoot, t.path, 'file', realDirs), { force: true, continue: false, limiter: setup.limiter }, out)
-          : await upload(session, localPathInside(setup.localRoot, t.path), { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) }, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, out);
+        let r: FileResult;
+        if (direction === 'down') {
+          const local = await checkNoSymlinks(setup.localRoot, t.path, 'file', realDirs);
+          r = whole
+            ? await downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, renamedIn)
+            : await download(session, remoteUrl, local, { force: true, continue: false, limiter: setup.limiter }, out);
+        } else {
+          const local = localPathInside(setup.localRoot, t.path);
+          r = whole
+            ? await uploadWhole(session, local, remoteUrl, setup.limiter)
+            : await upload(session, local, remoteUrl, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, out);
+        }
         const op = r.resumedFrom > 0 ? 'continue' : t.op === 'continue' ? (r.restarted ? 'replace' : 'send') : t.op;
         record({ op, path: t.path, ok: true, size: r.size, bytesTransferred: r.bytesTransferred, resumedFrom: r.resumedFrom });
         out.fileDone(op, t.path, r);

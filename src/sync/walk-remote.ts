@@ -8,7 +8,7 @@ import type { Session } from '../session/session.js';
 import { escapeControl } from '../ui/redact.js';
 import { isReserved, partialOf, relJoin, RESERVED_SKIPPED, unsafeName } from './names.js';
 import { emptyTree, type Filter, type Tree } from './plan.js';
-import { RetireWorker, runPool } from './execute.js';
+import { FATAL, RetireWorker, runPool } from './execute.js';
 
 export interface WalkLimits {
   /** Directories deeper than this are not entered (an endless tree must end). */
@@ -146,7 +146,7 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
       handle(item.rel, item.depth, listing.entries);
       side.onDir?.(dirs, files);
     } catch (err) {
-      if (err instanceof RftpError && ['interrupted', 'login', 'tls', 'connection'].includes(err.kind)) {
+      if (err instanceof RftpError && FATAL.has(err.kind)) {
         // Refused on a reconnect while other connections work (a cap): another one lists it.
         throw refusedExtraConnection(err) ? new RetireWorker(err) : err;
       }
