@@ -71,98 +71,98 @@ export function handler(args: ArgumentsCamelCase<SyncArgs>): Promise<number> {
  * the connections to the URL's server (the shell's carry the credentials found at `open`).
  */
 export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, ctx: CommandContext) => SessionMaker, args: SyncOptions): Promise<FileResult[]> {
-    const startedAt = Date.now();
-    const down = isFtpUrl(args.source);
-    if (down === isFtpUrl(args.destination)) throw new RftpError('usage', 'give one URL and one local directory: sync URL LOCALDIR downloads, sync LOCALDIR URL uploads');
-    if (args.reverse && down) throw new RftpError('usage', '-R/--reverse uploads: give LOCALDIR URL');
-    const direction: Direction = down ? 'down' : 'up';
-    if (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 16) throw new RftpError('usage', '--parallel must be a whole number from 1 to 16');
-    if (args.maxDelete !== undefined && (!Number.isInteger(args.maxDelete) || args.maxDelete < 0)) throw new RftpError('usage', '--max-delete must be a whole number, 0 or more');
-    // The shell's mirror calls this handler with only the options it knows: the rest are defaults.
-    const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs ?? DEFAULT_LIMITS.maxDirs, maxEntries: args.maxEntries ?? DEFAULT_LIMITS.maxEntries };
-    for (const [name, v] of [['--max-dirs', limits.maxDirs], ['--max-entries', limits.maxEntries]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new RftpError('usage', `${name} must be a whole number, 1 or more`);
-    }
-    const url = parseFtpUrl(down ? args.source : args.destination);
-    const remoteRoot = url.path === '' ? '' : url.path.replace(/\/+$/, '') || '/';
-    const localText = down ? args.destination : args.source;
-    checkLocalPath(localText);
-    const out = new SyncOutput(ctx.out.mode);
-    const shownUrl = displayUrl(url, remoteRoot);
-    const report = new ReportBuilder(direction, down ? shownUrl : localText, down ? localText : shownUrl, args, startedAt);
+  const startedAt = Date.now();
+  const down = isFtpUrl(args.source);
+  if (down === isFtpUrl(args.destination)) throw new RftpError('usage', 'give one URL and one local directory: sync URL LOCALDIR downloads, sync LOCALDIR URL uploads');
+  if (args.reverse && down) throw new RftpError('usage', '-R/--reverse uploads: give LOCALDIR URL');
+  const direction: Direction = down ? 'down' : 'up';
+  if (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 16) throw new RftpError('usage', '--parallel must be a whole number from 1 to 16');
+  if (args.maxDelete !== undefined && (!Number.isInteger(args.maxDelete) || args.maxDelete < 0)) throw new RftpError('usage', '--max-delete must be a whole number, 0 or more');
+  // The shell's mirror calls this handler with only the options it knows: the rest are defaults.
+  const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs ?? DEFAULT_LIMITS.maxDirs, maxEntries: args.maxEntries ?? DEFAULT_LIMITS.maxEntries };
+  for (const [name, v] of [['--max-dirs', limits.maxDirs], ['--max-entries', limits.maxEntries]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new RftpError('usage', `${name} must be a whole number, 1 or more`);
+  }
+  const url = parseFtpUrl(down ? args.source : args.destination);
+  const remoteRoot = url.path === '' ? '' : url.path.replace(/\/+$/, '') || '/';
+  const localText = down ? args.destination : args.source;
+  checkLocalPath(localText);
+  const out = new SyncOutput(ctx.out.mode);
+  const shownUrl = displayUrl(url, remoteRoot);
+  const report = new ReportBuilder(direction, down ? shownUrl : localText, down ? localText : shownUrl, args, startedAt);
 
-    const factory = makeSessions(url, { ...ctx, out });
-    const sessions: Session[] = Array.from({ length: args.parallel }, () => factory());
-    try {
-      const filter = makeFilter(args.include, args.exclude);
-      const side = (role: WalkSide['role']): WalkSide => ({
-        role,
-        filter,
-        limits,
-        onDir: (dirs, files) => out.setPhase(`scanning ${role}: ${dirs} directories, ${files} files`),
+  const factory = makeSessions(url, { ...ctx, out });
+  const sessions: Session[] = Array.from({ length: args.parallel }, () => factory());
+  try {
+    const filter = makeFilter(args.include, args.exclude);
+    const side = (role: WalkSide['role']): WalkSide => ({
+      role,
+      filter,
+      limits,
+      onDir: (dirs, files) => out.setPhase(`scanning ${role}: ${dirs} directories, ${files} files`),
+    });
+    let localRoot = resolve(localText);
+    const localSt = await stat(localRoot).catch(() => undefined);
+    if (localSt && !localSt.isDirectory()) throw new RftpError('local', `${localText} is not a directory`);
+    if (!down && !localSt) throw new RftpError('local', `${localText}: no such directory`);
+    // The root is the user's choice (it may be a symlink); below it, nothing is followed.
+    if (localSt) localRoot = await realpath(localRoot);
+    const remoteExists = await sessions[0].run(`list ${escapeControl(shownUrl)}`, () => 0, (client) => isDirectory(client, remoteRoot));
+    if (down && !remoteExists) throw new RftpError('notFound', `remote directory not found: ${shownUrl}`);
+    // The walk starts on the first connection while the others log in.
+    const connections = openConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
+
+    const remoteWalk = () => (remoteExists ? walkRemote(connections.sessions, remoteRoot, side(down ? 'source' : 'destination'), connections.ready) : Promise.resolve(emptyTree()));
+    const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
+    const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : (await Promise.all([localWalk(), remoteWalk()]));
+    const pool = await connections.accepted;
+    report.accepted = pool.length;
+    if (remoteExists) {
+      out.setPhase('asking the server for file times');
+      const asked = await addRemoteTimes(pool, remoteRoot, down ? src : dst, down ? dst : src, { forDownload: down && !args.dryRun, warn: (m) => out.warn(m) });
+      if (asked > 0) out.debug(`asked the server for the times of ${asked} files`);
+    }
+    out.stopBar();
+    const plan = makePlan(src, dst, { delete: args.delete, maxDelete: args.maxDelete });
+    report.plan = plan;
+    report.trees = [src, dst];
+    for (const p of [...src.skipped, ...dst.skipped]) out.warn(`${p.path}: ${p.message}`);
+    for (const p of report.problems) out.warn(`${p.path}: ${p.message}`);
+    for (const c of plan.conflicts) out.warn(`${escapeControl(c.path)}: conflict: ${c.reason}`);
+
+    if (args.dryRun) {
+      if (!args.json) for (const line of planLines(plan)) out.print(line);
+    } else {
+      report.exec = await execute(plan, {
+        direction,
+        localRoot,
+        remoteRoot,
+        url,
+        sessions: pool,
+        out,
+        settleMs: settleMs(ctx.env),
+        limiter: limiterFor(args.limitRate),
+        createRoot: down ? !localSt : !remoteExists,
+        reserved: down ? dst.reserved : [],
       });
-      let localRoot = resolve(localText);
-      const localSt = await stat(localRoot).catch(() => undefined);
-      if (localSt && !localSt.isDirectory()) throw new RftpError('local', `${localText} is not a directory`);
-      if (!down && !localSt) throw new RftpError('local', `${localText}: no such directory`);
-      // The root is the user's choice (it may be a symlink); below it, nothing is followed.
-      if (localSt) localRoot = await realpath(localRoot);
-      const remoteExists = await sessions[0].run(`list ${escapeControl(shownUrl)}`, () => 0, (client) => isDirectory(client, remoteRoot));
-      if (down && !remoteExists) throw new RftpError('notFound', `remote directory not found: ${shownUrl}`);
-      // The walk starts on the first connection while the others log in.
-      const connections = openConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
-
-      const remoteWalk = () => (remoteExists ? walkRemote(connections.sessions, remoteRoot, side(down ? 'source' : 'destination'), connections.ready) : Promise.resolve(emptyTree()));
-      const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
-      const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : (await Promise.all([localWalk(), remoteWalk()]));
-      const pool = await connections.accepted;
-      report.accepted = pool.length;
-      if (remoteExists) {
-        out.setPhase('asking the server for file times');
-        const asked = await addRemoteTimes(pool, remoteRoot, down ? src : dst, down ? dst : src, { forDownload: down && !args.dryRun, warn: (m) => out.warn(m) });
-        if (asked > 0) out.debug(`asked the server for the times of ${asked} files`);
-      }
-      out.stopBar();
-      const plan = makePlan(src, dst, { delete: args.delete, maxDelete: args.maxDelete });
-      report.plan = plan;
-      report.trees = [src, dst];
-      for (const p of [...src.skipped, ...dst.skipped]) out.warn(`${p.path}: ${p.message}`);
-      for (const p of report.problems) out.warn(`${p.path}: ${p.message}`);
-      for (const c of plan.conflicts) out.warn(`${escapeControl(c.path)}: conflict: ${c.reason}`);
-
-      if (args.dryRun) {
-        if (!args.json) for (const line of planLines(plan)) out.print(line);
-      } else {
-        report.exec = await execute(plan, {
-          direction,
-          localRoot,
-          remoteRoot,
-          url,
-          sessions: pool,
-          out,
-          settleMs: settleMs(ctx.env),
-          limiter: limiterFor(args.limitRate),
-          createRoot: down ? !localSt : !remoteExists,
-          reserved: down ? dst.reserved : [],
-        });
-      }
-      const summary = report.summary();
-      out.info(summaryText(summary, args.dryRun, plan));
-      const deletesSkipped = args.dryRun ? plan.deletesBlocked : report.exec?.deletesSkipped;
-      if (deletesSkipped && plan.deletes.length > 0) out.warn(`${plan.deletes.length} deletions not made: ${deletesSkipped}`);
-      if (report.exec?.fatal) throw report.exec.fatal;
-      const failed = failureText(summary, deletesSkipped, args.delete && plan.deletes.length > 0);
-      if (failed) throw new RftpError('transfer', failed);
-      if (args.json) out.json(report.build());
-      return [];
-    } catch (err) {
-      const e = err instanceof RftpError ? err : new RftpError('internal', `internal error: ${(err as Error)?.message ?? err}`, { cause: err });
-      if (args.json) out.json(report.build(ctx.signal.aborted ? new RftpError('interrupted', 'interrupted; run the same command again to continue') : e));
-      throw err;
-    } finally {
-      out.stopBar();
-      for (const s of sessions) s.close();
     }
+    const summary = report.summary();
+    out.info(summaryText(summary, args.dryRun, plan));
+    const deletesSkipped = args.dryRun ? plan.deletesBlocked : report.exec?.deletesSkipped;
+    if (deletesSkipped && plan.deletes.length > 0) out.warn(`${plan.deletes.length} deletions not made: ${deletesSkipped}`);
+    if (report.exec?.fatal) throw report.exec.fatal;
+    const failed = failureText(summary, deletesSkipped, args.delete && plan.deletes.length > 0);
+    if (failed) throw new RftpError('transfer', failed);
+    if (args.json) out.json(report.build());
+    return [];
+  } catch (err) {
+    const e = err instanceof RftpError ? err : new RftpError('internal', `internal error: ${(err as Error)?.message ?? err}`, { cause: err });
+    if (args.json) out.json(report.build(ctx.signal.aborted ? new RftpError('interrupted', 'interrupted; run the same command again to continue') : e));
+    throw err;
+  } finally {
+    out.stopBar();
+    for (const s of sessions) s.close();
+  }
 }
 
 /** How long a remote partial must keep its size before an upload appends to it (as for put). */
