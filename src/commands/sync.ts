@@ -11,6 +11,7 @@ import type { FileResult } from '../transfer/download.js';
 import type { SessionMaker } from '../transfer/segmented.js';
 import { escapeControl } from '../ui/redact.js';
 import { execute, type Direction, type ExecResult } from '../sync/execute.js';
+import { Retirements } from '../sync/workers.js';
 import { emptyTree, makeFilter, makePlan, type Plan, type Problem, type Tree } from '../sync/plan.js';
 import { failureText, planLines, summarize, summaryText, SyncOutput, type SyncSummary } from '../sync/report.js';
 import { walkLocal } from '../sync/walk-local.js';
@@ -91,6 +92,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
   const shownUrl = displayUrl(url, remoteRoot);
   const report = new ReportBuilder(direction, down ? shownUrl : localText, down ? localText : shownUrl, args, startedAt);
 
+  const retirements = (report.retirements = new Retirements((text) => out.warn(text)));
   const factory = makeSessions(url, { ...ctx, out });
   const sessions: Session[] = Array.from({ length: args.parallel }, () => factory());
   try {
@@ -112,14 +114,16 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     // The walk starts on the first connection while the others log in.
     const connections = openConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
 
-    const remoteWalk = () => (remoteExists ? walkRemote(connections.sessions, remoteRoot, side(down ? 'source' : 'destination'), connections.ready) : Promise.resolve(emptyTree()));
+    const remoteWalk = () => (remoteExists ? walkRemote(connections.sessions, remoteRoot, side(down ? 'source' : 'destination'), connections.ready, retirements) : Promise.resolve(emptyTree()));
     const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
     const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : (await Promise.all([localWalk(), remoteWalk()]));
-    const pool = await connections.accepted;
-    report.accepted = pool.length;
+    const accepted = await connections.accepted;
+    report.accepted = accepted.length;
+    /** The accepted connections not retired in the walk, for the next steps. */
+    const pool = () => retirements.active(accepted);
     if (remoteExists) {
       out.setPhase('asking the server for file times');
-      const asked = await addRemoteTimes(pool, remoteRoot, down ? src : dst, down ? dst : src, { forDownload: down && !args.dryRun, warn: (m) => out.warn(m) });
+      const asked = await addRemoteTimes(pool(), remoteRoot, down ? src : dst, down ? dst : src, { forDownload: down && !args.dryRun, warn: (m) => out.warn(m), retirements });
       if (asked > 0) out.debug(`asked the server for the times of ${asked} files`);
     }
     out.stopBar();
@@ -138,7 +142,8 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
         localRoot,
         remoteRoot,
         url,
-        sessions: pool,
+        sessions: pool(),
+        retirements,
         out,
         settleMs: settleMs(ctx.env),
         limiter: limiterFor(args.limitRate),
@@ -178,6 +183,8 @@ class ReportBuilder {
   trees: Tree[] = [];
   /** Connections the server accepted (of --parallel), once the logins have ended. */
   accepted: number | undefined;
+  /** Connections refused for good in the middle of the run, whose work the others took over. */
+  retirements: Retirements | undefined;
   constructor(
     private readonly direction: Direction,
     private readonly source: string,
@@ -215,7 +222,7 @@ class ReportBuilder {
       result: err ? (err.kind === 'interrupted' ? 'interrupted' : 'error') : allSkipped ? 'skipped' : 'ok',
       exitCode,
       summary,
-      connections: { requested: this.args.parallel, accepted: this.accepted, retired: this.exec?.retired ?? 0 },
+      connections: { requested: this.args.parallel, accepted: this.accepted, retired: this.retirements?.count ?? 0 },
       actions,
       problems: this.problems,
       skipped: this.trees.flatMap((t) => t.skipped),

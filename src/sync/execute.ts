@@ -1,7 +1,7 @@
 import { lstat, mkdir, readFile, rmdir, unlink } from 'node:fs/promises';
 import { RftpError } from '../errors.js';
 import { classify } from '../session/classify.js';
-import { deleteFile, makeDirIfMissing, refusedExtraConnection, removeDirectory } from '../session/ops.js';
+import { deleteFile, makeDirIfMissing, removeDirectory } from '../session/ops.js';
 import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
 import { download, type FileResult } from '../transfer/download.js';
@@ -13,74 +13,8 @@ import { escapeControl } from '../ui/redact.js';
 import { checkNoSymlinks, localPathInside, UnsafePath } from './names.js';
 import type { Action, Plan } from './plan.js';
 import type { SyncOutput } from './report.js';
+import { runPool, stopOrRetire, type Retirements } from './workers.js';
 import { remotePathOf } from './walk-remote.js';
-
-/**
- * Thrown by a worker whose connection the server refuses for good in the middle of a run (a
- * per-address or per-user cap, its slot taken by someone else): the item goes back to the queue
- * and the worker stops, as long as another worker is still at it.
- */
-export class RetireWorker extends Error {
-  constructor(readonly reason: unknown) {
-    super((reason as Error)?.message ?? String(reason));
-  }
-}
-
-/**
- * Works through a queue with one worker per connection. A worker that throws stops the pool:
- * the others finish what they hold, take nothing new, and the first error is rethrown. A worker
- * that throws RetireWorker leaves instead (its item stays queued), unless it is the last one.
- * With `ready`, a worker starts taking work once its promise gives true (its connection is
- * logged in), and never when it gives false.
- */
-export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise<void>>, take: (q: T[], worker: number) => T | undefined, onRetire?: (left: number, reason: unknown) => void, ready?: Array<Promise<boolean>>): Promise<void> {
-  let busy = 0;
-  let active = workers.length;
-  let failure: { err: unknown } | undefined;
-  let waiting: Array<() => void> = [];
-  const wake = () => {
-    const w = waiting;
-    waiting = [];
-    for (const f of w) f();
-  };
-  let retired: RetireWorker | undefined;
-  const loop = async (fn: (item: T) => Promise<void>, index: number) => {
-    try {
-      if (ready && !(await ready[index])) return;
-      for (;;) {
-        if (failure) return;
-        const item = take(queue, index);
-        if (item === undefined) {
-          if (busy === 0) return wake();
-          // Another worker may still add work (a listing finds subdirectories).
-          await new Promise<void>((resolve) => waiting.push(resolve));
-          continue;
-        }
-        busy++;
-        try {
-          await fn(item);
-        } catch (err) {
-          if (err instanceof RetireWorker && active > 1) {
-            retired = err;
-            queue.unshift(item);
-            onRetire?.(active - 1, err.reason);
-            return;
-          }
-          failure ??= { err: err instanceof RetireWorker ? err.reason : err };
-        } finally {
-          busy--;
-          wake();
-        }
-      }
-    } finally {
-      active--;
-    }
-  };
-  await Promise.all(workers.map((fn, i) => loop(fn, i)));
-  if (failure) throw failure.err;
-  // Every worker left (the last ones never got their connection): the queue must not pass for done.
-  if (queue.length > 0 && retired) throw retired.reason;
-}
 
 export type Direction = 'down' | 'up';
 
@@ -91,7 +25,9 @@ export interface ExecSetup {
   remoteRoot: string;
   /** The URL the user gave; file URLs are made from it with another path. */
   url: FtpUrl;
+  /** The connections the server accepted; those retired during the run are left out of later steps. */
   sessions: Session[];
+  retirements: Retirements;
   out: SyncOutput;
   settleMs: number;
   /** --limit-rate, shared by every connection: the cap is for the whole sync. */
@@ -117,8 +53,6 @@ export interface ExecResult {
   /** A failure that stopped the whole run (connection lost for good, login, interrupted). */
   fatal?: RftpError;
   deletesSkipped?: string;
-  /** Connections refused for good in the middle of the run, whose work the others took over. */
-  retired?: number;
 }
 
 /** Errors that would hit every remaining file as well: stop instead of failing each one. */
@@ -130,7 +64,9 @@ function asError(err: unknown, what: string): RftpError {
 }
 
 export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult> {
-  const { out, sessions, direction } = setup;
+  const { out, direction, retirements } = setup;
+  /** The connections not retired so far, for the next step. */
+  const crew = () => retirements.active(setup.sessions);
   const result: ExecResult = { items: [] };
   const record = (item: ItemResult) => {
     result.items.push(item);
@@ -146,7 +82,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     // 1. The destination root, then directories, parents first.
     if (setup.createRoot) {
       if (direction === 'down') await mkdir(setup.localRoot, { recursive: true });
-      else await sessions[0].run('mkdir', () => 0, async (client) => {
+      else await crew()[0].run('mkdir', () => 0, async (client) => {
         const parts = setup.remoteRoot.split('/');
         for (let i = 1; i <= parts.length; i++) {
           const p = parts.slice(0, i).join('/');
@@ -161,6 +97,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     }
     for (const depth of [...levels.keys()].sort((a, b) => a - b)) {
       const queue = levels.get(depth)!.filter((p) => !under(p));
+      const sessions = crew();
       await runPool(queue, sessions.map((session) => async (path: string) => {
         try {
           if (direction === 'down') await makeLocalDir(setup.localRoot, path, realDirs);
@@ -168,11 +105,11 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
           record({ op: 'mkdir', path, ok: true, bytesTransferred: 0, resumedFrom: 0 });
         } catch (raw) {
           const err = asError(raw, `mkdir ${escapeControl(path)}`);
-          if (FATAL.has(err.kind)) throw err;
+          if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
           failedDirs.add(path);
           record({ op: 'mkdir', path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message });
         }
-      }), (q) => q.shift());
+      }), (q) => q.shift(), retirements.of(sessions));
     }
 
     // 2. Files: small ones first on every connection but one, which takes the largest first, so
@@ -184,6 +121,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     });
     queue.sort((a, b) => (a.size ?? Infinity) - (b.size ?? Infinity));
     out.startFiles(queue.length, queue.reduce((n, t) => n + (t.size ?? 0), 0));
+    const sessions = crew();
     await runPool(queue, sessions.map((session) => async (t: (typeof queue)[number]) => {
       try {
         const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
@@ -206,14 +144,11 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
       } catch (raw) {
         const err = asError(raw, t.path);
         // Refused on a reconnect while the other connections work: a cap, not a broken server.
-        if (FATAL.has(err.kind)) throw refusedExtraConnection(raw) || refusedExtraConnection(err) ? new RetireWorker(err) : err;
+        if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
         record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: err.message });
         out.fileDone('failed', t.path);
       }
-    }), (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()), (left, reason) => {
-      result.retired = (result.retired ?? 0) + 1;
-      out.warn(`${(reason as Error).message}; continuing with ${left} connection${left === 1 ? '' : 's'}`);
-    });
+    }), (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()), retirements.of(sessions));
     out.stopBar();
     if (direction === 'down') await removeLeftovers(plan, setup);
 
@@ -221,7 +156,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     if (plan.deletes.length > 0) {
       const failed = result.items.some((i) => !i.ok) || plan.conflicts.length > 0;
       result.deletesSkipped = plan.deletesBlocked ?? (failed ? 'not every transfer succeeded' : undefined);
-      if (!result.deletesSkipped) await runDeletes(plan, setup, record);
+      if (!result.deletesSkipped) await runDeletes(plan, setup, crew, record);
     }
   } catch (raw) {
     out.stopBar();
@@ -245,7 +180,7 @@ async function makeLocalDir(root: string, rel: string, realDirs: Set<string>): P
   realDirs.add(path);
 }
 
-async function runDeletes(plan: Plan, setup: ExecSetup, record: (i: ItemResult) => void): Promise<void> {
+async function runDeletes(plan: Plan, setup: ExecSetup, crew: () => Session[], record: (i: ItemResult) => void): Promise<void> {
   const files = plan.deletes.filter((d) => d.type !== 'dir');
   const dirs = plan.deletes.filter((d) => d.type === 'dir'); // deepest first already
   const del = async (session: Session, d: (typeof plan.deletes)[number]) => {
@@ -262,12 +197,14 @@ async function runDeletes(plan: Plan, setup: ExecSetup, record: (i: ItemResult) 
       setup.out.fileDone('delete', d.path);
     } catch (raw) {
       const err = asError(raw, `delete ${escapeControl(d.path)}`);
-      if (FATAL.has(err.kind)) throw err;
+      if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
       record({ op: 'delete', path: d.path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message });
     }
   };
-  await runPool(files, setup.sessions.map((s) => (d: (typeof files)[number]) => del(s, d)), (q) => q.shift());
-  for (const d of dirs) await del(setup.sessions[0], d);
+  const sessions = crew();
+  await runPool(files, sessions.map((s) => (d: (typeof files)[number]) => del(s, d)), (q) => q.shift(), setup.retirements.of(sessions));
+  // One at a time, deepest first: a directory is empty once the ones below it are gone.
+  await runPool(dirs, [(d: (typeof dirs)[number]) => del(crew()[0], d)], (q) => q.shift());
 }
 
 /**

@@ -1,14 +1,15 @@
 import { RftpError } from '../errors.js';
 import { remoteJoin } from '../session/paths.js';
 import { classify } from '../session/classify.js';
-import { listStrict, refusedExtraConnection, type Client, type ListedEntry } from '../session/ops.js';
+import { listStrict, type Client, type ListedEntry } from '../session/ops.js';
 import { modifiedTime, modifiedTimeChecked, modifiedTimes, PipelineMismatch, type TimeAnswer } from '../session/remote.js';
 import { WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
 import type { Session } from '../session/session.js';
 import { escapeControl } from '../ui/redact.js';
 import { isReserved, partialOf, relJoin, RESERVED_SKIPPED, unsafeName } from './names.js';
 import { emptyTree, type Filter, type Tree } from './plan.js';
-import { FATAL, RetireWorker, runPool } from './execute.js';
+import { FATAL } from './execute.js';
+import { runPool, stopOrRetire, type Retirements } from './workers.js';
 
 export interface WalkLimits {
   /** Directories deeper than this are not entered (an endless tree must end). */
@@ -45,7 +46,7 @@ export function remotePathOf(root: string, rel: string): string {
  * bounded, so a server presenting an endless tree, deep or wide, ends the walk with a problem,
  * not a hang.
  */
-export async function walkRemote(sessions: Session[], root: string, side: WalkSide, ready?: Array<Promise<boolean>>): Promise<Tree> {
+export async function walkRemote(sessions: Session[], root: string, side: WalkSide, ready?: Array<Promise<boolean>>, retirements?: Retirements): Promise<Tree> {
   const tree = emptyTree();
   const queue: Array<{ rel: string; depth: number }> = [{ rel: '', depth: 0 }];
   const seenUnique = new Set<string>();
@@ -148,7 +149,7 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
     } catch (err) {
       if (err instanceof RftpError && FATAL.has(err.kind)) {
         // Refused on a reconnect while other connections work (a cap): another one lists it.
-        throw refusedExtraConnection(err) ? new RetireWorker(err) : err;
+        throw stopOrRetire(err);
       }
       tree.complete = false;
       tree.problems.push({ path: shownRel(item.rel) || '.', message: `listing failed: ${(err as Error).message}` });
@@ -156,7 +157,7 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
       if (item.rel === '') throw new RftpError('transfer', `listing failed: ${(err as Error).message}`);
     }
   });
-  await runPool(queue, workers, (q) => q.shift(), undefined, ready);
+  await runPool(queue, workers, (q) => q.shift(), retirements?.of(sessions), ready);
   return tree;
 }
 
@@ -172,7 +173,7 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
  * of a file of the same size), which the minutes of a sync make unlikely, not impossible.
  * Returns how many times were asked for.
  */
-export async function addRemoteTimes(sessions: Session[], root: string, remote: Tree, local: Tree, opts: { forDownload?: boolean; warn?: (m: string) => void } = {}): Promise<number> {
+export async function addRemoteTimes(sessions: Session[], root: string, remote: Tree, local: Tree, opts: { forDownload?: boolean; warn?: (m: string) => void; retirements?: Retirements } = {}): Promise<number> {
   const paths: string[] = [];
   for (const [path, r] of remote.entries) {
     if (r.type !== 'file' || r.mtimeMs !== undefined) continue;
@@ -227,13 +228,13 @@ export async function addRemoteTimes(sessions: Session[], root: string, remote: 
         }
       }
     } catch (err) {
-      throw refusedExtraConnection(err) ? new RetireWorker(err) : err;
+      throw stopOrRetire(err);
     }
     answers.forEach((a, i) => {
       if (a.unsupported) unsupported = true;
       else if (a.mtimeMs !== undefined) remote.entries.get(batch[i])!.mtimeMs = a.mtimeMs;
     });
-  }), (q) => q.shift());
+  }), (q) => q.shift(), opts.retirements?.of(sessions));
   return paths.length;
 }
 

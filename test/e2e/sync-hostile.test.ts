@@ -244,6 +244,32 @@ test('a connection the server refuses in the middle of a run (its slot taken) is
   assert.ok(Date.now() - started < 30_000);
 });
 
+for (const phase of ['walk', 'file times'] as const) {
+  test(`a connection refused for good during the ${phase} is retired once, told once, counted, and not tried again`, async () => {
+    const { target, env } = workdir();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 6; i++) files[`/w/a/x${i}.txt`] = `a ${i}`;
+    for (let i = 0; i < 6; i++) files[`/w/b/y${i}.txt`] = `b ${i}`;
+    // Two logins and no more: the dropped connection's reconnect is refused (421).
+    const s = await fake(files, { acceptConnections: 2 });
+    let dropped = false;
+    s.behaviour.dropOn = (command, cwd) => {
+      const hit = phase === 'walk' ? cwd === '/w/b' && /^LIST/.test(command) : /^MDTM/.test(command);
+      if (hit && !dropped) return (dropped = true);
+      return false;
+    };
+    const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/w/`, target, '--parallel', '2', ...fast, '--json'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(dropped);
+    assert.deepEqual(JSON.parse(r.stdout).connections, { requested: 2, accepted: 2, retired: 1 });
+    assert.equal(r.stderr.match(/continuing with 1 connection/g)?.length, 1, r.stderr);
+    // Two logins, then the refused reconnects: one (--retries 1) for the listing; two for the times,
+    // as the batch that failed is asked again as a new operation. The later steps never ask again.
+    assert.equal(s.connections, phase === 'walk' ? 3 : 4, r.stderr);
+    for (const [p, text] of Object.entries(files)) assert.equal(readFileSync(join(target, p.slice(3)), 'utf8'), text);
+  });
+}
+
 /**
  * A LIST-only server and a local copy of the same sizes: each file has its own remote time, hours
  * apart; unchanged files have it locally too, f07 is half an hour older locally (to be replaced).

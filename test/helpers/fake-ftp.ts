@@ -41,6 +41,8 @@ export interface FakeBehaviour {
   mdtmTwice?: string;
   /** With mdtmTwice: the second answer goes out just before the reply to the next command. */
   mdtmTwiceLate?: boolean;
+  /** Called with each command (and the current directory): true drops that control connection unanswered. */
+  dropOn?: (command: string, cwd: string) => boolean;
 }
 export interface FakeFtpServer {
   port: number; host: '127.0.0.1';
@@ -273,6 +275,10 @@ export async function startFakeFtp(
       const verb = (sp < 0 ? line : line.slice(0, sp)).toUpperCase();
       const arg = sp < 0 ? '' : line.slice(sp + 1);
       const beh = b();
+      if (beh.dropOn?.(line, cwd)) {
+        raw.destroy();
+        return;
+      }
       switch (verb) {
         case 'USER': return reply('331 Please specify the password.');
         case 'PASS': return reply(beh.loginFails ? '530 Login incorrect.' : '230 Login successful.');
