@@ -28,6 +28,10 @@ export class Session {
   private creds: Credentials | undefined;
   private everConnected = false;
   private closed = false;
+  /** Aborted by close(): a login under way is cut, not awaited (its socket would keep the process alive). */
+  private readonly closing = new AbortController();
+  /** The run's signal or close(), for the logins. */
+  private readonly loginSignal: AbortSignal;
 
   constructor(
     readonly config: SessionConfig,
@@ -35,10 +39,12 @@ export class Session {
     readonly signal: AbortSignal,
   ) {
     signal.addEventListener('abort', () => this.drop(), { once: true });
+    this.loginSignal = AbortSignal.any([signal, this.closing.signal]);
   }
 
   async connected(): Promise<Client> {
     if (this.signal.aborted) throw new RftpError('interrupted', 'interrupted');
+    if (this.closed) throw closedError();
     if (this.client && !this.client.closed) return this.client;
     const { url } = this.config;
     if (!this.creds) {
@@ -48,15 +54,18 @@ export class Session {
     await this.out.status(`Connecting to ${url.host}:${url.port}…`);
     this.out.debug(`connecting to ${url.host}:${url.port} (${url.security === 'none' && !this.config.tls.requireTls ? 'plain' : 'TLS ' + (url.security === 'implicit' ? 'implicit' : 'explicit')}), password from ${this.creds.source}`);
     try {
-      this.client = await openClient(url, this.creds, this.config.tls, { timeoutMs: this.config.timeoutMs, trustPasvAddress: this.config.trustPasvAddress ?? false }, this.signal, this.out.mode.debug ? (m) => this.out.debug(m) : undefined);
+      this.client = await openClient(url, this.creds, this.config.tls, { timeoutMs: this.config.timeoutMs, trustPasvAddress: this.config.trustPasvAddress ?? false }, this.loginSignal, this.out.mode.debug ? (m) => this.out.debug(m) : undefined);
+    } catch (err) {
+      // Closed while the login was under way (a pool's extra connection, the run already over).
+      if (this.closed && !this.signal.aborted) throw closedError();
+      throw err;
     } finally {
       this.out.stopStatus();
     }
     if (this.closed) {
-      // Closed while the login was under way (a pool's extra connection, the run already over):
-      // an open socket left behind would keep the process alive.
+      // Closed just as the login completed: an open socket left behind would keep the process alive.
       this.drop();
-      throw new RftpError('interrupted', 'the session was closed');
+      throw closedError();
     }
     this.everConnected = true;
     return this.client;
@@ -75,6 +84,7 @@ export class Session {
   /** For good: a login still under way is closed when it completes. */
   close(): void {
     this.closed = true;
+    this.closing.abort();
     this.drop();
   }
 
@@ -110,3 +120,5 @@ export class Session {
     );
   }
 }
+
+const closedError = () => new RftpError('interrupted', 'the session was closed');

@@ -20,7 +20,8 @@ export class RetireWorker extends Error {
  * the others finish what they hold, take nothing new, and the first error is rethrown. A worker
  * that throws RetireWorker leaves instead (its item stays queued), unless it is the last one.
  * With `ready`, a worker starts taking work once its promise gives true (its connection is
- * logged in), and never when it gives false.
+ * logged in), and never when it gives false; the pool does not wait for logins still under way
+ * once its work is done or has failed (a walk that fails at the root ends the run at once).
  */
 export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise<void>>, take: (q: T[], worker: number) => T | undefined, onRetire?: (left: number, reason: unknown, worker: number) => void, ready?: Array<Promise<boolean>>): Promise<void> {
   let busy = 0;
@@ -33,14 +34,19 @@ export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise
     for (const f of w) f();
   };
   let retired: RetireWorker | undefined;
+  let finish!: (ok: false) => void;
+  const finished = new Promise<false>((resolve) => (finish = resolve));
   const loop = async (fn: (item: T) => Promise<void>, index: number) => {
     try {
-      if (ready && !(await ready[index])) return;
+      if (ready && !(await Promise.race([ready[index], finished]))) return;
       for (;;) {
         if (failure) return;
         const item = take(queue, index);
         if (item === undefined) {
-          if (busy === 0) return wake();
+          if (busy === 0) {
+            finish(false);
+            return wake();
+          }
           // Another worker may still add work (a listing finds subdirectories).
           await new Promise<void>((resolve) => waiting.push(resolve));
           continue;
@@ -56,6 +62,7 @@ export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise
             return;
           }
           failure ??= { err: err instanceof RetireWorker ? err.reason : err };
+          finish(false);
         } finally {
           busy--;
           wake();

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, utimesSy
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { fakeServers, type FakeBehaviour } from '../helpers/fake-ftp.js';
-import { cleanup, errorLines, runRftp, testEnv, tmpDir, tmpHome } from '../helpers/cli.js';
+import { cleanup, errorLines, runRftp, testEnv, tmpDir, tmpHome, waitFor } from '../helpers/cli.js';
 
 const fake = fakeServers();
 const dirs: string[] = [];
@@ -269,6 +269,22 @@ for (const phase of ['walk', 'file times'] as const) {
     for (const [p, text] of Object.entries(files)) assert.equal(readFileSync(join(target, p.slice(3)), 'utf8'), text);
   });
 }
+
+test('a run that fails while its extra connections are still logging in ends at once: those logins are cut, not awaited', async () => {
+  const { target, env } = workdir();
+  const s = await fake({ '/f/a.txt': 'a' });
+  // The first login is quick; the other three take 20 s. The listing of the root fails.
+  s.behaviour.slowLogins = { after: 1, ms: 20_000 };
+  s.behaviour.listing = (dir) => (dir === '/f' ? { lines: [], finalReply: '550 Permission denied.' } : undefined);
+  // --timeout 30: a run that awaited those logins would go on past runRftp's 15 s.
+  const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/f/`, target, '--parallel', '4', '--retries', '1', '--timeout', '30'], { env, timeoutMs: 15_000 });
+  assert.equal(r.code, 8, r.stderr);
+  assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+  assert.match(r.stderr, /listing failed/);
+  assert.doesNotMatch(r.stderr, /accepted|continuing with/);
+  // The client closed the three slow logins before the server answered them.
+  await waitFor(() => s.loginsCut === 3, 'the slow logins to be cut');
+});
 
 /**
  * A LIST-only server and a local copy of the same sizes: each file has its own remote time, hours

@@ -41,6 +41,8 @@ export interface FakeBehaviour {
   mdtmTwice?: string;
   /** With mdtmTwice: the second answer goes out just before the reply to the next command. */
   mdtmTwiceLate?: boolean;
+  /** Connections after the first `after` wait `ms` before answering PASS (a server slow to log in). */
+  slowLogins?: { after: number; ms: number };
   /** Called with each command (and the current directory): true drops that control connection unanswered. */
   dropOn?: (command: string, cwd: string) => boolean;
 }
@@ -50,6 +52,8 @@ export interface FakeFtpServer {
   commands: string[];
   behaviour: FakeBehaviour;
   connections: number;
+  /** Slow logins (slowLogins) whose connection the client closed before PASS was answered. */
+  loginsCut: number;
   bytesSent: number;
   /** The most commands that arrived in one packet on any control connection. */
   maxCommandsPerPacket: number;
@@ -131,7 +135,7 @@ export async function startFakeFtp(
   };
 
   const state: FakeFtpServer = {
-    port: 0, host: HOST, files: fileMap, commands: [], behaviour, connections: 0, bytesSent: 0, maxCommandsPerPacket: 0,
+    port: 0, host: HOST, files: fileMap, commands: [], behaviour, connections: 0, loginsCut: 0, bytesSent: 0, maxCommandsPerPacket: 0,
     close: async () => {
       for (const s of sockets) s.destroy();
       for (const l of listeners) l.close();
@@ -140,7 +144,7 @@ export async function startFakeFtp(
   };
 
   const server = net.createServer((raw) => {
-    state.connections++;
+    const index = ++state.connections;
     track(raw);
     let sock: net.Socket = raw;      // replaced by the TLS socket after AUTH TLS
     let secure = false;
@@ -281,7 +285,17 @@ export async function startFakeFtp(
       }
       switch (verb) {
         case 'USER': return reply('331 Please specify the password.');
-        case 'PASS': return reply(beh.loginFails ? '530 Login incorrect.' : '230 Login successful.');
+        case 'PASS': {
+          if (beh.slowLogins && index > beh.slowLogins.after) {
+            const cut = new Promise<boolean>((resolve) => {
+              // Unref'd: a pending answer must not keep the test process alive.
+              setTimeout(() => resolve(false), beh.slowLogins!.ms).unref();
+              raw.once('close', () => resolve(true));
+            });
+            if (await cut) return void state.loginsCut++;
+          }
+          return reply(beh.loginFails ? '530 Login incorrect.' : '230 Login successful.');
+        }
         case 'AUTH': {
           const mode = beh.authTls ?? (secureContext ? 'ok' : 'refuse');
           if (mode !== 'ok' || !secureContext || secure) return reply('502 AUTH not supported.');
