@@ -38,6 +38,7 @@ export function builder(y: Argv) {
     .option('exclude', { alias: 'X', type: 'string', array: true, default: [], describe: 'leave out files and directories matching GLOB (repeatable)' })
     .option('reverse', { alias: 'R', type: 'boolean', default: false, describe: 'upload (lftp mirror -R): LOCALDIR URL' })
     .option('continue', { alias: 'c', type: 'boolean', default: false, describe: 'accepted for lftp users: sync always continues partial files' })
+    .option('pipelining', { type: 'boolean', default: true, describe: 'send file-time requests many per write; --no-pipelining for a server or middlebox that loses them' })
     .example('$0 sync ftp://alice@host/pub/site/ ./site', 'mirror a remote tree down')
     .example('$0 sync ./build ftpes://deploy@host/www/ --delete', 'deploy a build directory, removing stale files')
     .example('$0 mirror -R -e ./build ftp://deploy@host/www/', 'the same with lftp-style options');
@@ -57,6 +58,8 @@ export type SyncArgs = SessionArgs & OutputArgs & {
   include: string[];
   exclude: string[];
   reverse: boolean;
+  /** false (--no-pipelining): MDTM one at a time from the start. The shell's mirror leaves it out. */
+  pipelining?: boolean;
 };
 
 /** What the core of sync needs: the options without the connection ones (a session maker has those). */
@@ -123,7 +126,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     const pool = () => retirements.active(accepted);
     if (remoteExists) {
       out.setPhase('asking the server for file times');
-      const asked = await addRemoteTimes(pool(), remoteRoot, down ? src : dst, down ? dst : src, { forDownload: down && !args.dryRun, warn: (m) => out.warn(m), retirements });
+      const asked = await addRemoteTimes(pool(), remoteRoot, down ? src : dst, down ? dst : src, { forDownload: down && !args.dryRun, warn: (m) => out.warn(m), retirements, pipelining: args.pipelining !== false });
       if (asked > 0) out.debug(`asked the server for the times of ${asked} files`);
     }
     out.stopBar();

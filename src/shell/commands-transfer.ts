@@ -174,13 +174,14 @@ export const transferCommands: ShellCommand[] = [
   },
   {
     names: ['mirror', 'sync'],
-    usage: 'mirror [-R] [-e] [--dry-run] [-P N] [-I GLOB] [-X GLOB] SOURCE [TARGET]',
+    usage: 'mirror [-R] [-e] [--dry-run] [-P N] [-I GLOB] [-X GLOB] [--no-pipelining] SOURCE [TARGET]',
     summary: 'mirror a remote directory here, or with -R a local one there (as rftp sync)',
     details: [
       'without -R: SOURCE is remote (relative to cd), TARGET local (default: its name in lcd)',
       '-R  upload: SOURCE is local, TARGET remote (default: its name in cd)',
       '-e  delete what the source lacks; --max-delete N caps it',
       '--max-dirs N, --max-entries N  walk limits (defaults 20000 and 500000)',
+      '--no-pipelining  ask file times one at a time (a server that loses commands sent together)',
       'example: mirror -R -e ./site www',
     ],
     complete: ['remote', 'local'],
@@ -199,6 +200,7 @@ export const transferCommands: ShellCommand[] = [
           'max-entries': { type: 'string' },
           include: { type: 'string', short: 'I', multiple: true },
           exclude: { type: 'string', short: 'X', multiple: true },
+          'no-pipelining': { type: 'boolean' },
         } as const,
         1,
         2,
@@ -223,6 +225,7 @@ export const transferCommands: ShellCommand[] = [
         maxEntries: values['max-entries'] === undefined ? DEFAULT_LIMITS.maxEntries : Number(values['max-entries']),
         include: (values.include as string[] | undefined) ?? [],
         exclude: (values.exclude as string[] | undefined) ?? [],
+        pipelining: !values['no-pipelining'],
       });
     },
   },

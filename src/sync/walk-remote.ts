@@ -173,7 +173,7 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
  * of a file of the same size), which the minutes of a sync make unlikely, not impossible.
  * Returns how many times were asked for.
  */
-export async function addRemoteTimes(sessions: Session[], root: string, remote: Tree, local: Tree, opts: { forDownload?: boolean; warn?: (m: string) => void; retirements?: Retirements } = {}): Promise<number> {
+export async function addRemoteTimes(sessions: Session[], root: string, remote: Tree, local: Tree, opts: { forDownload?: boolean; warn?: (m: string) => void; retirements?: Retirements; pipelining?: boolean } = {}): Promise<number> {
   const paths: string[] = [];
   for (const [path, r] of remote.entries) {
     if (r.type !== 'file' || r.mtimeMs !== undefined) continue;
@@ -186,7 +186,7 @@ export async function addRemoteTimes(sessions: Session[], root: string, remote: 
   const batches: string[][] = [];
   for (let i = 0; i < paths.length; i += size) batches.push(paths.slice(i, i + size));
   let unsupported = false;
-  let pipelined = true;
+  let pipelined = opts.pipelining !== false;
   /** The server was caught answering out of step: each MDTM is followed by a NOOP to prove it. */
   let checked = false;
   const oneByOne = async (client: Client, full: string[]) => {

@@ -302,7 +302,7 @@ async function sameSizeTree(behaviour: FakeBehaviour) {
     utimesSync(join(w.target, name), remoteTime, i === 7 ? new Date(remoteTime.getTime() - 1800_000) : remoteTime);
   }
   const s = await fake(files, behaviour);
-  const run = () => runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/p/`, w.target, '--json', ...fast], { env: w.env });
+  const run = (...extra: string[]) => runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/p/`, w.target, '--json', ...fast, ...extra], { env: w.env });
   const check = (r: Awaited<ReturnType<typeof run>>) => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).summary.replaced, 1, r.stdout);
@@ -360,4 +360,24 @@ test('a server that loses commands sent together: times are asked one at a time,
   assert.doesNotMatch(r.stderr, /reconnecting/);
   const mdtms = s.commands.filter((c) => c.startsWith('MDTM'));
   assert.ok(mdtms.length >= 20 && mdtms.length <= 24, mdtms.join(', '));
+});
+
+test('--no-pipelining: the same server is asked one MDTM at a time from the start, with no stall', async () => {
+  const { s, run, check } = await sameSizeTree({ pipelining: 'drop' });
+  const r = await run('--no-pipelining');
+  check(r);
+  assert.doesNotMatch(r.stderr, /stalled|one at a time|reconnecting/, r.stderr);
+  assert.equal(s.maxCommandsPerPacket, 1);
+  assert.equal(s.commands.filter((c) => c.startsWith('MDTM')).length, 20);
+});
+
+test('the shell\'s mirror --no-pipelining does the same', async () => {
+  const w = workdir();
+  const s = await fake({ '/q/a.txt': 'aaa', '/q/b.txt': 'bbb', '/q/c.txt': 'ccc' }, { pipelining: 'drop' });
+  for (const n of ['a', 'b', 'c']) writeFileSync(join(w.target, `${n}.txt`), 'old');
+  const r = await runRftp(['-c', `open ftp://u@127.0.0.1:${s.port}/; mirror --no-pipelining q/ ${w.target}`], { env: w.env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /stalled|one at a time/, r.stderr);
+  assert.equal(s.maxCommandsPerPacket, 1);
+  for (const n of ['a', 'b', 'c']) assert.equal(readFileSync(join(w.target, `${n}.txt`), 'utf8'), 'old', 'same size, local copy newer: kept');
 });
