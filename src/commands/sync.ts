@@ -208,7 +208,7 @@ class ReportBuilder {
     const plan = this.plan;
     const actions: unknown[] = [];
     if (plan && (this.args.dryRun || !this.exec)) {
-      actions.push(...plan.mkdirs, ...plan.transfers, ...plan.conflicts, ...plan.deletes.map((d) => ({ ...d, blocked: plan.deletesBlocked !== undefined })));
+      actions.push(...plan.replaced, ...plan.mkdirs, ...plan.transfers, ...plan.conflicts, ...plan.deletes.map((d) => ({ ...d, blocked: plan.deletesBlocked !== undefined })));
     } else if (plan && this.exec) {
       actions.push(...this.exec.items, ...plan.conflicts);
     }

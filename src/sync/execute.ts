@@ -10,7 +10,7 @@ import { syncDir } from '../transfer/state.js';
 import { downloadWhole, uploadWhole, WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
 import { upload } from '../transfer/upload.js';
 import { escapeControl } from '../ui/redact.js';
-import { checkNoSymlinks, localPathInside, UnsafePath } from './names.js';
+import { checkNoSymlinks, localPathInside, relParent, UnsafePath } from './names.js';
 import type { Action, Plan } from './plan.js';
 import type { SyncOutput } from './report.js';
 import { runPool, stopOrRetire, type Retirements } from './workers.js';
@@ -72,14 +72,18 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     result.items.push(item);
     if (!item.ok) out.warn(`${item.op} ${escapeControl(item.path)} failed: ${item.error}`);
   };
-  const failedDirs = new Set<string>();
+  /** Paths whose directory could not be made, or whose way could not be cleared -> why; nothing is written at or below them. */
+  const blocked = new Map<string, string>();
   /** Local directories proven real (no symlinks) in this run, and those whose renames await an fsync. */
   const realDirs = new Set<string>();
   const renamedIn = new Set<string>();
-  const under = (path: string) => [...failedDirs].some((d) => path.startsWith(d + '/'));
+  const blockedBy = (path: string) => {
+    for (let p = path; p !== ''; p = relParent(p)) if (blocked.has(p)) return blocked.get(p);
+    return undefined;
+  };
 
   try {
-    // 1. The destination root, then directories, parents first.
+    // 1. The destination root.
     if (setup.createRoot) {
       if (direction === 'down') await mkdir(setup.localRoot, { recursive: true });
       else await crew()[0].run('mkdir', () => 0, async (client) => {
@@ -90,13 +94,25 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
         }
       });
     }
+    // 2. With --delete, destination entries of the wrong type go first, so the source's can take
+    // their place (a directory where the source now has a file, or the other way round).
+    if (plan.replaced.length > 0) {
+      await runDeletes(plan.replaced, setup, crew, (item) => {
+        record(item);
+        if (!item.ok) {
+          const top = plan.replaced.find((r) => item.path === r.path || item.path.startsWith(r.path + '/'))!;
+          blocked.set(top.path, 'the entry in its way could not be removed');
+        }
+      });
+    }
     const levels = new Map<number, string[]>();
     for (const m of plan.mkdirs) {
       const d = m.path.split('/').length;
       levels.set(d, [...(levels.get(d) ?? []), m.path]);
     }
     for (const depth of [...levels.keys()].sort((a, b) => a - b)) {
-      const queue = levels.get(depth)!.filter((p) => !under(p));
+      // Below a blocked path nothing is made; the files there are reported as failed.
+      const queue = levels.get(depth)!.filter((path) => !blockedBy(path));
       const sessions = crew();
       await runPool(queue, sessions.map((session) => async (path: string) => {
         try {
@@ -106,7 +122,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
         } catch (raw) {
           const err = asError(raw, `mkdir ${escapeControl(path)}`);
           if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
-          failedDirs.add(path);
+          blocked.set(path, 'its directory could not be created');
           record({ op: 'mkdir', path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message });
         }
       }), (q) => q.shift(), retirements.of(sessions));
@@ -115,9 +131,9 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     // 2. Files: small ones first on every connection but one, which takes the largest first, so
     // neither kind waits behind the other.
     const queue = plan.transfers.filter((t) => {
-      if (!under(t.path)) return true;
-      record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: 'its directory could not be created' });
-      return false;
+      const why = blockedBy(t.path);
+      if (why) record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: why });
+      return !why;
     });
     queue.sort((a, b) => (a.size ?? Infinity) - (b.size ?? Infinity));
     out.startFiles(queue.length, queue.reduce((n, t) => n + (t.size ?? 0), 0));
@@ -156,7 +172,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     if (plan.deletes.length > 0) {
       const failed = result.items.some((i) => !i.ok) || plan.conflicts.length > 0;
       result.deletesSkipped = plan.deletesBlocked ?? (failed ? 'not every transfer succeeded' : undefined);
-      if (!result.deletesSkipped) await runDeletes(plan, setup, crew, record);
+      if (!result.deletesSkipped) await runDeletes(plan.deletes, setup, crew, record);
     }
   } catch (raw) {
     out.stopBar();
@@ -180,10 +196,11 @@ async function makeLocalDir(root: string, rel: string, realDirs: Set<string>): P
   realDirs.add(path);
 }
 
-async function runDeletes(plan: Plan, setup: ExecSetup, crew: () => Session[], record: (i: ItemResult) => void): Promise<void> {
-  const files = plan.deletes.filter((d) => d.type !== 'dir');
-  const dirs = plan.deletes.filter((d) => d.type === 'dir'); // deepest first already
-  const del = async (session: Session, d: (typeof plan.deletes)[number]) => {
+/** Removes destination entries, given deepest first: files over every connection, then directories one at a time. */
+async function runDeletes(list: Plan['deletes'], setup: ExecSetup, crew: () => Session[], record: (i: ItemResult) => void): Promise<void> {
+  const files = list.filter((d) => d.type !== 'dir');
+  const dirs = list.filter((d) => d.type === 'dir');
+  const del = async (session: Session, d: (typeof list)[number]) => {
     try {
       if (setup.direction === 'down') {
         const path = await checkNoSymlinks(setup.localRoot, d.path, 'any');

@@ -42,7 +42,7 @@ export type Action =
   | { op: 'mkdir'; path: string }
   | { op: 'send' | 'replace' | 'continue'; path: string; size?: number; mtimeMs?: number; reason: string }
   | { op: 'skip'; path: string; size?: number }
-  | { op: 'delete'; path: string; type: EntryType }
+  | { op: 'delete'; path: string; type: EntryType; replacedBy?: 'file' | 'dir' }
   | { op: 'conflict'; path: string; reason: string };
 
 export interface PlanOptions {
@@ -57,6 +57,12 @@ export interface Plan {
   conflicts: Array<Extract<Action, { op: 'conflict' }>>;
   /** Deepest first, so a directory is empty by the time it is removed. */
   deletes: Array<Extract<Action, { op: 'delete' }>>;
+  /**
+   * With --delete: destination entries of the wrong type (a directory where the source has a
+   * file, a file or symlink where it has a directory), with everything under them, deepest first.
+   * They are removed before anything is written, so the source's entry can take their place.
+   */
+  replaced: Array<Extract<Action, { op: 'delete' }>>;
   /** Why the deletes will not run, when --delete was given but they cannot. */
   deletesBlocked?: string;
 }
@@ -65,7 +71,6 @@ export interface Plan {
 const MTIME_SLACK_MS = 1000;
 
 function compareFile(path: string, src: Entry, dst: Entry | undefined, partial: number | undefined): Action {
-  if (dst && dst.type !== 'file') return { op: 'conflict', path, reason: `the destination is a ${dst.type}, the source a file` };
   const size = src.size;
   if (dst && src.size !== undefined && dst.size === src.size) {
     const older = src.mtimeMs !== undefined && dst.mtimeMs !== undefined && dst.mtimeMs + MTIME_SLACK_MS < src.mtimeMs;
@@ -95,41 +100,83 @@ function keptBelow(kept: Set<string>): Set<string> {
 }
 
 export function makePlan(src: Tree, dst: Tree, opts: PlanOptions): Plan {
-  const plan: Plan = { mkdirs: [], transfers: [], skips: [], conflicts: [], deletes: [] };
-  const paths = [...src.entries.keys()].sort();
-  for (const path of paths) {
-    const s = src.entries.get(path)!;
-    const d = dst.entries.get(path);
-    if (s.type === 'dir') {
-      if (!d) plan.mkdirs.push({ op: 'mkdir', path });
-      else if (d.type !== 'dir') plan.conflicts.push({ op: 'conflict', path, reason: `the destination is a ${d.type}, the source a directory` });
-      continue;
-    }
-    if (s.type !== 'file') continue; // walkers keep these out of a source tree; never sent
-    const a = compareFile(path, s, d, dst.partials.get(path));
-    if (a.op === 'skip') plan.skips.push(a);
-    else if (a.op === 'conflict') plan.conflicts.push(a);
-    else if (a.op !== 'mkdir' && a.op !== 'delete') plan.transfers.push(a);
+  const keep = keptBelow(new Set([...src.kept, ...dst.kept]));
+  // Why no delete may run, whatever the plan: a tree not fully or not safely read.
+  const unsafe = !opts.delete ? undefined
+    : !src.complete || !dst.complete ? 'a listing was incomplete'
+    : src.problems.length > 0 || dst.problems.length > 0 ? 'some entries could not be read safely'
+    : undefined;
+  const plan = planWith(src, dst, opts, keep, opts.delete && !unsafe);
+  const removals = plan.deletes.length + plan.replaced.length;
+  if (plan.replaced.length > 0 && opts.maxDelete !== undefined && removals > opts.maxDelete) {
+    // Over the cap: nothing is removed, so the entries in the way stay conflicts.
+    const capped = planWith(src, dst, opts, keep, false);
+    capped.deletesBlocked = `${removals} deletions planned, more than --max-delete ${opts.maxDelete}`;
+    return capped;
   }
-  // Parents before children.
-  plan.mkdirs.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1));
-
   if (opts.delete) {
-    const keep = keptBelow(new Set([...src.kept, ...dst.kept]));
-    for (const [path, d] of dst.entries) {
-      if (src.entries.has(path) || keep.has(path)) continue;
-      plan.deletes.push({ op: 'delete', path, type: d.type });
-    }
-    plan.deletes.sort((a, b) => depth(b.path) - depth(a.path) || (a.path < b.path ? -1 : 1));
-    if (!src.complete || !dst.complete) plan.deletesBlocked = 'a listing was incomplete';
-    else if (src.problems.length > 0 || dst.problems.length > 0) plan.deletesBlocked = 'some entries could not be read safely';
+    if (unsafe) plan.deletesBlocked = unsafe;
     else if (plan.conflicts.length > 0) plan.deletesBlocked = 'some paths are a file on one side and a directory on the other';
-    else if (opts.maxDelete !== undefined && plan.deletes.length > opts.maxDelete) {
-      plan.deletesBlocked = `${plan.deletes.length} deletions planned, more than --max-delete ${opts.maxDelete}`;
+    else if (opts.maxDelete !== undefined && removals > opts.maxDelete) {
+      plan.deletesBlocked = `${removals} deletions planned, more than --max-delete ${opts.maxDelete}`;
     }
   }
   return plan;
 }
+
+/** The plan, with destination entries of the wrong type replaced (`replace`) or left as conflicts. */
+function planWith(src: Tree, dst: Tree, opts: PlanOptions, keep: Set<string>, replace: boolean): Plan {
+  const plan: Plan = { mkdirs: [], transfers: [], skips: [], conflicts: [], deletes: [], replaced: [] };
+  /** Destination paths removed to make way (with everything under them) -> the type removed. */
+  const cleared = new Map<string, EntryType>();
+  const paths = [...src.entries.keys()].sort();
+  for (const path of paths) {
+    const s = src.entries.get(path)!;
+    if (s.type !== 'dir' && s.type !== 'file') continue; // walkers keep these out of a source tree; never sent
+    let d = dst.entries.get(path);
+    if (d && d.type !== s.type) {
+      const what = `the destination is a ${typeName(d.type)}, the source a ${typeName(s.type)}`;
+      // Entries under it that are not synced (excluded, rftp's partials) would be lost with it:
+      // `keep` holds their ancestors too.
+      if (!replace || keep.has(path)) {
+        const hint = !opts.delete ? ' (--delete replaces it)' : replace ? ' holding entries that are not synced' : '';
+        plan.conflicts.push({ op: 'conflict', path, reason: what + hint });
+        continue;
+      }
+      const inside = [...dst.entries.keys()].filter((p) => p.startsWith(path + '/'));
+      for (const p of [path, ...inside]) {
+        const type = dst.entries.get(p)!.type;
+        plan.replaced.push({ op: 'delete', path: p, type, replacedBy: s.type });
+        cleared.set(p, type);
+      }
+      d = undefined;
+    }
+    if (s.type === 'dir') {
+      if (!d) plan.mkdirs.push({ op: 'mkdir', path });
+      continue;
+    }
+    const gone = cleared.get(path);
+    const a = gone ? { op: 'replace' as const, path, size: s.size, mtimeMs: s.mtimeMs, reason: `replaces a ${typeName(gone)} at the destination` } : compareFile(path, s, d, dst.partials.get(path));
+    if (a.op === 'skip') plan.skips.push(a);
+    else if (a.op !== 'mkdir' && a.op !== 'delete' && a.op !== 'conflict') plan.transfers.push(a);
+  }
+  // Parents before children.
+  plan.mkdirs.sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1));
+  plan.replaced.sort(deepestFirst);
+
+  if (opts.delete) {
+    for (const [path, d] of dst.entries) {
+      if (src.entries.has(path) || keep.has(path) || cleared.has(path)) continue;
+      plan.deletes.push({ op: 'delete', path, type: d.type });
+    }
+    plan.deletes.sort(deepestFirst);
+  }
+  return plan;
+}
+
+const typeName = (t: EntryType) => ({ dir: 'directory', file: 'file', symlink: 'symlink', other: 'special file' })[t];
+
+const deepestFirst = (a: { path: string }, b: { path: string }) => depth(b.path) - depth(a.path) || (a.path < b.path ? -1 : 1);
 
 const depth = (p: string) => p.split('/').length;
 

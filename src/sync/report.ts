@@ -124,6 +124,7 @@ const pastTense = (op: string) => ({ send: 'sent', replace: 'replaced', continue
 export function planLines(plan: Plan): string[] {
   const lines: string[] = [];
   const name = (p: string) => escapeControl(p);
+  for (const d of plan.replaced) lines.push(`delete   ${name(d.path)}${d.type === 'dir' ? '/' : ''}: in the way of the source's ${d.replacedBy === 'dir' ? 'directory' : 'file'}`);
   for (const m of plan.mkdirs) lines.push(`mkdir    ${name(m.path)}/`);
   for (const t of plan.transfers) lines.push(`${t.op.padEnd(8)} ${name(t.path)}${t.size !== undefined ? ` (${formatBytes(t.size)})` : ''}: ${t.reason}`);
   for (const c of plan.conflicts) lines.push(`conflict ${name(c.path)}: ${c.reason}`);
@@ -165,7 +166,7 @@ export function summarize(plan: Plan, exec: ExecResult | undefined, problems: Pr
 
 export function summaryText(s: SyncSummary, dryRun: boolean, plan: Plan): string {
   if (dryRun) {
-    const dels = plan.deletes.length > 0 ? `, delete ${plan.deletes.length}${plan.deletesBlocked ? ` (blocked: ${plan.deletesBlocked})` : ''}` : '';
+    const dels = (plan.replaced.length > 0 ? `, remove ${plan.replaced.length} in the way` : '') + (plan.deletes.length > 0 ? `, delete ${plan.deletes.length}${plan.deletesBlocked ? ` (blocked: ${plan.deletesBlocked})` : ''}` : '');
     return `dry run, nothing changed: would send ${plan.transfers.filter((t) => t.op === 'send').length}, replace ${plan.transfers.filter((t) => t.op === 'replace').length}, continue ${plan.transfers.filter((t) => t.op === 'continue').length}, create ${plan.mkdirs.length} directories${dels}; ${s.skipped} up to date`;
   }
   const parts = [`${s.sent} sent`, `${s.replaced} replaced`, `${s.continued} continued`, `${s.skipped} up to date`, `${s.dirsCreated} directories created`, `${s.deleted} deleted`, `${s.failed} failed`];

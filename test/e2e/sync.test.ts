@@ -143,6 +143,49 @@ describe('sync against vsftpd', () => {
     assert.deepEqual(snapshot(remoteDir('up2')), snapshot(local));
   });
 
+  test('a file where the other side has a directory (and the other way round): a conflict (8) without --delete; replaced with it, both ways', async () => {
+    // Remote: x is a file, y a directory. Local: x is a directory with a file in it, y a file.
+    await server.put('types/x', 'remote x');
+    await server.put('types/y/inner', 'remote inner');
+    await server.put('types/same.txt', 'same');
+    const local = join(work(), 't');
+    mkdirSync(join(local, 'x'), { recursive: true });
+    writeFileSync(join(local, 'x/old'), 'local old');
+    writeFileSync(join(local, 'y'), 'local y');
+    writeFileSync(join(local, 'same.txt'), 'same');
+    const before = snapshot(local);
+
+    const refused = await sync(server.url('types/'), local);
+    assert.equal(refused.code, 8, refused.stderr);
+    assert.match(refused.stderr, /x: conflict: the destination is a directory, the source a file \(--delete replaces it\)/);
+    assert.match(refused.stderr, /y: conflict: the destination is a file, the source a directory/);
+    assert.deepEqual(snapshot(local), before);
+
+    const dry = await sync(server.url('types/'), local, '--delete', '--dry-run');
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /delete +x\/old: in the way of the source's file/);
+    assert.match(dry.stdout, /delete +y: in the way of the source's directory/);
+    assert.match(dry.stdout, /replace +x .*replaces a directory at the destination/);
+    assert.deepEqual(snapshot(local), before);
+
+    const down = await sync(server.url('types/'), local, '--delete', '--json');
+    assert.equal(down.code, 0, down.stderr);
+    assert.deepEqual(snapshot(local), snapshot(remoteDir('types')));
+    const s = JSON.parse(down.stdout).summary;
+    assert.deepEqual([s.deleted, s.replaced, s.sent, s.dirsCreated, s.conflicts], [3, 1, 1, 1, 0]);
+
+    // Up: the local tree now has x as a file and y as a directory; the server gets the opposite first.
+    rmSync(remoteDir('types'), { recursive: true });
+    await server.put('types/x/deep/old', 'remote old');
+    await server.put('types/y', 'remote y');
+    const upRefused = await sync(local, server.url('types/'));
+    assert.equal(upRefused.code, 8, upRefused.stderr);
+    assert.equal(readFileSync(join(remoteDir('types'), 'y'), 'utf8'), 'remote y');
+    const up = await sync(local, server.url('types/'), '--delete');
+    assert.equal(up.code, 0, up.stderr);
+    assert.deepEqual(snapshot(remoteDir('types')), snapshot(local));
+  });
+
   test('--dry-run changes nothing on either side, even with --delete, and prints the plan', async () => {
     serve('dry');
     await server.put('dry/only-remote.txt', 'r');

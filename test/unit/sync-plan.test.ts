@@ -36,11 +36,45 @@ test('a different size, or an unknown source size, is sent again; a partial is c
   assert.deepEqual(ops, { bigger: 'replace', smaller: 'replace', unknown: 'replace', part: 'continue', toobig: 'send' });
 });
 
-test('file/directory clashes and destination symlinks are conflicts, never overwritten', () => {
-  const plan = makePlan(tree({ f: 1, d: dir, l: 1 }), tree({ f: dir, d: 1, l: { type: 'symlink' } }), { delete: true });
+test('without --delete, file/directory clashes and destination symlinks are conflicts, never overwritten', () => {
+  const plan = makePlan(tree({ f: 1, d: dir, l: 1 }), tree({ f: dir, 'f/in': 1, d: 1, l: { type: 'symlink' } }), { delete: false });
   assert.deepEqual(plan.conflicts.map((c) => c.path).sort(), ['d', 'f', 'l']);
-  assert.equal(plan.transfers.length, 0);
-  assert.ok(plan.deletesBlocked);
+  assert.ok(plan.conflicts.every((c) => /--delete replaces it/.test(c.reason)));
+  assert.equal(plan.transfers.length + plan.mkdirs.length + plan.replaced.length + plan.deletes.length, 0);
+});
+
+test('with --delete, an entry of the wrong type is removed first (with what is under it), and the source takes its place', () => {
+  const src = tree({ f: 3, d: dir, 'd/x': 1, l: 1, keep: 1 });
+  const dst = tree({ f: dir, 'f/in': 1, 'f/sub': dir, 'f/sub/deep': 1, d: 1, l: { type: 'symlink' }, keep: 1, old: 1 });
+  const plan = makePlan(src, dst, { delete: true });
+  assert.deepEqual(plan.conflicts, []);
+  assert.deepEqual(plan.replaced.map((r) => [r.path, r.type, r.replacedBy]), [
+    ['f/sub/deep', 'file', 'file'], ['f/in', 'file', 'file'], ['f/sub', 'dir', 'file'], ['d', 'file', 'dir'], ['f', 'dir', 'file'], ['l', 'symlink', 'file'],
+  ]);
+  assert.deepEqual(plan.mkdirs.map((m) => m.path), ['d']);
+  assert.deepEqual(plan.transfers.map((t) => [t.op, t.path, t.reason]), [
+    ['send', 'd/x', 'missing at the destination'], ['replace', 'f', 'replaces a directory at the destination'], ['replace', 'l', 'replaces a symlink at the destination'],
+  ]);
+  // The ordinary deletes do not repeat what was cleared.
+  assert.deepEqual(plan.deletes.map((d) => d.path), ['old']);
+  assert.equal(plan.deletesBlocked, undefined);
+});
+
+test('no replacement when it is not safe: an incomplete listing, entries kept inside, or more than --max-delete', () => {
+  const src = () => tree({ f: 1 });
+  const dst = (extra: Partial<Tree> = {}) => tree({ f: dir, 'f/a': 1, 'f/b': 1 }, extra);
+  const incomplete = makePlan(src(), dst({ complete: false }), { delete: true });
+  assert.deepEqual([incomplete.conflicts.length, incomplete.replaced.length, incomplete.transfers.length], [1, 0, 0]);
+  assert.match(incomplete.deletesBlocked ?? '', /incomplete/);
+  // An excluded file (or an rftp partial) inside would be lost with the directory.
+  const kept = makePlan(src(), dst({ kept: new Set(['f/notes.txt']) }), { delete: true });
+  assert.deepEqual([kept.conflicts.length, kept.replaced.length], [1, 0]);
+  assert.match(kept.conflicts[0].reason, /not synced/);
+  // Three removals (f/a, f/b, f): over a cap of 2 nothing is removed; at 3 it is.
+  const capped = makePlan(src(), dst(), { delete: true, maxDelete: 2 });
+  assert.deepEqual([capped.conflicts.length, capped.replaced.length], [1, 0]);
+  assert.match(capped.deletesBlocked ?? '', /3 deletions planned, more than --max-delete 2/);
+  assert.equal(makePlan(src(), dst(), { delete: true, maxDelete: 3 }).replaced.length, 3);
 });
 
 test('--delete removes what the source lacks, deepest first, sparing kept and partial files', () => {
