@@ -43,6 +43,36 @@ export async function load(url, context, next) {
   assert.ok(loaded.includes(bundleCli));
 });
 
+test('start-up stays lean: --version, --help and a get in CI load no spinner, shell or keychain code; only help segments text', () => {
+  const { d, home } = scratch();
+  const log = join(d, 'loaded.txt');
+  writeFileSync(join(d, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(log)}, url + '\\n');
+  return next(url, context);
+}
+`);
+  // string-width (ora's, and cliui's for yargs' help) builds an Intl.Segmenter, slow on first use:
+  // a transfer in CI never needs one.
+  writeFileSync(join(d, 'register.mjs'), `import { register } from 'node:module';
+import { appendFileSync } from 'node:fs';
+register(${JSON.stringify(pathToFileURL(join(d, 'hooks.mjs')).href)});
+const Real = Intl.Segmenter;
+Intl.Segmenter = class extends Real { constructor(...a) { appendFileSync(${JSON.stringify(log)}, 'Intl.Segmenter\\n'); super(...a); } };
+`);
+  const runs: Array<[string[], number]> = [[['--version'], 0], [['get', '--help'], 0], [['sync', '--help'], 0], [['get', 'ftp://127.0.0.1:1/x', '-o', join(d, 'x')], 3]];
+  for (const [args, code] of runs) {
+    const help = args.includes('--help');
+    writeFileSync(log, '');
+    const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(d, 'register.mjs')).href, RFTP, ...args], { env: testEnv(home, { CI: 'true' }), encoding: 'utf8' });
+    assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
+    const loaded = readFileSync(log, 'utf8').trim().split('\n');
+    assert.ok(loaded.some((l) => l.endsWith('/dist/bundle/cli.js')), loaded.join(', '));
+    const heavy = loaded.filter((l) => (l === 'Intl.Segmenter' && !help) || /\/(ora|repl|open)-[A-Z0-9]+\.js$/.test(l) || /keytar/.test(l));
+    assert.deepEqual(heavy, [], args.join(' '));
+  }
+});
+
 test('--version prints package.json\'s version (cli.ts finds ../../package.json from the bundle)', async () => {
   const { home } = scratch();
   const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
