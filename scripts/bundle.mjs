@@ -21,7 +21,7 @@
 //   build finds the old bundle, the new one, or none (bin/rftp then runs dist/src), never half of one.
 import { build } from 'esbuild';
 import { cpSync, existsSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
@@ -61,14 +61,15 @@ const lazyStringWidth = {
       if (args.pluginData?.real) return undefined;
       const real = await b.resolve('string-width', { kind: args.kind, resolveDir: args.resolveDir, pluginData: { real: true } });
       if (real.errors.length > 0) return { errors: real.errors };
-      return { path: real.path, namespace: 'lazy-string-width' };
+      // Relative to the repository, so the bundle does not record the build machine's paths.
+      return { path: relative(repo, real.path), namespace: 'lazy-string-width' };
     });
     b.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
-      resolveDir: dirname(args.path),
+      resolveDir: dirname(resolve(repo, args.path)),
       contents: `let real;
 export default function stringWidth(text, options) {
   if (typeof text === 'string' && /^[\x20-\x7e]*$/.test(text)) return text.length;
-  real ??= require(${JSON.stringify(args.path)}).default;
+  real ??= require(${JSON.stringify('./' + basename(args.path))}).default;
   return real(text, options);
 }`,
       loader: 'js',

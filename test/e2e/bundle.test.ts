@@ -5,7 +5,7 @@
 // missing or stale bundle.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -70,6 +70,13 @@ Intl.Segmenter = class extends Real { constructor(...a) { appendFileSync(${JSON.
     assert.ok(loaded.some((l) => l.endsWith('/dist/bundle/cli.js')), loaded.join(', '));
     const heavy = loaded.filter((l) => (l === 'Intl.Segmenter' && !help) || /\/(ora|repl|open)-[A-Z0-9]+\.js$/.test(l) || /keytar/.test(l));
     assert.deepEqual(heavy, [], args.join(' '));
+  }
+});
+
+test("the bundle and its source maps do not record the build machine's paths", () => {
+  for (const name of readdirSync(join(repo, 'dist/bundle'))) {
+    if (!/\.(js|map)$/.test(name)) continue;
+    assert.equal(readFileSync(join(repo, 'dist/bundle', name), 'utf8').includes(repo), false, name);
   }
 });
 
