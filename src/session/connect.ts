@@ -72,6 +72,8 @@ export async function openClient(
 ): Promise<Client> {
   // By default basic-ftp connects data connections to the control connection's address whatever
   // a PASV reply says (no FTP bounce, works behind NAT); trusting the reply is the user's choice.
+  // An abort before the listener below exists would go unnoticed until the login ended.
+  if (signal.aborted) throw new RftpError('interrupted', 'interrupted');
   const client = new Client(conn.timeoutMs, { allowSeparateTransferHost: conn.trustPasvAddress });
   wholeLinesOnly(client);
   // Ctrl-C while connecting or logging in must stop here, not after the transfer.

@@ -30,7 +30,7 @@ export class Session {
   private closed = false;
   /** Aborted by close(): a login under way is cut, not awaited (its socket would keep the process alive). */
   private readonly closing = new AbortController();
-  /** The run's signal or close(), for the logins. */
+  /** Aborted with the run's signal or by close(), for the logins. */
   private readonly loginSignal: AbortSignal;
 
   constructor(
@@ -38,8 +38,14 @@ export class Session {
     private readonly out: Output,
     readonly signal: AbortSignal,
   ) {
-    signal.addEventListener('abort', () => this.drop(), { once: true });
-    this.loginSignal = AbortSignal.any([signal, this.closing.signal]);
+    // Chained by hand: AbortSignal.any needs Node 20.3, and package.json allows any Node 20.
+    const chain = () => {
+      this.drop();
+      this.closing.abort();
+    };
+    if (signal.aborted) this.closing.abort();
+    else signal.addEventListener('abort', chain, { once: true });
+    this.loginSignal = this.closing.signal;
   }
 
   async connected(): Promise<Client> {
@@ -52,6 +58,11 @@ export class Session {
       addSecret(this.creds.password);
     }
     await this.out.status(`Connecting to ${url.host}:${url.port}…`);
+    // close() may have come while the credentials or the spinner were loading.
+    if (this.closed) {
+      this.out.stopStatus();
+      throw closedError();
+    }
     this.out.debug(`connecting to ${url.host}:${url.port} (${url.security === 'none' && !this.config.tls.requireTls ? 'plain' : 'TLS ' + (url.security === 'implicit' ? 'implicit' : 'explicit')}), password from ${this.creds.source}`);
     try {
       this.client = await openClient(url, this.creds, this.config.tls, { timeoutMs: this.config.timeoutMs, trustPasvAddress: this.config.trustPasvAddress ?? false }, this.loginSignal, this.out.mode.debug ? (m) => this.out.debug(m) : undefined);

@@ -13,7 +13,7 @@ import { escapeControl } from '../ui/redact.js';
 import { checkNoSymlinks, localPathInside, relParent, UnsafePath } from './names.js';
 import type { Action, Plan } from './plan.js';
 import type { SyncOutput } from './report.js';
-import { runPool, stopOrRetire, type Retirements } from './workers.js';
+import { RetireWorker, runPool, stopOrRetire, type Retirements } from './workers.js';
 import { remotePathOf } from './walk-remote.js';
 
 export type Direction = 'down' | 'up';
@@ -46,6 +46,8 @@ export interface ItemResult {
   bytesTransferred: number;
   resumedFrom: number;
   error?: string;
+  /** A delete that cleared the way for the source's file or directory (--delete). */
+  replacedBy?: 'file' | 'dir';
 }
 
 export interface ExecResult {
@@ -99,10 +101,10 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     if (plan.replaced.length > 0) {
       await runDeletes(plan.replaced, setup, crew, (item) => {
         record(item);
-        if (!item.ok) {
-          const top = plan.replaced.find((r) => item.path === r.path || item.path.startsWith(r.path + '/'))!;
-          blocked.set(top.path, 'the entry in its way could not be removed');
-        }
+        if (item.ok) return;
+        // The entry that was in the way: the shallowest replaced path holding this one.
+        const root = plan.replaced.filter((r) => item.path === r.path || item.path.startsWith(r.path + '/')).sort((a, b) => a.path.length - b.path.length)[0];
+        blocked.set(root.path, 'the entry in its way could not be removed');
       });
     }
     const levels = new Map<number, string[]>();
@@ -210,18 +212,31 @@ async function runDeletes(list: Plan['deletes'], setup: ExecSetup, crew: () => S
         const path = remotePathOf(setup.remoteRoot, d.path);
         await session.run(`delete ${escapeControl(d.path)}`, () => 0, (client) => (d.type === 'dir' ? removeDirectory(client, path, false) : deleteFile(client, path)));
       }
-      record({ op: 'delete', path: d.path, ok: true, bytesTransferred: 0, resumedFrom: 0 });
+      record({ op: 'delete', path: d.path, ok: true, bytesTransferred: 0, resumedFrom: 0, replacedBy: d.replacedBy });
       setup.out.fileDone('delete', d.path);
     } catch (raw) {
       const err = asError(raw, `delete ${escapeControl(d.path)}`);
       if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
-      record({ op: 'delete', path: d.path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message });
+      record({ op: 'delete', path: d.path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message, replacedBy: d.replacedBy });
     }
   };
   const sessions = crew();
   await runPool(files, sessions.map((s) => (d: (typeof files)[number]) => del(s, d)), (q) => q.shift(), setup.retirements.of(sessions));
-  // One at a time, deepest first: a directory is empty once the ones below it are gone.
-  await runPool(dirs, [(d: (typeof dirs)[number]) => del(crew()[0], d)], (q) => q.shift());
+  // One at a time, deepest first: a directory is empty once the ones below it are gone. A
+  // connection refused for good is retired and the next one goes on.
+  for (const d of dirs) {
+    for (;;) {
+      const [session, ...others] = crew();
+      try {
+        await del(session, d);
+        break;
+      } catch (err) {
+        if (!(err instanceof RetireWorker)) throw err;
+        if (others.length === 0) throw err.reason;
+        setup.retirements.retire(session, others.length, err.reason);
+      }
+    }
+  }
 }
 
 /**

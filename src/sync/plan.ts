@@ -100,47 +100,61 @@ function keptBelow(kept: Set<string>): Set<string> {
 }
 
 export function makePlan(src: Tree, dst: Tree, opts: PlanOptions): Plan {
-  const keep = keptBelow(new Set([...src.kept, ...dst.kept]));
+  const kept = new Set([...src.kept, ...dst.kept]);
   // Why no delete may run, whatever the plan: a tree not fully or not safely read.
   const unsafe = !opts.delete ? undefined
     : !src.complete || !dst.complete ? 'a listing was incomplete'
     : src.problems.length > 0 || dst.problems.length > 0 ? 'some entries could not be read safely'
     : undefined;
-  const plan = planWith(src, dst, opts, keep, opts.delete && !unsafe);
+  const plan = planWith(src, dst, opts, kept, !opts.delete ? '--delete replaces it' : unsafe && `not replaced: ${unsafe}`);
   const removals = plan.deletes.length + plan.replaced.length;
-  if (plan.replaced.length > 0 && opts.maxDelete !== undefined && removals > opts.maxDelete) {
+  const overCap = opts.maxDelete !== undefined && removals > opts.maxDelete
+    ? `${removals} deletions planned${plan.replaced.length > 0 ? ` (${plan.replaced.length} of them in the way of the source)` : ''}, more than --max-delete ${opts.maxDelete}`
+    : undefined;
+  if (plan.replaced.length > 0 && overCap) {
     // Over the cap: nothing is removed, so the entries in the way stay conflicts.
-    const capped = planWith(src, dst, opts, keep, false);
-    capped.deletesBlocked = `${removals} deletions planned, more than --max-delete ${opts.maxDelete}`;
+    const capped = planWith(src, dst, opts, kept, `not replaced: ${overCap}`);
+    capped.deletesBlocked = overCap;
     return capped;
   }
-  if (opts.delete) {
-    if (unsafe) plan.deletesBlocked = unsafe;
-    else if (plan.conflicts.length > 0) plan.deletesBlocked = 'some paths are a file on one side and a directory on the other';
-    else if (opts.maxDelete !== undefined && removals > opts.maxDelete) {
-      plan.deletesBlocked = `${removals} deletions planned, more than --max-delete ${opts.maxDelete}`;
-    }
-  }
+  if (opts.delete) plan.deletesBlocked = unsafe ?? (plan.conflicts.length > 0 ? 'some paths are a file on one side and a directory on the other' : overCap);
   return plan;
 }
 
-/** The plan, with destination entries of the wrong type replaced (`replace`) or left as conflicts. */
-function planWith(src: Tree, dst: Tree, opts: PlanOptions, keep: Set<string>, replace: boolean): Plan {
+/**
+ * The plan. Destination entries of the wrong type are replaced, unless `noReplace` says why
+ * not: then they are conflicts, and nothing below them is planned.
+ */
+function planWith(src: Tree, dst: Tree, opts: PlanOptions, kept: Set<string>, noReplace: string | undefined): Plan {
   const plan: Plan = { mkdirs: [], transfers: [], skips: [], conflicts: [], deletes: [], replaced: [] };
+  /** Kept paths and their ancestors: a directory holding something not synced is never removed. */
+  const keep = keptBelow(kept);
+  const dstKeep = keptBelow(dst.kept);
+  /** Below a kept path (a source symlink where the destination has a directory, say): never deleted. */
+  const belowKept = (path: string) => {
+    for (let p = relParent(path); p !== ''; p = relParent(p)) if (kept.has(p)) return true;
+    return false;
+  };
   /** Destination paths removed to make way (with everything under them) -> the type removed. */
   const cleared = new Map<string, EntryType>();
+  const conflicts = new Set<string>();
+  const belowConflict = (path: string) => {
+    for (let p = relParent(path); p !== ''; p = relParent(p)) if (conflicts.has(p)) return true;
+    return false;
+  };
   const paths = [...src.entries.keys()].sort();
   for (const path of paths) {
     const s = src.entries.get(path)!;
     if (s.type !== 'dir' && s.type !== 'file') continue; // walkers keep these out of a source tree; never sent
+    if (belowConflict(path)) continue; // its directory is a conflict: the run fails on that
     let d = dst.entries.get(path);
     if (d && d.type !== s.type) {
-      const what = `the destination is a ${typeName(d.type)}, the source a ${typeName(s.type)}`;
-      // Entries under it that are not synced (excluded, rftp's partials) would be lost with it:
-      // `keep` holds their ancestors too.
-      if (!replace || keep.has(path)) {
-        const hint = !opts.delete ? ' (--delete replaces it)' : replace ? ' holding entries that are not synced' : '';
-        plan.conflicts.push({ op: 'conflict', path, reason: what + hint });
+      // Entries under it that are not synced (excluded, rftp's partials) would be lost with it.
+      const held = dstKeep.has(path);
+      if (noReplace || held) {
+        const reason = `the destination is a ${typeName(d.type)}${held ? ' holding entries that are not synced' : ''}, the source a ${typeName(s.type)}${noReplace && !held ? ` (${noReplace})` : ''}`;
+        plan.conflicts.push({ op: 'conflict', path, reason });
+        conflicts.add(path);
         continue;
       }
       const inside = [...dst.entries.keys()].filter((p) => p.startsWith(path + '/'));
@@ -166,7 +180,7 @@ function planWith(src: Tree, dst: Tree, opts: PlanOptions, keep: Set<string>, re
 
   if (opts.delete) {
     for (const [path, d] of dst.entries) {
-      if (src.entries.has(path) || keep.has(path) || cleared.has(path)) continue;
+      if (src.entries.has(path) || keep.has(path) || belowKept(path) || cleared.has(path) || belowConflict(path)) continue;
       plan.deletes.push({ op: 'delete', path, type: d.type });
     }
     plan.deletes.sort(deepestFirst);

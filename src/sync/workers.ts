@@ -93,13 +93,16 @@ export class Retirements {
     return sessions.filter((s) => !this.gone.has(s));
   }
 
+  /** Leaves `session` out from now on, and says so. */
+  retire(session: Session, left: number, reason: unknown): void {
+    this.gone.add(session);
+    this.count++;
+    this.warn(`${(reason as Error).message}; continuing with ${left} connection${left === 1 ? '' : 's'}`);
+  }
+
   /** runPool's onRetire for a pool whose worker i works on sessions[i]. */
   of(sessions: Session[]): (left: number, reason: unknown, worker: number) => void {
-    return (left, reason, worker) => {
-      this.gone.add(sessions[worker]);
-      this.count++;
-      this.warn(`${(reason as Error).message}; continuing with ${left} connection${left === 1 ? '' : 's'}`);
-    };
+    return (left, reason, worker) => this.retire(sessions[worker], left, reason);
   }
 }
 

@@ -286,6 +286,29 @@ test('a run that fails while its extra connections are still logging in ends at 
   await waitFor(() => s.loginsCut === 3, 'the slow logins to be cut');
 });
 
+test('--delete: when the entry in the way cannot be removed, nothing is written at or below its path', async () => {
+  const { target: local, env } = workdir();
+  writeFileSync(join(local, 'x'), 'local x is a file now');
+  mkdirSync(join(local, 'y'));
+  writeFileSync(join(local, 'y/in'), 'local in');
+  writeFileSync(join(local, 'z.txt'), 'z');
+  // On the server x is a directory whose file cannot be deleted; y is a file that can.
+  const s = await fake({ '/u/x/old': 'remote old', '/u/x/keep': 'remote keep', '/u/y': 'remote y' });
+  s.behaviour.replyInstead = (command) => (/^DELE .*x\/old$/.test(command) ? '550 Permission denied.' : undefined);
+  const r = await runRftp(['sync', local, `ftp://u@127.0.0.1:${s.port}/u/`, '--delete', '--json', ...fast], { env });
+  assert.equal(r.code, 8, r.stderr);
+  assert.match(r.stderr, /delete x\/old failed: .*550 Permission denied/);
+  // x: still the server's directory with its old file; nothing was uploaded in its place.
+  assert.equal(s.files.get('/u/x/old')?.data.toString(), 'remote old');
+  assert.ok(!s.commands.some((c) => /^(STOR|APPE|RNTO) .*\/?x(\.rftp-part)?$/.test(c)), s.commands.join(', '));
+  const items = JSON.parse(r.stdout).actions as Array<{ op: string; path: string; ok: boolean; error?: string; replacedBy?: string }>;
+  assert.ok(items.some((i) => i.op === 'replace' && i.path === 'x' && !i.ok && /could not be removed/.test(i.error ?? '')), r.stdout);
+  // y was cleared and replaced; z.txt sent; the failure blocks the ordinary deletes only.
+  assert.equal(s.files.get('/u/y/in')?.data.toString(), 'local in');
+  assert.equal(s.files.get('/u/z.txt')?.data.toString(), 'z');
+  assert.ok(items.some((i) => i.op === 'delete' && i.path === 'y' && i.ok && i.replacedBy === 'dir'), r.stdout);
+});
+
 /**
  * A LIST-only server and a local copy of the same sizes: each file has its own remote time, hours
  * apart; unchanged files have it locally too, f07 is half an hour older locally (to be replaced).
@@ -372,12 +395,21 @@ test('--no-pipelining: the same server is asked one MDTM at a time from the star
 });
 
 test('the shell\'s mirror --no-pipelining does the same', async () => {
-  const w = workdir();
-  const s = await fake({ '/q/a.txt': 'aaa', '/q/b.txt': 'bbb', '/q/c.txt': 'ccc' }, { pipelining: 'drop' });
-  for (const n of ['a', 'b', 'c']) writeFileSync(join(w.target, `${n}.txt`), 'old');
-  const r = await runRftp(['-c', `open ftp://u@127.0.0.1:${s.port}/; mirror --no-pipelining q/ ${w.target}`], { env: w.env });
-  assert.equal(r.code, 0, r.stderr);
+  const names = Array.from({ length: 12 }, (_, i) => `f${i}.txt`);
+  const files = Object.fromEntries(names.map((n) => [`/q/${n}`, 'new']));
+  const mirror = async (behaviour: FakeBehaviour, option: string) => {
+    const w = workdir();
+    for (const n of names) writeFileSync(join(w.target, n), 'old');
+    const s = await fake(files, behaviour);
+    const r = await runRftp(['-c', `open ftp://u@127.0.0.1:${s.port}/; mirror ${option} q/ ${w.target}`], { env: w.env });
+    assert.equal(r.code, 0, r.stderr);
+    // Same size, the local copy newer: kept.
+    for (const n of names) assert.equal(readFileSync(join(w.target, n), 'utf8'), 'old', n);
+    return { s, r };
+  };
+  // The control: without the option the shell's mirror does send MDTMs together.
+  assert.ok((await mirror({}, '')).s.maxCommandsPerPacket >= 3);
+  const { s, r } = await mirror({ pipelining: 'drop' }, '--no-pipelining');
   assert.doesNotMatch(r.stderr, /stalled|one at a time/, r.stderr);
   assert.equal(s.maxCommandsPerPacket, 1);
-  for (const n of ['a', 'b', 'c']) assert.equal(readFileSync(join(w.target, `${n}.txt`), 'utf8'), 'old', 'same size, local copy newer: kept');
 });

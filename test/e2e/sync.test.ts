@@ -161,6 +161,12 @@ describe('sync against vsftpd', () => {
     assert.match(refused.stderr, /y: conflict: the destination is a file, the source a directory/);
     assert.deepEqual(snapshot(local), before);
 
+    // Three removals in all (x/old, x, y): over --max-delete 2 nothing is removed, and the conflicts say why.
+    const capped = await sync(server.url('types/'), local, '--delete', '--max-delete', '2');
+    assert.equal(capped.code, 8, capped.stderr);
+    assert.match(capped.stderr, /x: conflict: the destination is a directory, the source a file \(not replaced: 3 deletions planned \(3 of them in the way of the source\), more than --max-delete 2\)/);
+    assert.deepEqual(snapshot(local), before);
+
     const dry = await sync(server.url('types/'), local, '--delete', '--dry-run');
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /delete +x\/old: in the way of the source's file/);
@@ -181,6 +187,8 @@ describe('sync against vsftpd', () => {
     const upRefused = await sync(local, server.url('types/'));
     assert.equal(upRefused.code, 8, upRefused.stderr);
     assert.equal(readFileSync(join(remoteDir('types'), 'y'), 'utf8'), 'remote y');
+    assert.equal(readFileSync(join(remoteDir('types'), 'x/deep/old'), 'utf8'), 'remote old');
+    assert.equal(existsSync(join(remoteDir('types'), 'y/inner')), false, 'nothing sent below a conflict');
     const up = await sync(local, server.url('types/'), '--delete');
     assert.equal(up.code, 0, up.stderr);
     assert.deepEqual(snapshot(remoteDir('types')), snapshot(local));

@@ -45,6 +45,8 @@ export interface FakeBehaviour {
   slowLogins?: { after: number; ms: number };
   /** Called with each command (and the current directory): true drops that control connection unanswered. */
   dropOn?: (command: string, cwd: string) => boolean;
+  /** Called with each command: a reply line given is sent instead of handling the command. */
+  replyInstead?: (command: string, cwd: string) => string | undefined;
 }
 export interface FakeFtpServer {
   port: number; host: '127.0.0.1';
@@ -283,6 +285,8 @@ export async function startFakeFtp(
         raw.destroy();
         return;
       }
+      const instead = beh.replyInstead?.(line, cwd);
+      if (instead !== undefined) return reply(instead);
       switch (verb) {
         case 'USER': return reply('331 Please specify the password.');
         case 'PASS': {

@@ -69,12 +69,36 @@ test('no replacement when it is not safe: an incomplete listing, entries kept in
   // An excluded file (or an rftp partial) inside would be lost with the directory.
   const kept = makePlan(src(), dst({ kept: new Set(['f/notes.txt']) }), { delete: true });
   assert.deepEqual([kept.conflicts.length, kept.replaced.length], [1, 0]);
-  assert.match(kept.conflicts[0].reason, /not synced/);
-  // Three removals (f/a, f/b, f): over a cap of 2 nothing is removed; at 3 it is.
+  assert.equal(kept.conflicts[0].reason, 'the destination is a directory holding entries that are not synced, the source a file');
+  // Three removals (f/a, f/b, f): over a cap of 2 nothing is removed, and the conflict says why; at 3 it is.
   const capped = makePlan(src(), dst(), { delete: true, maxDelete: 2 });
-  assert.deepEqual([capped.conflicts.length, capped.replaced.length], [1, 0]);
-  assert.match(capped.deletesBlocked ?? '', /3 deletions planned, more than --max-delete 2/);
+  assert.deepEqual([capped.conflicts.length, capped.replaced.length, capped.deletes.length], [1, 0, 0]);
+  assert.equal(capped.deletesBlocked, '3 deletions planned (3 of them in the way of the source), more than --max-delete 2');
+  assert.match(capped.conflicts[0].reason, /\(not replaced: 3 deletions planned .*more than --max-delete 2\)$/);
+  assert.match(incomplete.conflicts[0].reason, /\(not replaced: a listing was incomplete\)$/);
   assert.equal(makePlan(src(), dst(), { delete: true, maxDelete: 3 }).replaced.length, 3);
+});
+
+test('nothing is planned below a conflict: its files are not sent into a path that is a file', () => {
+  const plan = makePlan(tree({ d: dir, 'd/x': 1, 'd/sub': dir, 'd/sub/y': 1, 'd-x': 1 }), tree({ d: 1 }), { delete: false });
+  assert.deepEqual(plan.conflicts.map((c) => c.path), ['d']);
+  assert.deepEqual(plan.transfers.map((t) => t.path), ['d-x']);
+  assert.deepEqual(plan.mkdirs, []);
+});
+
+test('a source symlink (kept) where the destination has a directory: nothing in that directory is deleted', () => {
+  const plan = makePlan(tree({}, { kept: new Set(['l']) }), tree({ l: dir, 'l/precious': 1, 'l/sub': dir, 'l/sub/more': 1, other: 1 }), { delete: true });
+  assert.deepEqual(plan.deletes.map((d) => d.path), ['other']);
+  assert.deepEqual([plan.conflicts.length, plan.replaced.length], [0, 0]);
+});
+
+test('entries the source does not sync do not stop a replacement: only what the destination holds counts', () => {
+  // The local source directory a/ holds a symlink (kept at the source); the server has a file a.
+  const plan = makePlan(tree({ a: dir, 'a/x': 1 }, { kept: new Set(['a/link']) }), tree({ a: 1 }), { delete: true });
+  assert.deepEqual(plan.conflicts, []);
+  assert.deepEqual(plan.replaced.map((r) => r.path), ['a']);
+  assert.deepEqual(plan.mkdirs.map((m) => m.path), ['a']);
+  assert.deepEqual(plan.transfers.map((t) => t.path), ['a/x']);
 });
 
 test('--delete removes what the source lacks, deepest first, sparing kept and partial files', () => {
