@@ -270,6 +270,26 @@ for (const phase of ['walk', 'file times'] as const) {
   });
 }
 
+for (const step of ['MKD', 'RMD'] as const) {
+  test(`up --delete: a connection refused for good at its ${step} is retired, and another one does it`, async () => {
+    const { target: local, env } = workdir();
+    mkdirSync(join(local, 'new/sub'), { recursive: true });
+    writeFileSync(join(local, 'new/sub/n.txt'), 'n');
+    const s = await fake({ '/u/stale/deep/s.txt': 's', '/u/keep.txt': 'k' }, { acceptConnections: 2 });
+    writeFileSync(join(local, 'keep.txt'), 'k');
+    let dropped = false;
+    s.behaviour.dropOn = (command) => (command.startsWith(step) && !dropped ? (dropped = true) : false);
+    const r = await runRftp(['sync', local, `ftp://u@127.0.0.1:${s.port}/u/`, '--delete', '--parallel', '2', ...fast, '--json'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(dropped);
+    assert.deepEqual(JSON.parse(r.stdout).connections, { requested: 2, accepted: 2, retired: 1 });
+    assert.equal(r.stderr.match(/continuing with 1 connection/g)?.length, 1, r.stderr);
+    assert.equal(s.files.get('/u/new/sub/n.txt')?.data.toString(), 'n');
+    assert.deepEqual([...s.files.keys()].filter((p) => p.startsWith('/u/stale')), []);
+    assert.ok(s.commands.includes('RMD /u/stale') || s.commands.some((c) => /^RMD .*stale$/.test(c)), s.commands.join(', '));
+  });
+}
+
 test('a run that fails while its extra connections are still logging in ends at once: those logins are cut, not awaited', async () => {
   const { target, env } = workdir();
   const s = await fake({ '/f/a.txt': 'a' });

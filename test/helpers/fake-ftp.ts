@@ -351,7 +351,13 @@ export async function startFakeFtp(
           madeDirs.delete(dir);
           return reply('250 Remove directory operation successful.');
         }
-        case 'DELE': return fileMap.delete(abs(arg)) ? reply('250 Delete operation successful.') : reply('550 Delete operation failed.');
+        case 'DELE': {
+          const file = abs(arg);
+          if (!fileMap.delete(file)) return reply('550 Delete operation failed.');
+          // As on a real server, the directories it was in stay, empty or not.
+          for (let d = path.posix.dirname(file); d !== '/'; d = path.posix.dirname(d)) madeDirs.add(d);
+          return reply('250 Delete operation successful.');
+        }
         case 'RNFR': {
           const p = abs(arg);
           if (!fileMap.has(p) && !dirExists(p)) return reply('550 RNFR command failed.');
