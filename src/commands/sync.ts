@@ -19,6 +19,7 @@ import { openConnections } from '../session/pool.js';
 import { addRemoteTimes, DEFAULT_LIMITS, walkRemote, type WalkLimits, type WalkSide } from '../sync/walk-remote.js';
 import { sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
 import { outputOptions, sessionOptions, rateOptions } from './options.js';
+import { checkSegments } from './pget.js';
 import { runCommand } from './runner.js';
 
 export const command = ['sync <source> <destination>', 'mirror'];
@@ -38,6 +39,7 @@ export function builder(y: Argv) {
     .option('exclude', { alias: 'X', type: 'string', array: true, default: [], describe: 'leave out files and directories matching GLOB (repeatable)' })
     .option('reverse', { alias: 'R', type: 'boolean', default: false, describe: 'upload (lftp mirror -R): LOCALDIR URL' })
     .option('continue', { alias: 'c', type: 'boolean', default: false, describe: 'accepted for lftp users: sync always continues partial files' })
+    .option('use-pget-n', { type: 'number', describe: 'download each file of 2 MiB or more in up to N segments over N connections (as lftp mirror --use-pget-n)' })
     .option('pipelining', { type: 'boolean', default: true, describe: 'send file-time requests many per write; --no-pipelining for a server or middlebox that loses them' })
     .example('$0 sync ftp://alice@host/pub/site/ ./site', 'mirror a remote tree down')
     .example('$0 sync ./build ftpes://deploy@host/www/ --delete', 'deploy a build directory, removing stale files')
@@ -60,6 +62,8 @@ export type SyncArgs = SessionArgs & OutputArgs & {
   reverse: boolean;
   /** false (--no-pipelining): MDTM one at a time from the start. The shell's mirror leaves it out. */
   pipelining?: boolean;
+  /** --use-pget-n N: large downloads in up to N segments each (as pget). */
+  usePgetN?: number;
 };
 
 /** What the core of sync needs: the options without the connection ones (a session maker has those). */
@@ -82,6 +86,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
   const direction: Direction = down ? 'down' : 'up';
   if (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 16) throw new RftpError('usage', '--parallel must be a whole number from 1 to 16');
   if (args.maxDelete !== undefined && (!Number.isInteger(args.maxDelete) || args.maxDelete < 0)) throw new RftpError('usage', '--max-delete must be a whole number, 0 or more');
+  const segments = args.usePgetN === undefined ? 1 : checkSegments(args.usePgetN, '--use-pget-n');
   // The shell's mirror calls this handler with only the options it knows: the rest are defaults.
   const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs ?? DEFAULT_LIMITS.maxDirs, maxEntries: args.maxEntries ?? DEFAULT_LIMITS.maxEntries };
   for (const [name, v] of [['--max-dirs', limits.maxDirs], ['--max-entries', limits.maxEntries]] as const) {
@@ -151,6 +156,8 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
         settleMs: settleMs(ctx.env),
         limiter: limiterFor(args.limitRate),
         createRoot: down ? !localSt : !remoteExists,
+        segments: down ? segments : 1,
+        newSession: factory,
         reserved: down ? dst.reserved : [],
       });
     }

@@ -174,13 +174,14 @@ export const transferCommands: ShellCommand[] = [
   },
   {
     names: ['mirror', 'sync'],
-    usage: 'mirror [-R] [-e] [--dry-run] [-P N] [-I GLOB] [-X GLOB] [--no-pipelining] SOURCE [TARGET]',
+    usage: 'mirror [-R] [-e] [--dry-run] [-P N] [-I GLOB] [-X GLOB] [--use-pget-n N] [--no-pipelining] SOURCE [TARGET]',
     summary: 'mirror a remote directory here, or with -R a local one there (as rftp sync)',
     details: [
       'without -R: SOURCE is remote (relative to cd), TARGET local (default: its name in lcd)',
       '-R  upload: SOURCE is local, TARGET remote (default: its name in cd)',
       '-e  delete what the source lacks; --max-delete N caps it',
       '--max-dirs N, --max-entries N  walk limits (defaults 20000 and 500000)',
+      '--use-pget-n N  download files of 2 MiB or more in up to N segments each (as pget)',
       '--no-pipelining  ask file times one at a time (a server that loses commands sent together)',
       'example: mirror -R -e ./site www',
     ],
@@ -201,6 +202,7 @@ export const transferCommands: ShellCommand[] = [
           include: { type: 'string', short: 'I', multiple: true },
           exclude: { type: 'string', short: 'X', multiple: true },
           'no-pipelining': { type: 'boolean' },
+          'use-pget-n': { type: 'string' },
         } as const,
         1,
         2,
@@ -226,6 +228,7 @@ export const transferCommands: ShellCommand[] = [
         include: (values.include as string[] | undefined) ?? [],
         exclude: (values.exclude as string[] | undefined) ?? [],
         pipelining: !values['no-pipelining'],
+        usePgetN: values['use-pget-n'] === undefined ? undefined : Number(values['use-pget-n']),
       });
     },
   },

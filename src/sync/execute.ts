@@ -9,6 +9,7 @@ import type { TokenBucket } from '../transfer/rate-limit.js';
 import { syncDir } from '../transfer/state.js';
 import { downloadWhole, uploadWhole, WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
 import { upload } from '../transfer/upload.js';
+import { segmentedDownload, type SessionMaker } from '../transfer/segmented.js';
 import { escapeControl } from '../ui/redact.js';
 import { checkNoSymlinks, localPathInside, relParent, UnsafePath } from './names.js';
 import type { Action, Plan } from './plan.js';
@@ -36,7 +37,13 @@ export interface ExecSetup {
   createRoot: boolean;
   /** rftp's own files found at a local destination, for cleaning up after crashed runs. */
   reserved: string[];
+  /** --use-pget-n: large downloads in up to this many segments, on connections from newSession. */
+  segments?: number;
+  newSession?: SessionMaker;
 }
+
+/** No segment smaller than this (as lftp's pget:min-chunk-size): a smaller file is not split. */
+const MIN_SEGMENT_BYTES = 1024 * 1024;
 
 export interface ItemResult {
   op: Action['op'];
@@ -147,9 +154,13 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
         let r: FileResult;
         if (direction === 'down') {
           const local = await checkNoSymlinks(setup.localRoot, t.path, 'file', realDirs);
+          const segments = Math.min(setup.segments ?? 1, Math.floor((t.size ?? 0) / MIN_SEGMENT_BYTES));
+          const opts = { force: true, continue: false, limiter: setup.limiter };
           r = whole
             ? await downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, renamedIn)
-            : await download(session, remoteUrl, local, { force: true, continue: false, limiter: setup.limiter }, out);
+            : segments > 1 && setup.newSession
+              ? await segmentedDownload(setup.newSession, session.signal, remoteUrl, local, { ...opts, segments }, out)
+              : await download(session, remoteUrl, local, opts, out);
         } else {
           const local = localPathInside(setup.localRoot, t.path);
           r = whole

@@ -262,6 +262,50 @@ describe('pget against a throttled vsftpd', () => {
     assert.equal(sent, data.length - Math.max(0, state.ranges[0].done - 64 * 1024));
   });
 
+  test('sync --use-pget-n 3: a large file comes in 3 segments; SIGKILL, rerun: every segment continues, small files whole', async () => {
+    const { d, home } = workdir();
+    const data = randomData(6 * MiB);
+    await server.put('pn/big.bin', data);
+    await server.put('pn/small.txt', 'small');
+    const target = join(d, 'big.bin');
+    const sentBefore = (await server.xferTotals()).sent;
+    const { child, done } = spawnRftp(['sync', '--use-pget-n', '3', server.url('pn/'), d], { env: env(home) });
+    await waitFor(() => savedProgress(target + '.rftp-state') >= 1.5 * MiB, 'segmented progress');
+    child.kill('SIGKILL');
+    await done;
+    await killedRunGone();
+    const st = JSON.parse(readFileSync(target + '.rftp-state', 'utf8')) as { kind: string; ranges: Array<{ done: number }> };
+    assert.equal(st.kind, 'segmented');
+    assert.equal(st.ranges.length, 3);
+    assert.ok(st.ranges.filter((r) => r.done > 0).length >= 2, 'several segments made progress at once');
+
+    const r = await runRftp(['sync', '--use-pget-n', '3', server.url('pn/'), d], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /big\.bin: resuming at .* \(3 segments\)/);
+    assert.match(r.stderr, /sync: .*1 continued/);
+    assert.equal(sha256File(target), sha256(data));
+    assert.equal(readFileSync(join(d, 'small.txt'), 'utf8'), 'small');
+    assert.deepEqual(readdirSync(d).sort(), ['big.bin', 'small.txt']);
+    await waitFor(async () => (await server.xferTotals()).sent - sentBefore >= data.length, 'xferlog to record the transfers');
+    const sent = (await server.xferTotals()).sent - sentBefore;
+    assert.ok(sent <= data.length + 5 + 3 * MiB, `server sent ${sent} bytes for ${data.length + 5}`);
+  });
+
+  test('sync --use-pget-n: bad values are usage errors (2); files under 2 MiB are not split', async () => {
+    const { d, home } = workdir();
+    for (const bad of ['0', '1.5', 'abc', '99']) {
+      const r = await runRftp(['sync', '--use-pget-n', bad, server.url('pn/'), d], { env: env(home) });
+      assert.equal(r.code, 2, `${bad}: ${r.stderr}`);
+      assert.match(r.stderr, /--use-pget-n/);
+    }
+    await server.put('pn2/mid.bin', randomData(MiB + MiB / 2));
+    const entries = (await server.xferTotals()).entries;
+    const r = await runRftp(['sync', '--use-pget-n', '4', server.url('pn2/'), d], { env: env(home) });
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor(async () => (await server.xferTotals()).entries > entries, 'the transfer in the xferlog');
+    assert.equal((await server.xferTotals()).entries - entries, 1, 'one stream for a file of 1.5 MiB');
+  });
+
   test('--limit-rate is accepted by get, put and pget and changes nothing in the result', async () => {
     const { d, home } = workdir();
     const data = randomData(MiB + 7);
