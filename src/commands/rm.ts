@@ -22,14 +22,14 @@ export type RmArgs = SessionArgs & OutputArgs & { url: string; recursive: boolea
 
 /** The core of `rm`, shared by the one-shot command and the shell. */
 export async function removePath(ctx: CommandContext, session: Session, url: FtpUrl, recursive: boolean): Promise<void> {
-  const refuse = () => usageError('rm: refusing to remove the login or root directory');
+  const refuse = () => usageError('rm: refusing to remove the login or root directory, or a directory holding the login directory');
   if (url.path === '' || url.path.replace(/\/+$/, '') === '') throw refuse();
   if (recursive) {
-    // ".", "sub/..", "~" in the shell, or the login directory by its absolute name: resolved
-    // against the login directory, none of them may take it (or "/") away.
-    const home = await session.run(`rm ${displayUrl(url)}`, () => 0, (client) => resolveDir(client, ''));
+    // ".", "sub/..", "~" or ".." in the shell, or the login directory (or one above it) by its
+    // absolute name: resolved against the login directory, none of them may take it (or "/") away.
+    const home = posix.resolve(await session.run(`rm ${displayUrl(url)}`, () => 0, (client) => resolveDir(client, '')));
     const target = posix.resolve(home, url.path);
-    if (target === posix.resolve(home) || target === '/') throw refuse();
+    if (target === '/' || target === home || home.startsWith(target + '/')) throw refuse();
   }
   await session.run(`rm ${displayUrl(url)}`, () => 0, (client) => (recursive ? removeDirectory(client, url.path, true) : deleteFile(client, url.path)));
   ctx.out.debug(`removed ${url.path}`);

@@ -63,6 +63,9 @@ export async function prepareDownload(url: FtpUrl, target: string, opts: Downloa
   const display = displayUrl(url);
   const existing = await statOrUndefined(target);
   if (existing?.isDirectory()) throw new RftpError('local', `${target} is a directory`);
+  // The finished file is renamed into place: that would replace a device or a FIFO (/dev/null
+  // included, as root) with a regular file.
+  if (existing && !existing.isFile()) throw new RftpError('local', `${target} is not a regular file (a device, FIFO or socket): not replaced`);
   if (existing && !opts.force && !opts.continue) {
     throw new RftpError('exists', `${target} already exists (use --force to replace it, or -c to skip it when complete)`);
   }

@@ -1,6 +1,7 @@
 // get/put against a scripted fake server that refuses or breaks things on purpose.
 import assert from 'node:assert/strict';
-import { readFileSync, existsSync, writeFileSync, statSync, mkdirSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, existsSync, writeFileSync, statSync, mkdirSync, readdirSync, lstatSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -349,4 +350,18 @@ test('pget resume of a segment not yet started, against a server that now ignore
     assert.match(r.stderr, /differ|restarting/);
   }
   assert.ok(s.commands.includes(`REST ${MiB - 64 * 1024}`), `the second segment re-read the end of the first: ${s.commands.filter((c) => c.startsWith('REST')).join(', ')}`);
+});
+
+test('get -f onto a FIFO (or a device) refuses (7): it is never replaced by a regular file', async () => {
+  const { d, env } = workdir();
+  const s = await fake({ '/a.txt': 'hello' });
+  const fifo = join(d, 'pipe');
+  execFileSync('mkfifo', [fifo]);
+  for (const extra of [['-f'], ['-c'], []]) {
+    const r = await runRftp(['get', ...extra, `ftp://u@127.0.0.1:${s.port}/a.txt`, '-o', fifo, ...fast], { env });
+    assert.equal(r.code, 7, r.stderr);
+    assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+    assert.ok(lstatSync(fifo).isFIFO(), 'still a FIFO');
+  }
+  assert.deepEqual(readdirSync(d), ['pipe'], 'no partial left next to it');
 });

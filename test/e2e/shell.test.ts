@@ -450,12 +450,12 @@ describe('rm -r never takes the login directory, also when it is not /', () => {
     const { d, home } = workdir();
     const o = { env: testEnv(home, { RFTP_PASSWORD: 'pw-x' }), cwd: d };
     const url = (path: string) => `ftp://alice@127.0.0.1:${fake.port}/${path}`;
-    for (const cmd of ['rm -r .', 'rm -r ~', 'cd sub; rm -r ..', 'rm -r /home/alice', 'rm -r /']) {
+    for (const cmd of ['rm -r .', 'rm -r ~', 'cd sub; rm -r ..', 'rm -r /home/alice', 'rm -r /', 'rm -r ..', 'rm -r /home', 'rm -r ../']) {
       const r = await runRftp(['-c', `open ${url('')}; ${cmd}`], o);
       assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
       assert.match(r.stderr, /refusing to remove the login or root directory/, cmd);
     }
-    for (const path of ['%2Fhome/alice/', 'sub/..', './', '%2Fhome/alice/sub/..']) {
+    for (const path of ['%2Fhome/alice/', 'sub/..', './', '%2Fhome/alice/sub/..', '..', '%2Fhome', '%2Fhome/']) {
       const r = await runRftp(['rm', '-r', url(path)], o);
       assert.equal(r.code, 2, `${path}: ${r.stderr}`);
     }
