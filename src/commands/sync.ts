@@ -35,8 +35,10 @@ export function builder(y: Argv) {
     .option('parallel', { alias: 'P', type: 'number', default: 4, describe: 'connections working at once (1-16)' })
     .option('max-dirs', { type: 'number', default: DEFAULT_LIMITS.maxDirs, describe: 'directories one side may have; beyond, the run stops walking and fails (an endless tree ends)' })
     .option('max-entries', { type: 'number', default: DEFAULT_LIMITS.maxEntries, describe: 'files and directories one side may have, in all' })
-    .option('include', { alias: 'I', type: 'string', array: true, default: [], describe: 'only files matching GLOB (repeatable)' })
-    .option('exclude', { alias: 'X', type: 'string', array: true, default: [], describe: 'leave out files and directories matching GLOB (repeatable)' })
+    // Not `array: true`: that would take the positional arguments after --include X as globs too.
+    // A repeated option still arrives as an array (yargs' duplicate-arguments-array).
+    .option('include', { alias: 'I', type: 'string', describe: 'only files matching GLOB (repeatable)' })
+    .option('exclude', { alias: 'X', type: 'string', describe: 'leave out files and directories matching GLOB (repeatable)' })
     .option('reverse', { alias: 'R', type: 'boolean', default: false, describe: 'upload (lftp mirror -R): LOCALDIR URL' })
     .option('continue', { alias: 'c', type: 'boolean', default: false, describe: 'accepted for lftp users: sync always continues partial files' })
     .option('use-pget-n', { type: 'number', describe: 'download each file of 2 MiB or more in up to N segments over N connections (as lftp mirror --use-pget-n)' })
@@ -57,8 +59,9 @@ export type SyncArgs = SessionArgs & OutputArgs & {
   parallel: number;
   maxDirs?: number;
   maxEntries?: number;
-  include: string[];
-  exclude: string[];
+  /** One string or several (repeated option); none from the shell's mirror when not given. */
+  include?: string | string[];
+  exclude?: string | string[];
   reverse: boolean;
   /** false (--no-pipelining): MDTM one at a time from the start. The shell's mirror leaves it out. */
   pipelining?: boolean;
@@ -104,7 +107,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
   const factory = makeSessions(url, { ...ctx, out });
   const sessions: Session[] = Array.from({ length: args.parallel }, () => factory());
   try {
-    const filter = makeFilter(args.include, args.exclude);
+    const filter = makeFilter(asList(args.include), asList(args.exclude));
     const side = (role: WalkSide['role']): WalkSide => ({
       role,
       filter,
@@ -179,6 +182,8 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     for (const s of sessions) s.close();
   }
 }
+
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** How long a remote partial must keep its size before an upload appends to it (as for put). */
 function settleMs(env: NodeJS.ProcessEnv): number {

@@ -223,8 +223,13 @@ describe('sync against vsftpd', () => {
     const local = join(work(), 'm');
     mkdirSync(join(local, 'd5'), { recursive: true });
     writeFileSync(join(local, 'd5/keep-me.log'), 'excluded, so never deleted');
-    const r = await sync(server.url('filt/'), local, '--include', '*.txt', '-I', 'big/*', '--exclude', 'd5', '-X', 's1', '--delete');
+    // Options before the positional arguments too (they must not swallow them), one with "=".
+    const r = await runRftp(['sync', '--include=*.txt', '-X', 'd5', server.url('filt/'), local, '-I', 'big/*', '-X', 's1', '--delete', '--retry-delay', '0.1'], { env: env() });
     assert.equal(r.code, 0, r.stderr);
+    // One --exclude alone works too (a single value, not a list).
+    const one = await runRftp(['sync', '--dry-run', '--json', '--exclude', 'd5', server.url('filt/'), join(work(), 'n')], { env: env() });
+    assert.equal(one.code, 0, one.stderr);
+    assert.ok(JSON.parse(one.stdout).actions.every((a: { path: string }) => !a.path.startsWith('d5')));
     const got = snapshot(local);
     const names = Object.keys(got.files);
     assert.ok(names.length > 20);
