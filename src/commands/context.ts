@@ -46,9 +46,10 @@ export function openSession(url: FtpUrl, args: SessionArgs, ctx: CommandContext)
  * one credential lookup, so a password is asked for (or read from the keychain) once.
  */
 export function sessionFactory(url: FtpUrl, args: SessionArgs, ctx: CommandContext): (signal?: AbortSignal) => Session {
-  if (!Number.isFinite(args.timeout) || args.timeout <= 0) throw new RftpError('usage', '--timeout must be a positive number of seconds');
+  // Node's timers overflow past about 24 days; a day is more than any wait here needs.
+  if (!Number.isFinite(args.timeout) || args.timeout <= 0 || args.timeout > 86_400) throw new RftpError('usage', '--timeout must be a positive number of seconds, at most 86400');
   if (!Number.isInteger(args.retries) || args.retries < 0) throw new RftpError('usage', '--retries must be a whole number, 0 or more');
-  if (!Number.isFinite(args.retryDelay) || args.retryDelay < 0) throw new RftpError('usage', '--retry-delay must be 0 or more seconds');
+  if (!Number.isFinite(args.retryDelay) || args.retryDelay < 0 || args.retryDelay > 86_400) throw new RftpError('usage', '--retry-delay must be 0 to 86400 seconds');
   if (args.insecure && (url.security !== 'none' || args.tls)) ctx.out.warn('certificate checks are off (--insecure): the server is not authenticated');
   addSecret(url.password);
   let credentials: ReturnType<typeof resolveCredentials> | undefined;

@@ -22,7 +22,7 @@ export function bookmarksPath(env: NodeJS.ProcessEnv): string {
 }
 
 export function checkBookmarkName(name: string): void {
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name) || name === '__proto__') {
     throw usageError(`bad bookmark name "${name}": use letters, digits, "_", "." and "-"`);
   }
 }
@@ -32,7 +32,7 @@ export function loadBookmarks(path: string): Record<string, Bookmark> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Object.create(null);
     throw new RftpError('local', `cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
   let data: unknown;
@@ -42,10 +42,11 @@ export function loadBookmarks(path: string): Record<string, Bookmark> {
     throw new RftpError('local', `${path} is not valid JSON; fix or remove it`);
   }
   if (!data || typeof data !== 'object' || Array.isArray(data)) throw new RftpError('local', `${path} must hold an object of name: {"url": ...}`);
-  const out: Record<string, Bookmark> = {};
+  // No prototype: a name such as "constructor" or "toString" is only ever a bookmark of that name.
+  const out: Record<string, Bookmark> = Object.create(null);
   for (const [name, value] of Object.entries(data as Record<string, unknown>)) {
     const b = value as Bookmark;
-    if (b && typeof b.url === 'string') out[name] = { url: b.url, ...(b.options ? { options: b.options } : {}) };
+    if (b && typeof b.url === 'string' && name !== '__proto__') out[name] = { url: b.url, ...(b.options ? { options: b.options } : {}) };
   }
   return out;
 }

@@ -39,6 +39,9 @@ function findSetting(name: string): [string, Setting] {
   throw usageError(`set: unknown setting ${name} (set alone lists them)`);
 }
 
+/** Timers beyond about 24 days overflow in Node; a day is already more than any wait here needs. */
+export const MAX_SECONDS = 86_400;
+
 function parseValue(name: string, s: Setting, text: string): unknown {
   if (s.kind === 'bool') {
     if (/^(on|yes|true|1)$/i.test(text)) return true;
@@ -46,11 +49,14 @@ function parseValue(name: string, s: Setting, text: string): unknown {
     throw usageError(`set ${name}: expected on or off`);
   }
   if (s.kind === 'path') return text === '' ? undefined : text;
-  const n = Number(text);
+  // Plain decimal numbers only: Number() would take "", " 0x4 " or "1e1" as well.
+  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
   if (s.kind === 'int' && (!Number.isInteger(n) || n < 0 || (s.key === 'parallel' && (n < 1 || n > 16)))) {
     throw usageError(`set ${name}: expected a whole number${s.key === 'parallel' ? ' from 1 to 16' : ''}`);
   }
-  if (s.kind === 'seconds' && (!Number.isFinite(n) || n < 0 || (s.key === 'timeout' && n === 0))) throw usageError(`set ${name}: expected seconds`);
+  if (s.kind === 'seconds' && (!Number.isFinite(n) || n > MAX_SECONDS || (s.key === 'timeout' && n === 0))) {
+    throw usageError(`set ${name}: expected seconds, at most ${MAX_SECONDS}`);
+  }
   return n;
 }
 
@@ -151,7 +157,8 @@ export const localCommands: ShellCommand[] = [
     complete: ['none'],
     async run(sh, argv) {
       const { positionals } = shellArgs('exit', argv, {}, 0, 1);
-      const code = positionals[0] === undefined ? (sh.interactive ? 0 : sh.lastFailure) : Number(positionals[0]);
+      const given = positionals[0];
+      const code = given === undefined ? (sh.interactive ? 0 : sh.lastFailure) : /^\d+$/.test(given) ? Number(given) : NaN;
       if (!Number.isInteger(code) || code < 0 || code > 255) throw usageError('exit: the code must be 0-255');
       throw new ExitRequest(code);
     },

@@ -8,6 +8,7 @@ import { moveRemote } from '../commands/mv.js';
 import { removePath } from '../commands/rm.js';
 import { removeDir } from '../commands/rmdir.js';
 import { displayUrl, isFtpUrl, parseFtpUrl, type FtpUrl } from '../session/url.js';
+import { escapeControl } from '../ui/redact.js';
 import { addSecret } from '../ui/redact.js';
 import { shellArgs } from './args.js';
 import { bookmarksPath, checkBookmarkName, loadBookmarks, saveBookmarks, type BookmarkOptions } from './bookmarks.js';
@@ -115,7 +116,8 @@ export const remoteCommands: ShellCommand[] = [
     complete: ['none'],
     async run(sh, argv) {
       const { values } = shellArgs('pwd', argv, { url: { type: 'boolean', short: 'u' } }, 0, 0);
-      sh.out.print(values.url ? sh.describeSite() : sh.requireSite().cwd);
+      // The server names the directory (PWD): its escape sequences must not reach the terminal.
+      sh.out.print(escapeControl(values.url ? sh.describeSite() : sh.requireSite().cwd));
     },
   },
   {
@@ -211,7 +213,8 @@ export const remoteCommands: ShellCommand[] = [
       if (sub === 'list') {
         for (const [name, b] of Object.entries(bookmarks).sort()) {
           const opts = Object.entries(b.options ?? {}).map(([k, v]) => (v === true ? ` --${k}` : ` --${k}=${v}`)).join('');
-          sh.out.print(`${name}\t${b.url}${opts}`);
+          // A hand-edited file may hold anything: nothing raw reaches the terminal.
+          sh.out.print(`${escapeControl(name)}\t${escapeControl(b.url + opts)}`);
         }
         return;
       }

@@ -1,3 +1,5 @@
+import { usageError } from '../errors.js';
+
 /** Whether a name pattern holds wildcards (*, ?, [...]); only the last path segment is matched. */
 export function hasGlob(pattern: string): boolean {
   return /[*?[]/.test(pattern);
@@ -21,5 +23,10 @@ export function globToRegExp(pattern: string): RegExp {
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
   }
-  return new RegExp(`^${pattern.startsWith('.') ? '' : '(?!\\.)'}${re}$`);
+  try {
+    return new RegExp(`^${pattern.startsWith('.') ? '' : '(?!\\.)'}${re}$`);
+  } catch {
+    // A class such as [z-a].
+    throw usageError(`bad pattern "${pattern}": check its [...] class`);
+  }
 }

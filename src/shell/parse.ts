@@ -61,6 +61,9 @@ export function splitLine(line: string, partial = false): ParsedCommand[] {
         quote = c;
       } else if (c === '\\') {
         if (i + 1 < line.length) value += line[++i];
+        // A backslash at the end escapes nothing (there is no line continuation): say so, as
+        // for an unterminated quote, rather than drop it silently.
+        else if (!partial) throw usageError('a backslash at the end of the line escapes nothing');
       } else if (' \t\r\n;'.includes(c)) {
         break;
       } else {
@@ -101,13 +104,22 @@ export function stripPasswords(words: string[]): string[] {
       if (w.endsWith('u')) userValueNext = true;
       out.push(userOnly(w));
     } else {
-      out.push(isFtpUrl(w) ? withoutPassword(w) : w);
+      out.push(isFtpUrl(w) ? withoutPassword(w) : withoutAnyPassword(w));
     }
   }
   return out;
 }
 
 const userOnly = (text: string) => text.split(':')[0];
+
+/**
+ * A word that is no ftp URL may still carry a password: another scheme's URL (`sftp://u:pw@h`),
+ * lftp's `user:password@host`, a URL with a stray space. Such a command fails, but its line must
+ * not keep the password in the history.
+ */
+function withoutAnyPassword(text: string): string {
+  return text.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/[^:@/\s]*):[^@]*@/i, '$1@').replace(/^(\s*[^:@/\s]+):[^@/\s]*@/, '$1@');
+}
 
 function withoutPassword(text: string): string {
   try {

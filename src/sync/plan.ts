@@ -1,5 +1,6 @@
 // Pure decisions: what a sync does, given the two walked trees. No I/O here, so every rule is
 // unit-tested (test/unit/sync-plan.test.ts).
+import { RftpError } from '../errors.js';
 import { relParent } from './names.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
@@ -220,7 +221,13 @@ export function makeFilter(include: string[], exclude: string[]): Filter {
 
 export function globMatcher(glob: string): (path: string) => boolean {
   const anchored = glob.includes('/');
-  const re = new RegExp('^' + globToRegExp(glob.replace(/^\/+/, '').replace(/\/+$/, '')) + '$');
+  let re: RegExp;
+  try {
+    re = new RegExp('^' + globToRegExp(glob.replace(/^\/+/, '').replace(/\/+$/, '')) + '$');
+  } catch {
+    // A class such as [z-a].
+    throw new RftpError('usage', `bad glob "${glob}": check its [...] class`);
+  }
   return (path) => (anchored ? re.test(path) : re.test(path.slice(path.lastIndexOf('/') + 1)));
 }
 

@@ -167,6 +167,13 @@ describe('errors a user can make, against plain vsftpd', () => {
     assert.ok(existsSync(join(server.root, 'exists.txt')));
     const bad = await runRftp(['get'], { env: env(home) });
     assert.equal(bad.code, 2);
+    // Timer values past what Node's timers hold (about 24 days) are refused, not warned about.
+    for (const opt of [['--timeout', '99999999999'], ['--retry-delay', '99999999999'], ['--timeout', '0']]) {
+      const r = await runRftp(['get', ...opt, server.url('exists.txt')], { env: env(home) });
+      assert.equal(r.code, 2, `${opt.join(' ')}: ${r.stderr}`);
+      assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /TimeoutOverflowWarning/);
+    }
   });
 
   test('the password appears nowhere: output, --debug log, JSON (state files: see interrupt tests)', async () => {

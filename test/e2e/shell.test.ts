@@ -460,6 +460,18 @@ describe('rm -r never takes the login directory, also when it is not /', () => {
       assert.equal(r.code, 2, `${path}: ${r.stderr}`);
     }
     assert.deepEqual([...fake.files.keys()].sort(), ['/home/alice/keep.txt', '/home/alice/sub/x.txt']);
+    // Names of Object.prototype are only bookmark names like any other.
+    for (const [cmd, msg] of [['open constructor', /neither an ftp/], ['bookmark add __proto__ ' + url(''), /bad bookmark name/], ['bookmark del toString', /no bookmark named toString/], ['set timeout 99999999999', /at most 86400/], ['exit 0x10', /0-255/], ["set parallel ' 0x4'", /whole number/], ['cat a.txt\\', /backslash at the end/]] as const) {
+      const r = await runRftp(['-c', cmd], o);
+      assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+      assert.match(r.stderr, msg, cmd);
+      assert.doesNotMatch(r.stderr, /internal error/, cmd);
+    }
+    // The server names the directory; its escape sequences do not reach the terminal.
+    const esc = await runRftp(['-c', `open ${url('')}; mkdir "d\x1b[31mRED"; cd "d\x1b[31mRED"; pwd`.replace(/\\x1b/g, '\x1b')], o);
+    assert.equal(esc.code, 0, esc.stderr);
+    assert.equal(esc.stdout.includes('\x1b'), false, JSON.stringify(esc.stdout));
+    assert.match(esc.stdout, /d\\x1b\[31mRED/);
     // A directory below it still goes.
     const ok = await runRftp(['-c', `open ${url('')}; mkdir gone; rm -r gone`], o);
     assert.equal(ok.code, 0, ok.stderr);

@@ -18,6 +18,7 @@ test('splitLine: ; separates commands, quotes and backslashes keep spaces and ;'
   assert.deepEqual(words('lcd /tmp; !ls -l; echo'), [['lcd', '/tmp'], ['!', 'ls -l; echo']]);
   assert.deepEqual(words('  ;; '), []);
   assert.throws(() => splitLine('get "unterminated'), /unterminated double quote/);
+  assert.throws(() => splitLine('cat a.txt\\'), /backslash at the end of the line/);
   assert.equal(splitLine('get "unterm', true)[0].words[1].openQuote, '"');
 });
 
@@ -43,10 +44,15 @@ test('history lines lose passwords', () => {
     ['login ftp://bob:hunter22@host/; bookmark add b ftp://bob:hunter22@host/', 'login ftp://bob@host/; bookmark add b ftp://bob@host/'],
     ['get "my file.txt"; cd pub', 'get "my file.txt"; cd pub'],
     ['!ls -l', '!ls -l'],
+    // Not forms open takes (they fail), but the password must not stay in the history either.
+    ['open u:BarePW@127.0.0.1', 'open u@127.0.0.1'],
+    ['open sftp://u:SftpPW@127.0.0.1/', 'open sftp://u@127.0.0.1/'],
+    ["open ' ftp://u:SpacePW@127.0.0.1:21/'", 'open \\ ftp://u@127.0.0.1:21/'],
+    ["bookmark add z 'http://u:HttpPW@h/'", 'bookmark add z http://u@h/'],
   ];
   for (const [line, kept] of cases) {
     assert.equal(historyLine(line), kept, line);
-    assert.ok(!/hunter|pa.?ss|s3cret|pw9/.test(historyLine(line)!), line);
+    assert.ok(!/hunter|pa.?ss|s3cret|pw9|PW/.test(historyLine(line)!), line);
   }
   assert.equal(historyLine('get "unterminated'), undefined);
   assert.equal(historyLine('   '), undefined);
@@ -66,6 +72,8 @@ test('globs match one path segment; a leading dot must be explicit', () => {
   assert.ok(globToRegExp('file[0-9].?z').test('file7.gz'));
   assert.ok(!globToRegExp('file[!0-9]').test('file7'));
   assert.ok(globToRegExp('a+b(1).txt').test('a+b(1).txt'));
+  // A class out of order is the user's mistake (2), not an internal error (1).
+  assert.throws(() => globToRegExp('[z-a]*'), (err: unknown) => (err as { exitCode?: number }).exitCode === 2 && /bad pattern/.test((err as Error).message));
 });
 
 test('Tab completion never offers names with control or format characters', async () => {

@@ -135,6 +135,7 @@ test('globs: no "/" matches the name at any depth, "/" anchors to the root, ** c
   assert.ok(!globMatcher('file?.[!ch]')('file1.c'));
   assert.ok(globMatcher('a.b')('a.b') && !globMatcher('a.b')('axb'));
   assert.ok(globMatcher('(x)+')('(x)+'));
+  assert.throws(() => globMatcher('[z-a]'), (err: unknown) => (err as { exitCode?: number }).exitCode === 2 && /bad glob "\[z-a\]"/.test((err as Error).message));
 });
 
 test('filters: excludes hit files and directories, includes only files', () => {
