@@ -30,7 +30,10 @@ export function remoteJoin(dir: string, name: string): string {
   return (dir.endsWith('/') ? dir : dir + '/') + name;
 }
 
-/** A path as a command argument: a leading space would be eaten by many servers. */
+/**
+ * A path as a command argument: a leading space would be eaten by many servers, and a leading
+ * "-" taken for an option of LIST (vsftpd's `LIST -a -x` lists the current directory).
+ */
 export function commandPath(path: string): string {
-  return path.startsWith(' ') ? './' + path : path;
+  return path.startsWith(' ') || path.startsWith('-') ? './' + path : path;
 }

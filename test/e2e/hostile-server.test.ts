@@ -365,3 +365,12 @@ test('get -f onto a FIFO (or a device) refuses (7): it is never replaced by a re
   }
   assert.deepEqual(readdirSync(d), ['pipe'], 'no partial left next to it');
 });
+
+test('a name starting with "-" is never taken for a LIST option (ls lists that directory, not the current one)', async () => {
+  const { env } = workdir();
+  const s = await fake({ '/-x/inside.txt': 'in', '/top.txt': 'top' });
+  const r = await runRftp(['ls', `ftp://u@127.0.0.1:${s.port}/-x/`, ...fast], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /inside\.txt/);
+  assert.doesNotMatch(r.stdout, /top\.txt/);
+});
