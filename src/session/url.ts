@@ -41,9 +41,21 @@ export function parseFtpUrl(text: string): FtpUrl {
   if (!match) throw usageError(`malformed URL: expected ftp://, ftpes:// or ftps://, got "${redactUrlText(text)}"`);
   const scheme = schemes[match[1].toLowerCase()];
   if (!scheme) throw usageError(`unsupported URL scheme "${match[1]}" (use ftp://, ftpes:// or ftps://)`);
+  // WHATWG URL reads "\\" as "/" in http URLs, so host and path would differ from the text.
+  if (text.includes('\\')) throw usageError('malformed URL: a backslash must be percent-encoded (%5C)');
+  // Host and port from the text itself: parsed as http, an empty host takes the first path
+  // segment's place, and port 80 (http's default) would vanish.
+  const authority = text.slice(match[0].length).split('/')[0];
+  const hostPort = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(authority.slice(authority.lastIndexOf('@') + 1))!;
+  if (hostPort[1] === '') throw usageError('malformed URL: no host');
+  const portText = hostPort[2];
+  if (portText !== undefined && (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)) {
+    // Not digits: more likely a password with a "/" in it than a port, so it is not echoed.
+    throw usageError(/^\d*$/.test(portText) ? `malformed URL: bad port "${portText}" (1-65535)` : `malformed URL: "${redactUrlText(text)}" (percent-encode "/" in a password as %2F)`);
+  }
   let parsed: URL;
   try {
-    // WHATWG URL only knows "special" schemes; parse as http to get host/port handling, keep our scheme.
+    // WHATWG URL only knows "special" schemes; parse as http to get host handling, keep our scheme.
     parsed = new URL('http://' + text.slice(match[0].length));
   } catch {
     throw usageError(`malformed URL: "${redactUrlText(text)}"`);
@@ -54,7 +66,7 @@ export function parseFtpUrl(text: string): FtpUrl {
     throw usageError('malformed URL: "?" and "#" must be percent-encoded in FTP paths (%3F, %23)');
   }
   const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
-  const port = parsed.port ? Number(parsed.port) : scheme.port;
+  const port = portText ? Number(portText) : scheme.port;
   const rawPath = text.slice(match[0].length).replace(/^[^/]*\/?/, '');
   const path = decode(rawPath, 'path');
   checkRemotePath(path);
@@ -83,7 +95,15 @@ function encodePath(path: string): string {
 
 /** Masks a password in text that looks like a URL, for error messages about unparsable URLs. */
 export function redactUrlText(text: string): string {
-  return text.replace(/^([a-z]+:\/\/[^/@:]*):[^/]*@/i, '$1:***@');
+  // Whatever the typo (ftp:/u:pw@h, ftp:u:pw@h, a "/" in the password): everything between the
+  // user name and the last "@" goes.
+  const at = text.lastIndexOf('@');
+  if (at < 0) return text;
+  const scheme = /^([a-z][a-z0-9+.-]*:\/+|(ftp|ftps|ftpes):)/i.exec(text)?.[0] ?? '';
+  const head = text.slice(scheme.length, at);
+  const colon = head.indexOf(':');
+  if (colon < 0 || head.slice(0, colon).includes('/')) return text;
+  return `${scheme}${head.slice(0, colon)}:***${text.slice(at)}`;
 }
 
 export function requireFile(url: FtpUrl): void {

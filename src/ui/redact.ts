@@ -13,7 +13,9 @@ export function addSecret(secret: string | undefined): void {
 }
 
 export function redact(text: string): string {
-  let out = text.replace(/([a-z]+:\/\/[^/\s@:]*):[^/\s]*@/gi, '$1:***@').replace(/\b(PASS) \S.*$/gim, '$1 ***');
+  // The scheme must start a word: tried at every letter of a long name (a hostile server's),
+  // the pattern took time quadratic in the line's length.
+  let out = text.replace(/(?<![a-z])([a-z]+:\/\/[^/\s@:]*):[^/\s]*@/gi, '$1:***@').replace(/\b(PASS) \S.*$/gim, '$1 ***');
   for (const s of secrets) out = out.split(s).join('***');
   return out;
 }

@@ -67,3 +67,24 @@ test('requireFile refuses directory URLs', () => {
   usage(() => requireFile(parseFtpUrl('ftp://h/d/')), /directory/);
   requireFile(parseFtpUrl('ftp://h/d/f'));
 });
+
+test('host and port come from the text: port 80 stays 80, 0 and 65536 are refused, an empty host is no host', () => {
+  assert.equal(parseFtpUrl('ftp://127.0.0.1:80/a').port, 80);
+  assert.equal(parseFtpUrl('ftps://h:80/a').port, 80);
+  assert.equal(parseFtpUrl('ftp://[::1]:2121/x').port, 2121);
+  assert.equal(parseFtpUrl('ftp://[::1]/x').port, 21);
+  for (const bad of ['ftp://h:0/a', 'ftp://h:65536/a', 'ftp://h:/a']) assert.throws(() => parseFtpUrl(bad), /bad port/, bad);
+  assert.throws(() => parseFtpUrl('ftp://h:2x/a'), /malformed URL/);
+  // Parsed as http, "ftp:///127.0.0.1:1/x" would have taken the path's first segment as its host.
+  for (const bad of ['ftp:///a', 'ftp:///127.0.0.1:1/x', 'ftp://u:p@/x']) assert.throws(() => parseFtpUrl(bad), /no host/, bad);
+  // WHATWG reads "\" as "/": the host would not be the one in the text.
+  for (const bad of ['ftp://other.example\\@127.0.0.1/x', 'ftp://127.0.0.1\\x/../y']) assert.throws(() => parseFtpUrl(bad), /backslash/, bad);
+});
+
+test('a URL that cannot be parsed is echoed without its password, whatever the typo', () => {
+  for (const text of ['ftp:/u:Secr3tPW@127.0.0.1/x', 'ftp:u:Secr3tPW@127.0.0.1/x', 'ftp://u:Secr3t/PW@127.0.0.1:1/x', 'u:Secr3tPW@host']) {
+    assert.doesNotMatch(redactUrlText(text), /Secr3t/, text);
+    assert.throws(() => parseFtpUrl(text), (err: Error) => !/Secr3t/.test(err.message), text);
+  }
+  assert.equal(redactUrlText('ftp://h/a@b'), 'ftp://h/a@b');
+});
