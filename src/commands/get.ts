@@ -76,7 +76,7 @@ export function handler(args: ArgumentsCamelCase<GetArgs>): Promise<number> {
     const session = sessions();
     try {
       const { output, force, segments } = args;
-      return [await getFile(ctx, session, { url, output, force, continue: args.continue, segments, limiter: limiterFor(args.limitRate), sessions })];
+      return [await getFile(ctx, session, { url, output, force, continue: args.continue, segments, limiter: limiterFor(args.limitRate, ctx.signal), sessions })];
     } finally {
       session.close();
     }

@@ -47,6 +47,6 @@ export function handler(args: ArgumentsCamelCase<PgetArgs>): Promise<number> {
     const url = parseFtpUrl(args.url);
     requireFile(url);
     const { output, force, connections } = args;
-    return [await pgetFile(ctx, sessionFactory(url, args, ctx), { url, output, force, continue: args.continue, connections, limiter: limiterFor(args.limitRate) })];
+    return [await pgetFile(ctx, sessionFactory(url, args, ctx), { url, output, force, continue: args.continue, connections, limiter: limiterFor(args.limitRate, ctx.signal) })];
   });
 }

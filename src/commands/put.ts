@@ -41,7 +41,7 @@ export function handler(args: ArgumentsCamelCase<PutArgs>): Promise<number> {
     const url = parseFtpUrl(args.url);
     const session = openSession(url, args, ctx);
     try {
-      return [await putFile(ctx, session, { local: args.local, url, force: args.force, continue: args.continue, limiter: limiterFor(args.limitRate) })];
+      return [await putFile(ctx, session, { local: args.local, url, force: args.force, continue: args.continue, limiter: limiterFor(args.limitRate, ctx.signal) })];
     } finally {
       session.close();
     }

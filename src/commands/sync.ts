@@ -90,6 +90,8 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
   if (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 16) throw new RftpError('usage', '--parallel must be a whole number from 1 to 16');
   if (args.maxDelete !== undefined && (!Number.isInteger(args.maxDelete) || args.maxDelete < 0)) throw new RftpError('usage', '--max-delete must be a whole number, 0 or more');
   const segments = args.usePgetN === undefined ? 1 : checkSegments(args.usePgetN, '--use-pget-n');
+  // Read before anything connects: a bad rate is a usage error (2), also in a dry run.
+  const limiter = limiterFor(args.limitRate, ctx.signal);
   // The shell's mirror calls this handler with only the options it knows: the rest are defaults.
   const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs ?? DEFAULT_LIMITS.maxDirs, maxEntries: args.maxEntries ?? DEFAULT_LIMITS.maxEntries };
   for (const [name, v] of [['--max-dirs', limits.maxDirs], ['--max-entries', limits.maxEntries]] as const) {
@@ -157,7 +159,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
         retirements,
         out,
         settleMs: settleMs(ctx.env),
-        limiter: limiterFor(args.limitRate),
+        limiter,
         createRoot: down ? !localSt : !remoteExists,
         segments: down ? segments : 1,
         newSession: factory,

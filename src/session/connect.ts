@@ -1,5 +1,5 @@
 import { Client, FTPError } from 'basic-ftp';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { RftpError } from '../errors.js';
@@ -26,6 +26,8 @@ export function tlsOptions(url: FtpUrl, tls: TlsSettings): ConnectionOptions {
   if (tls.caFile) {
     let pem: string;
     try {
+      // Only a regular file: reading a FIFO would block for ever (and hold up the exit).
+      if (!statSync(tls.caFile).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'not a regular file' });
       pem = readFileSync(tls.caFile, 'utf8');
     } catch (err) {
       throw new RftpError('usage', `cannot read --ca-file ${tls.caFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);

@@ -25,6 +25,8 @@ export class TokenBucket {
   constructor(
     readonly bytesPerSecond: number,
     private readonly clock: Clock = realClock,
+    /** The run's: once it is aborted nobody waits here any more (a low rate means long waits). */
+    private readonly signal?: AbortSignal,
   ) {
     if (!(bytesPerSecond > 0)) throw new RangeError('rate must be positive');
     this.burst = Math.max(16 * 1024, bytesPerSecond / 4);
@@ -43,7 +45,17 @@ export class TokenBucket {
 
   async take(n: number): Promise<void> {
     const wait = this.reserve(n);
-    if (wait > 0) await this.clock.sleep(wait);
+    const signal = this.signal;
+    if (wait <= 0 || signal?.aborted) return;
+    if (!signal) return this.clock.sleep(wait);
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      signal.addEventListener('abort', done, { once: true });
+      void this.clock.sleep(wait).then(done);
+    });
   }
 
   /**
@@ -79,6 +91,6 @@ export function parseRate(text: string): number {
 }
 
 /** The bucket for a --limit-rate option, or undefined when there is no limit. */
-export function limiterFor(rate: string | undefined): TokenBucket | undefined {
-  return rate === undefined || rate === '' ? undefined : new TokenBucket(parseRate(rate));
+export function limiterFor(rate: string | undefined, signal?: AbortSignal): TokenBucket | undefined {
+  return rate === undefined || rate === '' ? undefined : new TokenBucket(parseRate(rate), realClock, signal);
 }

@@ -1,3 +1,4 @@
+import { constants } from 'node:fs';
 import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { RftpError } from '../errors.js';
@@ -37,7 +38,9 @@ export const remoteTempPath = (finalPath: string) => remoteJoin(remoteDirname(fi
 export async function upload(session: Session, localPath: string, url: FtpUrl, opts: UploadOptions, out: Output): Promise<FileResult> {
   let fh: FileHandle;
   try {
-    fh = await open(localPath, 'r');
+    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, holding a thread
+    // that even process.exit waits for (SIGTERM could not end the run). Regular files ignore it.
+    fh = await open(localPath, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     throw localError(localPath, err, 'read');
   }
@@ -232,7 +235,12 @@ const CHUNK_BYTES = 1024 * 1024;
  * The next chunk is read while this one is sent, so the data connection never waits on the disk.
  */
 async function* readChunks(path: string, start: number, limiter: TokenBucket | undefined, onChunk: (bytes: number) => void): AsyncGenerator<Buffer> {
-  const fh = await open(path, 'r');
+  // Opened again by path (see upload()): never block on a FIFO put there since.
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  if (!(await fh.stat()).isFile()) {
+    await fh.close();
+    throw new RftpError('local', `${path} is no longer a regular file`);
+  }
   const readAt = (pos: number) => {
     const read = fh.read(Buffer.allocUnsafe(CHUNK_BYTES), 0, CHUNK_BYTES, pos);
     // Awaited later; until then a failed read must not count as an unhandled rejection.

@@ -374,3 +374,23 @@ test('a name starting with "-" is never taken for a LIST option (ls lists that d
   assert.match(r.stdout, /inside\.txt/);
   assert.doesNotMatch(r.stdout, /top\.txt/);
 });
+
+test('SIGTERM under a very low --limit-rate ends the run at once (130), for get and pget; put of a FIFO is refused (7)', async () => {
+  const { d, env } = workdir();
+  const s = await fake({ '/big.bin': randomData(256 * 1024) });
+  for (const cmd of [['get'], ['pget', '-n', '2']]) {
+    const target = join(d, `${cmd[0]}.bin`);
+    const { child, done } = spawnRftp([...cmd, '--limit-rate', '100', `ftp://u@127.0.0.1:${s.port}/big.bin`, '-o', target, ...fast], { env, timeoutMs: 20_000 });
+    // A batch under this cap waits about 40 s for its bytes: the signal must not wait with it.
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGTERM');
+    const r = await done;
+    assert.equal(r.code, 130, `${cmd[0]}: ${r.stderr}`);
+  }
+  const fifo = join(d, 'in.pipe');
+  execFileSync('mkfifo', [fifo]);
+  // Opening a FIFO for reading waits for a writer: it must be refused before that.
+  const put = await runRftp(['put', fifo, `ftp://u@127.0.0.1:${s.port}/`, ...fast], { env, timeoutMs: 15_000 });
+  assert.equal(put.code, 7, put.stderr);
+  assert.match(put.stderr, /not a regular file/);
+});

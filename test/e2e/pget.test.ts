@@ -320,9 +320,11 @@ describe('pget against a throttled vsftpd', () => {
     const up = await runRftp(['put', '--limit-rate', '4M', join(d, 'up.bin'), server.url('rate/')], { env: env(home) });
     assert.equal(up.code, 0, up.stderr);
     assert.equal(sha256File(join(server.root, 'rate', 'up.bin')), sha256(data));
-    const bad = await runRftp(['get', '--limit-rate', 'fast', server.url('rate/r.bin'), '-o', join(d, 'x.bin')], { env: env(home) });
-    assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--limit-rate/);
+    for (const cmd of [['get', server.url('rate/r.bin'), '-o', join(d, 'x.bin')], ['sync', '--dry-run', server.url('rate/'), join(d, 'm')], ['sync', 'ftp://127.0.0.1:1/x/', join(d, 'm')]]) {
+      const bad = await runRftp([cmd[0], '--limit-rate', 'fast', ...cmd.slice(1)], { env: env(home) });
+      assert.equal(bad.code, 2, `${cmd.join(' ')}: ${bad.stderr}`);
+      assert.match(bad.stderr, /--limit-rate/);
+    }
   });
 });
 
