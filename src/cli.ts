@@ -55,7 +55,19 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n$0 [open URL]            interactive shell (help inside lists its commands)\n$0 -c "CMD; CMD" | -f FILE  run shell commands; stdin that is not a terminal is read as a script\n\nResumable FTP/FTPS transfers: run the same command again after any interruption.')
     .epilogue(`Credentials: URL, --user, RFTP_PASSWORD, ~/.netrc, OS keychain, then a prompt on a terminal.\n${exitCodes}`)
     .strict()
-    .demandCommand(1, 'no command given (see rftp --help)')
+    .demandCommand(1, 'no command given')
+    // yargs makes an array of an option given twice: a second -u would go to the server as part
+    // of the user name (with its password), a second -o crash. Only the globs may repeat.
+    .middleware((args) => {
+      for (const [key, value] of Object.entries(args)) {
+        if (Array.isArray(value) && key !== '_' && !REPEATABLE.has(key)) throw new UsageFailure(`${key.length === 1 ? '-' : '--'}${key} was given more than once`);
+      }
+      // yargs reads --tls=yes (or =1, =on) as false: only true and false are taken.
+      for (const arg of argv) {
+        const m = /^--(?:no-)?([a-z][a-z-]*)=(.*)$/i.exec(arg);
+        if (m && typeof args[m[1]] === 'boolean' && !/^(true|false)$/i.test(m[2])) throw new UsageFailure(`--${m[1]} takes no value (or =true, =false)`);
+      }
+    }, true)
     .help()
     .alias('help', 'h')
     .version(version())
@@ -87,6 +99,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 class UsageFailure extends Error {}
+
+const REPEATABLE = new Set(['include', 'exclude', 'I', 'X']);
 
 // Node puts the script path at argv[1]; everything after it is ours (what yargs' hideBin does).
 const code = await main(process.argv.slice(2));

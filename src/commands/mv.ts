@@ -3,7 +3,7 @@ import { usageError } from '../errors.js';
 import { renameRemote } from '../session/ops.js';
 import { checkRemotePath, remoteBasename } from '../session/paths.js';
 import type { Session } from '../session/session.js';
-import { displayUrl, isFtpUrl, parseFtpUrl, type FtpUrl } from '../session/url.js';
+import { displayUrl, isFtpUrl, parseFtpUrl, redactUrlText, type FtpUrl } from '../session/url.js';
 import { openSession, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
 import { outputOptions, sessionOptions } from './options.js';
 import { runCommand } from './runner.js';
@@ -32,6 +32,8 @@ export function handler(args: ArgumentsCamelCase<MvArgs>): Promise<number> {
   return runCommand('mv', args, async (ctx) => {
     const url = parseFtpUrl(args.url);
     let to = String(args.to);
+    // Another scheme's URL would be taken as a path ("http:/x/y" on the server).
+    if (!isFtpUrl(to) && /^[a-z][a-z0-9+.-]*:\/\//i.test(to)) throw usageError(`mv: the target is a URL but no ftp://, ftpes:// or ftps:// one: ${redactUrlText(to)}`);
     if (isFtpUrl(to)) {
       const t = parseFtpUrl(to);
       if (t.host !== url.host || t.port !== url.port) throw usageError('mv: both URLs must name the same server');

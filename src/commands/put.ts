@@ -30,6 +30,8 @@ export interface PutFileArgs { local: string; url: FtpUrl; force: boolean; conti
 export async function putFile(ctx: CommandContext, session: Session, args: PutFileArgs): Promise<FileResult> {
   checkLocalPath(args.local);
   const url = { ...args.url };
+  // "." and ".." name directories too: the file goes into them, never to a file named ".".
+  if (/(^|\/)\.\.?$/.test(url.path)) url.path += '/';
   if (url.path === '' || url.path.endsWith('/')) url.path += basename(args.local);
   checkRemotePath(url.path);
   if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');

@@ -10,6 +10,9 @@ export function checkRemotePath(path: string): void {
 
 export function checkLocalPath(path: string): void {
   if (/[\r\n\0]/.test(path)) throw usageError('refusing a local path containing CR, LF or NUL');
+  // '' resolves to the current directory: an empty variable in a script must not sync (or
+  // --delete) the directory the script happens to run in.
+  if (path === '') throw usageError('an empty local path (write . for the current directory)');
 }
 
 export function remoteBasename(path: string): string {

@@ -107,7 +107,8 @@ export function redactUrlText(text: string): string {
 }
 
 export function requireFile(url: FtpUrl): void {
-  if (url.path === '' || url.path.endsWith('/')) {
+  const last = url.path.split('/').pop();
+  if (url.path === '' || url.path.endsWith('/') || last === '.' || last === '..') {
     throw new RftpError('usage', `the URL names a directory, not a file: ${displayUrl(url)}`);
   }
 }

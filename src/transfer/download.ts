@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import { lstat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { RftpError } from '../errors.js';
 import { CommandRefused, closeConnection, retrieve, type Client } from '../session/ops.js';
@@ -61,11 +61,12 @@ export const statePath = (target: string) => `${target}.rftp-state`;
  */
 export async function prepareDownload(url: FtpUrl, target: string, opts: DownloadOptions) {
   const display = displayUrl(url);
-  const existing = await statOrUndefined(target);
+  // A dangling symlink exists too (lstat): it is not silently replaced.
+  const existing = (await statOrUndefined(target)) ?? (await lstat(target).catch(() => undefined));
   if (existing?.isDirectory()) throw new RftpError('local', `${target} is a directory`);
   // The finished file is renamed into place: that would replace a device or a FIFO (/dev/null
   // included, as root) with a regular file.
-  if (existing && !existing.isFile()) throw new RftpError('local', `${target} is not a regular file (a device, FIFO or socket): not replaced`);
+  if (existing && !existing.isFile()) throw new RftpError('local', `${target} is not a regular file (a device, FIFO, socket or dangling symlink): not replaced`);
   if (existing && !opts.force && !opts.continue) {
     throw new RftpError('exists', `${target} already exists (use --force to replace it, or -c to skip it when complete)`);
   }

@@ -1,7 +1,7 @@
 // get/put against a scripted fake server that refuses or breaks things on purpose.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, existsSync, writeFileSync, statSync, mkdirSync, readdirSync, lstatSync } from 'node:fs';
+import { readFileSync, existsSync, writeFileSync, statSync, mkdirSync, readdirSync, lstatSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -393,4 +393,40 @@ test('SIGTERM under a very low --limit-rate ends the run at once (130), for get 
   const put = await runRftp(['put', fifo, `ftp://u@127.0.0.1:${s.port}/`, ...fast], { env, timeoutMs: 15_000 });
   assert.equal(put.code, 7, put.stderr);
   assert.match(put.stderr, /not a regular file/);
+});
+
+test('CLI input audit: repeated or bad-valued options, empty paths, other schemes and "." names are usage errors (2)', async () => {
+  const { d, env } = workdir();
+  const s = await fake({ '/a.txt': 'hello' });
+  const url = (p: string) => `ftp://u@127.0.0.1:${s.port}/${p}`;
+  const cases: Array<[string[], RegExp]> = [
+    // A second -u went to the server inside the user name, password and all.
+    [['get', '-u', 'u:Secr3tPW', '-u', 'v:Other9PW', '--debug', url('a.txt'), '-o', join(d, 'x')], /-u was given more than once/],
+    [['get', '-o', join(d, 'x'), '-o', join(d, 'y'), url('a.txt')], /-o was given more than once/],
+    // yargs read --tls=yes as false, and went on in clear.
+    [['get', '--tls=yes', url('a.txt'), '-o', join(d, 'x')], /--tls takes no value/],
+    [['get', url('a.txt'), '-o', ''], /empty local path/],
+    [['sync', url(''), '', '--delete', '--dry-run'], /empty local path/],
+    [['mv', url('a.txt'), 'http://x/y'], /no ftp:\/\/, ftpes:\/\/ or ftps:\/\/ one/],
+    [['get', url('.'), '-o', join(d, 'x')], /names a directory/],
+  ];
+  for (const [args, msg] of cases) {
+    const r = await runRftp([...args, ...fast], { env });
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, msg, args.join(' '));
+    assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr + r.stdout, /Secr3t|Other9/);
+  }
+  assert.deepEqual([...s.files.keys()], ['/a.txt'], 'nothing moved or written on the server');
+  assert.ok(!s.commands.some((c) => /^USER .*,/.test(c)), s.commands.join(', '));
+  // put into "." is a put into that directory, never a file named ".".
+  writeFileSync(join(d, 'up.txt'), 'up');
+  const put = await runRftp(['put', join(d, 'up.txt'), url('.'), ...fast], { env });
+  assert.equal(put.code, 0, put.stderr);
+  assert.equal(s.files.get('/up.txt')?.data.toString(), 'up');
+  // A dangling symlink as the target is not replaced without a word.
+  symlinkSync(join(d, 'nowhere'), join(d, 'dangling'));
+  const dl = await runRftp(['get', url('a.txt'), '-o', join(d, 'dangling'), ...fast], { env });
+  assert.equal(dl.code, 7, dl.stderr);
+  assert.ok(lstatSync(join(d, 'dangling')).isSymbolicLink());
 });
