@@ -57,7 +57,8 @@ export function sessionFactory(url: FtpUrl, args: SessionArgs, ctx: CommandConte
     url,
     tls: { requireTls: args.tls, caFile: args.caFile, insecure: args.insecure },
     trustPasvAddress: args.fixPasvAddress === false,
-    timeoutMs: Math.round(args.timeout * 1000),
+    // At least 1 ms: 0 would turn stall detection off.
+    timeoutMs: Math.max(1, Math.round(args.timeout * 1000)),
     retry: { retries: args.retries, baseDelayMs: Math.round(args.retryDelay * 1000), maxDelayMs: 30_000 },
     credentials: () =>
       (credentials ??= resolveCredentials(url, args.user, {

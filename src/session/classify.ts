@@ -52,6 +52,8 @@ export function classify(err: unknown, context: string): RftpError {
   }
   if (code === 'ENOTFOUND') return new RftpError('connection', `${context}: host not found`, { cause: err });
   if (code === 'ECONNREFUSED') return new RftpError('connection', `${context}: connection refused`, { cause: err, retryable: true });
+  // basic-ftp's (and our line reader's) cap on one reply: the server is broken or hostile.
+  if (/control response exceeded maximum allowed size/i.test(message)) return new RftpError('transfer', `${context}: the server sent a reply line over 64 KiB`, { cause: err });
   if (/timeout/i.test(message)) return new RftpError('connection', `${context}: connection stalled (${message})`, { retryable: true, cause: err });
   if (/client is closed|socket closed|connection closed|FIN packet|socket hang up|ended by the other party|None of the available transfer strategies|data connection/i.test(message)) {
     return new RftpError('connection', `${context}: connection lost (${message})`, { retryable: true, cause: err });

@@ -430,3 +430,13 @@ test('CLI input audit: repeated or bad-valued options, empty paths, other scheme
   assert.equal(dl.code, 7, dl.stderr);
   assert.ok(lstatSync(join(d, 'dangling')).isSymbolicLink());
 });
+
+test('a reply line over 64 KiB is the server\'s fault (8), not an internal error (1)', async () => {
+  const { d, env } = workdir();
+  const s = await fake({ '/a.txt': 'hello' });
+  s.behaviour.replyInstead = (command) => (command.startsWith('SIZE') ? `213 ${'9'.repeat(70_000)}` : undefined);
+  const r = await runRftp(['get', `ftp://u@127.0.0.1:${s.port}/a.txt`, '-o', join(d, 'a.txt'), '--retries', '0', ...fast], { env });
+  assert.equal(r.code, 8, r.stderr);
+  assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+  assert.match(r.stderr, /reply line over 64 KiB/);
+});
