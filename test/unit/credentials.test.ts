@@ -31,6 +31,12 @@ test('--user USER:PASSWORD comes next, then RFTP_PASSWORD', async () => {
   assert.deepEqual(await resolveCredentials(parseFtpUrl('ftp://bob@h/f'), undefined, deps({ RFTP_PASSWORD: 'env' })), { user: 'bob', password: 'env', source: 'env' });
 });
 
+test('-u with no user name before ":" is a usage error, not an anonymous login with that password', async () => {
+  for (const opt of [':Secr3tPW', '']) {
+    await assert.rejects(resolveCredentials(parseFtpUrl('ftp://h/f'), opt, deps({})), (err: Error & { exitCode?: number }) => err.exitCode === 2 && !/Secr3t/.test(err.message));
+  }
+});
+
 test('netrc gives user and password for the host; keychain and prompt come after it', async () => {
   const path = netrc('machine other login x password y\nmachine h\n  login nuser\n  password "n pass"\ndefault login anon password d\n');
   const calls: string[] = [];
