@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { createSecureContext, rootCertificates, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { RftpError } from '../errors.js';
 import type { Credentials } from './credentials.js';
-import type { FtpUrl } from './url.js';
+import { hostPort, type FtpUrl } from './url.js';
 import { classify } from './classify.js';
 
 export interface TlsSettings {
@@ -85,7 +85,7 @@ export async function openClient(
     client.ftp.verbose = true;
     client.ftp.log = (msg: string) => log(msg);
   }
-  const where = `${url.host}:${url.port}`;
+  const where = hostPort(url);
   try {
     const secure = usesTls(url, tls);
     const options = secure ? tlsOptions(url, tls) : undefined;

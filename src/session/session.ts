@@ -6,7 +6,7 @@ import { classify } from './classify.js';
 import { openClient, type TlsSettings } from './connect.js';
 import type { Credentials } from './credentials.js';
 import { withRetry, type RetryPolicy } from './retry.js';
-import type { FtpUrl } from './url.js';
+import { hostPort, type FtpUrl } from './url.js';
 
 export interface SessionConfig {
   url: FtpUrl;
@@ -57,13 +57,13 @@ export class Session {
       this.creds = await this.config.credentials();
       addSecret(this.creds.password);
     }
-    await this.out.status(`Connecting to ${url.host}:${url.port}…`);
+    await this.out.status(`Connecting to ${hostPort(url)}…`);
     // close() may have come while the credentials or the spinner were loading.
     if (this.closed) {
       this.out.stopStatus();
       throw closedError();
     }
-    this.out.debug(`connecting to ${url.host}:${url.port} (${url.security === 'none' && !this.config.tls.requireTls ? 'plain' : 'TLS ' + (url.security === 'implicit' ? 'implicit' : 'explicit')}), password from ${this.creds.source}`);
+    this.out.debug(`connecting to ${hostPort(url)} (${url.security === 'none' && !this.config.tls.requireTls ? 'plain' : 'TLS ' + (url.security === 'implicit' ? 'implicit' : 'explicit')}), password from ${this.creds.source}`);
     try {
       this.client = await openClient(url, this.creds, this.config.tls, { timeoutMs: this.config.timeoutMs, trustPasvAddress: this.config.trustPasvAddress ?? false }, this.loginSignal, this.out.mode.debug ? (m) => this.out.debug(m) : undefined);
     } catch (err) {

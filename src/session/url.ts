@@ -112,3 +112,8 @@ export function requireFile(url: FtpUrl): void {
     throw new RftpError('usage', `the URL names a directory, not a file: ${displayUrl(url)}`);
   }
 }
+
+/** host:port as people write it: an IPv6 address in brackets ([::1]:21, not ::1:21). */
+export function hostPort(url: Pick<FtpUrl, 'host' | 'port'>): string {
+  return `${url.host.includes(':') ? `[${url.host}]` : url.host}:${url.port}`;
+}

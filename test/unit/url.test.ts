@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RftpError } from '../../src/errors.js';
-import { displayUrl, parseFtpUrl, redactUrlText, requireFile } from '../../src/session/url.js';
+import { displayUrl, hostPort, parseFtpUrl, redactUrlText, requireFile } from '../../src/session/url.js';
 
 function usage(fn: () => unknown, pattern: RegExp) {
   assert.throws(fn, (err: unknown) => err instanceof RftpError && err.kind === 'usage' && pattern.test(err.message));
@@ -87,4 +87,9 @@ test('a URL that cannot be parsed is echoed without its password, whatever the t
     assert.throws(() => parseFtpUrl(text), (err: Error) => !/Secr3t/.test(err.message), text);
   }
   assert.equal(redactUrlText('ftp://h/a@b'), 'ftp://h/a@b');
+});
+
+test('hostPort writes an IPv6 address in brackets', () => {
+  assert.equal(hostPort(parseFtpUrl('ftp://[::1]:2121/x')), '[::1]:2121');
+  assert.equal(hostPort(parseFtpUrl('ftp://127.0.0.1/x')), '127.0.0.1:21');
 });
