@@ -1,3 +1,4 @@
+import { RftpError } from '../errors.js';
 import { lstatSync, type Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -34,6 +35,8 @@ export async function walkLocal(root: string, side: WalkSide): Promise<Tree> {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (dir === '' && code === 'ENOENT') return tree;
+      // The root itself: nothing can be synced (exit 7, a local root problem, as documented).
+      if (dir === '') throw new RftpError('local', `${root}: cannot read the directory: ${code ?? err}`);
       tree.complete = false;
       tree.problems.push({ path: dir || '.', message: `cannot read the directory: ${code ?? err}` });
       continue;

@@ -120,6 +120,15 @@ describe('errors a user can make, against plain vsftpd', () => {
     assert.match(errorLines(asNobody.stderr)[0], /permission denied/);
     assert.equal(errorLines(asNobody.stderr).length, 1);
     assert.deepEqual(readdirSync(ro), []);
+    // A sync whose local root cannot be read: a local root problem (7), as documented.
+    const locked = join(d, 'locked');
+    mkdirSync(locked, { mode: 0o711 });
+    chmodSync(d, 0o711); // nobody may pass through, not list
+
+    const up = await runRftp(['sync', locked, server.url('never/')], { env: env(home), asUser: 'nobody' });
+    assert.equal(up.code, 7, up.stderr);
+    assert.equal(errorLines(up.stderr).length, 1, up.stderr);
+    assert.match(up.stderr, /cannot read the directory: EACCES/);
   });
 
   test('existing local file is not overwritten without --force; -c skips a complete one', async () => {
