@@ -16,6 +16,6 @@ export function builder(y: Argv) {
 export type OpenArgs = SessionArgs & OutputArgs & { target: string };
 
 export function handler(args: ArgumentsCamelCase<OpenArgs>): Promise<number> {
-  const { user, tls, caFile, insecure, timeout, retries, retryDelay } = args;
-  return runShell({ open: args.target, session: { user, tls, caFile, insecure, timeout, retries, retryDelay }, quiet: args.quiet, debug: args.debug });
+  const { user, tls, caFile, insecure, timeout, retries, retryDelay, fixPasvAddress } = args;
+  return runShell({ open: args.target, session: { user, tls, caFile, insecure, timeout, retries, retryDelay, fixPasvAddress }, quiet: args.quiet, debug: args.debug });
 }

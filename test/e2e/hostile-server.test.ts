@@ -440,3 +440,13 @@ test('a reply line over 64 KiB is the server\'s fault (8), not an internal error
   assert.equal(errorLines(r.stderr).length, 1, r.stderr);
   assert.match(r.stderr, /reply line over 64 KiB/);
 });
+
+test('rftp open --no-fix-pasv-address carries the option into the shell', async () => {
+  const { env } = workdir();
+  const s = await fake({ '/a.txt': 'hello' });
+  for (const [opt, want] of [[[], 'on'], [['--no-fix-pasv-address'], 'off']] as const) {
+    const r = await runRftp(['open', ...opt, `ftp://u@127.0.0.1:${s.port}/`], { env, input: 'set\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^set fix-pasv-address ${want}$`, 'm'));
+  }
+});
