@@ -6,7 +6,7 @@ import { ExitCode, RftpError } from '../errors.js';
 import { isDirectory } from '../session/ops.js';
 import { checkLocalPath } from '../session/paths.js';
 import type { Session } from '../session/session.js';
-import { displayUrl, isFtpUrl, parseFtpUrl, type FtpUrl } from '../session/url.js';
+import { displayUrl, isFtpUrl, parseFtpUrl, redactUrlText, type FtpUrl } from '../session/url.js';
 import type { FileResult } from '../transfer/download.js';
 import type { SessionMaker } from '../transfer/segmented.js';
 import { escapeControl } from '../ui/redact.js';
@@ -84,31 +84,48 @@ export function handler(args: ArgumentsCamelCase<SyncArgs>): Promise<number> {
 export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, ctx: CommandContext) => SessionMaker, args: SyncOptions): Promise<FileResult[]> {
   const startedAt = Date.now();
   const down = isFtpUrl(args.source);
-  if (down === isFtpUrl(args.destination)) throw new RftpError('usage', 'give one URL and one local directory: sync URL LOCALDIR downloads, sync LOCALDIR URL uploads');
-  if (args.reverse && down) throw new RftpError('usage', '-R/--reverse uploads: give LOCALDIR URL');
-  const direction: Direction = down ? 'down' : 'up';
-  if (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 16) throw new RftpError('usage', '--parallel must be a whole number from 1 to 16');
-  if (args.maxDelete !== undefined && (!Number.isInteger(args.maxDelete) || args.maxDelete < 0)) throw new RftpError('usage', '--max-delete must be a whole number, 0 or more');
-  const segments = args.usePgetN === undefined ? 1 : checkSegments(args.usePgetN, '--use-pget-n');
-  // Read before anything connects: a bad rate is a usage error (2), also in a dry run.
-  const limiter = limiterFor(args.limitRate, ctx.signal);
-  // The shell's mirror calls this handler with only the options it knows: the rest are defaults.
-  const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs ?? DEFAULT_LIMITS.maxDirs, maxEntries: args.maxEntries ?? DEFAULT_LIMITS.maxEntries };
-  for (const [name, v] of [['--max-dirs', limits.maxDirs], ['--max-entries', limits.maxEntries]] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new RftpError('usage', `${name} must be a whole number, 1 or more`);
-  }
-  const url = parseFtpUrl(down ? args.source : args.destination);
-  const remoteRoot = url.path === '' ? '' : url.path.replace(/\/+$/, '') || '/';
-  const localText = down ? args.destination : args.source;
-  checkLocalPath(localText);
   const out = new SyncOutput(ctx.out.mode);
+  /** The arguments checked before anything connects; with --json a refusal is a report too. */
+  const checked = () => {
+    if (down === isFtpUrl(args.destination)) throw new RftpError('usage', 'give one URL and one local directory: sync URL LOCALDIR downloads, sync LOCALDIR URL uploads');
+    if (args.reverse && down) throw new RftpError('usage', '-R/--reverse uploads: give LOCALDIR URL');
+    const direction: Direction = down ? 'down' : 'up';
+    if (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 16) throw new RftpError('usage', '--parallel must be a whole number from 1 to 16');
+    if (args.maxDelete !== undefined && (!Number.isInteger(args.maxDelete) || args.maxDelete < 0)) throw new RftpError('usage', '--max-delete must be a whole number, 0 or more');
+    const segments = args.usePgetN === undefined ? 1 : checkSegments(args.usePgetN, '--use-pget-n');
+    // Read before anything connects: a bad rate is a usage error (2), also in a dry run.
+    const limiter = limiterFor(args.limitRate, ctx.signal);
+    // The shell's mirror calls this handler with only the options it knows: the rest are defaults.
+    const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs ?? DEFAULT_LIMITS.maxDirs, maxEntries: args.maxEntries ?? DEFAULT_LIMITS.maxEntries };
+    for (const [name, v] of [['--max-dirs', limits.maxDirs], ['--max-entries', limits.maxEntries]] as const) {
+      if (!Number.isInteger(v) || v < 1) throw new RftpError('usage', `${name} must be a whole number, 1 or more`);
+    }
+    const url = parseFtpUrl(down ? args.source : args.destination);
+    const remoteRoot = url.path === '' ? '' : url.path.replace(/\/+$/, '') || '/';
+    const localText = down ? args.destination : args.source;
+    checkLocalPath(localText);
+    return { direction, segments, limiter, limits, url, remoteRoot, localText };
+  };
+  let given: ReturnType<typeof checked>;
+  try {
+    given = checked();
+  } catch (err) {
+    if (args.json) {
+      const e = err instanceof RftpError ? err : new RftpError('internal', `internal error: ${(err as Error)?.message ?? err}`);
+      out.json(new ReportBuilder(down ? 'down' : 'up', redactUrlText(args.source), redactUrlText(args.destination), args, startedAt).build(e));
+    }
+    throw err;
+  }
+  const { direction, segments, limiter, limits, url, remoteRoot, localText } = given;
   const shownUrl = displayUrl(url, remoteRoot);
   const report = new ReportBuilder(direction, down ? shownUrl : localText, down ? localText : shownUrl, args, startedAt);
 
   const retirements = (report.retirements = new Retirements((text) => out.warn(text)));
-  const factory = makeSessions(url, { ...ctx, out });
-  const sessions: Session[] = Array.from({ length: args.parallel }, () => factory());
+  let sessions: Session[] = [];
   try {
+    // Inside the try: the session options (--timeout, …) are checked here, and --json reports that too.
+    const factory = makeSessions(url, { ...ctx, out });
+    sessions = Array.from({ length: args.parallel }, () => factory());
     const filter = makeFilter(asList(args.include), asList(args.exclude));
     const side = (role: WalkSide['role']): WalkSide => ({
       role,

@@ -450,3 +450,15 @@ test('rftp open --no-fix-pasv-address carries the option into the shell', async 
     assert.match(r.stdout, new RegExp(`^set fix-pasv-address ${want}$`, 'm'));
   }
 });
+
+test('sync --json reports a refusal of its arguments as JSON too (exit 2), without the password', async () => {
+  const { d, env } = workdir();
+  for (const args of [['--parallel', '0', 'ftp://u:Secr3tPW@127.0.0.1:1/x/', d], [d, join(d, 'other')], ['--timeout', '0', 'ftp://127.0.0.1:1/x/', d]]) {
+    const r = await runRftp(['sync', '--json', ...args], { env });
+    assert.equal(r.code, 2, r.stderr);
+    const report = JSON.parse(r.stdout);
+    assert.deepEqual([report.command, report.result, report.exitCode], ['sync', 'error', 2]);
+    assert.equal(typeof report.error, 'string');
+    assert.doesNotMatch(r.stdout + r.stderr, /Secr3t/);
+  }
+});
