@@ -60,12 +60,13 @@ export async function main(argv: string[]): Promise<number> {
     // of the user name (with its password), a second -o crash. Only the globs may repeat.
     .middleware((args) => {
       for (const [key, value] of Object.entries(args)) {
-        if (Array.isArray(value) && key !== '_' && !REPEATABLE.has(key)) throw new UsageFailure(`${key.length === 1 ? '-' : '--'}${key} was given more than once`);
+        if (Array.isArray(value) && key !== '_' && key !== '--' && !REPEATABLE.has(key)) throw new UsageFailure(`${key.length === 1 ? '-' : '--'}${key} was given more than once`);
       }
-      // yargs reads --tls=yes (or =1, =on) as false: only true and false are taken.
+      // yargs reads --tls=yes (or =1, =TRUE, -k=1) as false: only true and false are taken.
       for (const arg of argv) {
-        const m = /^--(?:no-)?([a-z][a-z-]*)=(.*)$/i.exec(arg);
-        if (m && typeof args[m[1]] === 'boolean' && !/^(true|false)$/i.test(m[2])) throw new UsageFailure(`--${m[1]} takes no value (or =true, =false)`);
+        if (arg === '--') break;
+        const m = /^--(?:no-)?([a-z][a-z-]*)=(.*)$/i.exec(arg) ?? /^-([a-zA-Z])=(.*)$/.exec(arg);
+        if (m && typeof args[m[1]] === 'boolean' && !/^(true|false)$/.test(m[2])) throw new UsageFailure(`${m[1].length === 1 ? '-' : '--'}${m[1]} takes no value (or =true, =false)`);
       }
     }, true)
     .help()

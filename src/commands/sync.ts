@@ -202,7 +202,8 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
   }
 }
 
-const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+/** --include/--exclude as a list: none, one or repeated; an empty value ("-I" alone) is none. */
+const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]).filter((g) => g !== '');
 
 /** How long a remote partial must keep its size before an upload appends to it (as for put). */
 function settleMs(env: NodeJS.ProcessEnv): number {

@@ -46,7 +46,7 @@ async function lookup(url: FtpUrl, userOption: string | undefined, deps: Credent
     if (v !== undefined && /[\r\n\0]/.test(v)) throw usageError('refusing a user name or password containing CR, LF or NUL');
   }
   // "-u :secret" would log in as anonymous, sending that password.
-  if (userOption !== undefined && optionUser === '') throw usageError('-u/--user: give a user name (user or user:password)');
+  if (optionPassword !== undefined && optionUser === '') throw usageError('-u/--user: give a user name before ":" (user or user:password)');
   let user = url.user ?? (optionUser || undefined);
   if (url.password !== undefined) return { user: user ?? 'anonymous', password: url.password, source: 'url' };
   if (optionPassword !== undefined && (!url.user || url.user === optionUser)) return { user: user!, password: optionPassword, source: 'option' };

@@ -41,15 +41,16 @@ export function parseFtpUrl(text: string): FtpUrl {
   if (!match) throw usageError(`malformed URL: expected ftp://, ftpes:// or ftps://, got "${redactUrlText(text)}"`);
   const scheme = schemes[match[1].toLowerCase()];
   if (!scheme) throw usageError(`unsupported URL scheme "${match[1]}" (use ftp://, ftpes:// or ftps://)`);
-  // WHATWG URL reads "\\" as "/" in http URLs, so host and path would differ from the text.
-  if (text.includes('\\')) throw usageError('malformed URL: a backslash must be percent-encoded (%5C)');
   // Host and port from the text itself: parsed as http, an empty host takes the first path
   // segment's place, and port 80 (http's default) would vanish.
-  const authority = text.slice(match[0].length).split('/')[0];
+  const authority = text.slice(match[0].length).split(/[/?#]/)[0];
+  // WHATWG URL reads "\\" as "/" in http URLs, so the host would differ from the text.
+  if (authority.includes('\\')) throw usageError('malformed URL: a backslash before the path must be percent-encoded (%5C)');
   const hostPort = /^(\[[^\]]*\]|[^:]*)(?::(.*))?$/.exec(authority.slice(authority.lastIndexOf('@') + 1))!;
   if (hostPort[1] === '') throw usageError('malformed URL: no host');
-  const portText = hostPort[2];
-  if (portText !== undefined && (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)) {
+  // An empty port ("host:") is the default one, as RFC 3986 has it.
+  const portText = hostPort[2] || undefined;
+  if (portText !== undefined && (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)) {
     // Not digits: more likely a password with a "/" in it than a port, so it is not echoed.
     throw usageError(/^\d*$/.test(portText) ? `malformed URL: bad port "${portText}" (1-65535)` : `malformed URL: "${redactUrlText(text)}" (percent-encode "/" in a password as %2F)`);
   }

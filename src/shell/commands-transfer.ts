@@ -228,7 +228,7 @@ export const transferCommands: ShellCommand[] = [
         include: (values.include as string[] | undefined) ?? [],
         exclude: (values.exclude as string[] | undefined) ?? [],
         pipelining: !values['no-pipelining'],
-        usePgetN: values['use-pget-n'] === undefined ? undefined : Number(values['use-pget-n']),
+        usePgetN: values['use-pget-n'] === undefined ? undefined : /^\d+$/.test(values['use-pget-n']) ? Number(values['use-pget-n']) : NaN,
       });
     },
   },

@@ -1,5 +1,5 @@
 import { usageError } from '../errors.js';
-import { displayUrl, isFtpUrl, parseFtpUrl } from '../session/url.js';
+import { displayUrl, isFtpUrl, parseFtpUrl, redactUrlText } from '../session/url.js';
 
 /** One word of a command line and where its raw text sits in the line (for completion). */
 export interface Token {
@@ -118,7 +118,9 @@ const userOnly = (text: string) => text.split(':')[0];
  * not keep the password in the history.
  */
 function withoutAnyPassword(text: string): string {
-  return text.replace(/^(\s*[a-z][a-z0-9+.-]*:\/\/[^:@/\s]*):[^@]*@/i, '$1@').replace(/^(\s*[^:@/\s]+):[^@/\s]*@/, '$1@');
+  // As in error messages: from the first ":" after the user name to the last "@".
+  const masked = redactUrlText(text.trimStart());
+  return masked === text.trimStart() ? text : masked.replace(':***@', '@');
 }
 
 function withoutPassword(text: string): string {

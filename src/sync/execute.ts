@@ -1,7 +1,7 @@
 import { lstat, mkdir, readFile, rmdir, unlink } from 'node:fs/promises';
 import { RftpError } from '../errors.js';
 import { classify } from '../session/classify.js';
-import { deleteFile, makeDirIfMissing, removeDirectory } from '../session/ops.js';
+import { deleteFile, makeDirIfMissing, refusedExtraConnection, removeDirectory } from '../session/ops.js';
 import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
 import { download, type FileResult } from '../transfer/download.js';
@@ -159,7 +159,13 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
           r = whole
             ? await downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, renamedIn)
             : segments > 1 && setup.newSession
-              ? await segmentedDownload(setup.newSession, session.signal, remoteUrl, local, { ...opts, segments }, out)
+              ? await segmentedDownload(setup.newSession, session.signal, remoteUrl, local, { ...opts, segments }, out).catch((err) => {
+                  // A server at its connection cap refuses the segments' own connections: this
+                  // worker's connection works, so the file comes over it (not a retirement).
+                  if (!refusedExtraConnection(err)) throw err;
+                  out.debug(`${escapeControl(t.path)}: no connection for segments (${(err as Error).message}); one stream instead`);
+                  return download(session, remoteUrl, local, opts, out);
+                })
               : await download(session, remoteUrl, local, opts, out);
         } else {
           const local = localPathInside(setup.localRoot, t.path);

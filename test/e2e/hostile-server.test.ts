@@ -405,6 +405,8 @@ test('CLI input audit: repeated or bad-valued options, empty paths, other scheme
     [['get', '-o', join(d, 'x'), '-o', join(d, 'y'), url('a.txt')], /-o was given more than once/],
     // yargs read --tls=yes as false, and went on in clear.
     [['get', '--tls=yes', url('a.txt'), '-o', join(d, 'x')], /--tls takes no value/],
+    [['get', '--tls=TRUE', url('a.txt'), '-o', join(d, 'x')], /--tls takes no value/],
+    [['get', '-k=1', url('a.txt'), '-o', join(d, 'x')], /-k takes no value/],
     [['get', url('a.txt'), '-o', ''], /empty local path/],
     [['sync', url(''), '', '--delete', '--dry-run'], /empty local path/],
     [['mv', url('a.txt'), 'http://x/y'], /no ftp:\/\/, ftpes:\/\/ or ftps:\/\/ one/],

@@ -347,6 +347,19 @@ describe('pget against a server that caps connections per address', () => {
     assert.deepEqual(readdirSync(d), ['c.bin']);
   });
 
+  test('sync --use-pget-n against a server with no slot left: each large file comes over its worker\'s connection', async () => {
+    const { d, home } = workdir();
+    const data = randomData(3 * MiB);
+    await server.put('capsync/big.bin', data);
+    await server.put('capsync/small.txt', 'small');
+    // Two workers hold both slots of max_per_ip=2: every segment connection is refused.
+    const r = await runRftp(['sync', '--parallel', '2', '--use-pget-n', '3', '--retry-delay', '0.1', server.url('capsync/'), d], { env: testEnv(home, { RFTP_PASSWORD: server.password }) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha256File(join(d, 'big.bin')), sha256(data));
+    assert.equal(readFileSync(join(d, 'small.txt'), 'utf8'), 'small');
+    assert.doesNotMatch(r.stderr, /continuing with 1 connection/);
+  });
+
   test('another client takes every connection slot pget frees: identical file or a failure, never a file with holes', async () => {
     const { d, home } = workdir();
     const data = randomData(8 * MiB);

@@ -73,12 +73,17 @@ test('host and port come from the text: port 80 stays 80, 0 and 65536 are refuse
   assert.equal(parseFtpUrl('ftps://h:80/a').port, 80);
   assert.equal(parseFtpUrl('ftp://[::1]:2121/x').port, 2121);
   assert.equal(parseFtpUrl('ftp://[::1]/x').port, 21);
-  for (const bad of ['ftp://h:0/a', 'ftp://h:65536/a', 'ftp://h:/a']) assert.throws(() => parseFtpUrl(bad), /bad port/, bad);
+  for (const bad of ['ftp://h:0/a', 'ftp://h:65536/a', 'ftp://h:0000000/a']) assert.throws(() => parseFtpUrl(bad), /bad port/, bad);
+  // An empty port is the default one; leading zeros are fine; a backslash in the path is a name.
+  assert.equal(parseFtpUrl('ftp://h:/a').port, 21);
+  assert.equal(parseFtpUrl('ftp://h:0000021/a').port, 21);
+  assert.equal(parseFtpUrl('ftp://h/a\\b').path, 'a\\b');
   assert.throws(() => parseFtpUrl('ftp://h:2x/a'), /malformed URL/);
   // Parsed as http, "ftp:///127.0.0.1:1/x" would have taken the path's first segment as its host.
   for (const bad of ['ftp:///a', 'ftp:///127.0.0.1:1/x', 'ftp://u:p@/x']) assert.throws(() => parseFtpUrl(bad), /no host/, bad);
   // WHATWG reads "\" as "/": the host would not be the one in the text.
   for (const bad of ['ftp://other.example\\@127.0.0.1/x', 'ftp://127.0.0.1\\x/../y']) assert.throws(() => parseFtpUrl(bad), /backslash/, bad);
+  assert.throws(() => parseFtpUrl('ftp://h:21?x'), /percent-encoded/);
 });
 
 test('a URL that cannot be parsed is echoed without its password, whatever the typo', () => {
