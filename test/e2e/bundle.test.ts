@@ -16,14 +16,11 @@ const bundleCli = join(repo, 'dist/bundle/cli.js');
 const tscCli = join(repo, 'dist/src/cli.js');
 const scratch = scratchDirs();
 
-test('the bundle exists and is not older than the tsc output it was built from', () => {
-  assert.ok(existsSync(bundleCli), `${bundleCli} is missing: the build must run scripts/bundle.mjs after tsc`);
-  assert.ok(statSync(bundleCli).mtimeMs >= statSync(tscCli).mtimeMs, 'dist/bundle is older than dist/src: the build ran tsc without scripts/bundle.mjs');
-});
-
-test('bin/rftp loads only the bundle: no dist/src module, nothing from node_modules', () => {
-  const { d, home } = scratch();
-  // A module hook that records every file the ESM loader loads.
+/**
+ * A module hook for `node --import`: every file the ESM loader loads goes into `log` (one URL a
+ * line); `more` is extra code run at start (it may append to the same log).
+ */
+function loadRecorder(d: string, more = ''): { log: string; register: string } {
   const log = join(d, 'loaded.txt');
   writeFileSync(join(d, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
 export async function load(url, context, next) {
@@ -31,8 +28,19 @@ export async function load(url, context, next) {
   return next(url, context);
 }
 `);
-  writeFileSync(join(d, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(d, 'hooks.mjs')).href)});\n`);
-  const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(d, 'register.mjs')).href, RFTP, 'get', '--help'], { env: testEnv(home), encoding: 'utf8' });
+  writeFileSync(join(d, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(d, 'hooks.mjs')).href)});\n${more}`);
+  return { log, register: pathToFileURL(join(d, 'register.mjs')).href };
+}
+
+test('the bundle exists and is not older than the tsc output it was built from', () => {
+  assert.ok(existsSync(bundleCli), `${bundleCli} is missing: the build must run scripts/bundle.mjs after tsc`);
+  assert.ok(statSync(bundleCli).mtimeMs >= statSync(tscCli).mtimeMs, 'dist/bundle is older than dist/src: the build ran tsc without scripts/bundle.mjs');
+});
+
+test('bin/rftp loads only the bundle: no dist/src module, nothing from node_modules', () => {
+  const { d, home } = scratch();
+  const { log, register } = loadRecorder(d);
+  const r = spawnSync(process.execPath, ['--import', register, RFTP, 'get', '--help'], { env: testEnv(home), encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /rftp get <url>/);
   assert.match(r.stdout, /--limit-rate/);
@@ -45,26 +53,18 @@ export async function load(url, context, next) {
 
 test('start-up stays lean: --version, --help and a get in CI load no spinner, shell or keychain code; only help segments text', () => {
   const { d, home } = scratch();
-  const log = join(d, 'loaded.txt');
-  writeFileSync(join(d, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
-export async function load(url, context, next) {
-  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(log)}, url + '\\n');
-  return next(url, context);
-}
-`);
   // string-width (ora's, and cliui's for yargs' help) builds an Intl.Segmenter, slow on first use:
   // a transfer in CI never needs one.
-  writeFileSync(join(d, 'register.mjs'), `import { register } from 'node:module';
+  const { log, register } = loadRecorder(d, `
 import { appendFileSync } from 'node:fs';
-register(${JSON.stringify(pathToFileURL(join(d, 'hooks.mjs')).href)});
 const Real = Intl.Segmenter;
-Intl.Segmenter = class extends Real { constructor(...a) { appendFileSync(${JSON.stringify(log)}, 'Intl.Segmenter\\n'); super(...a); } };
+Intl.Segmenter = class extends Real { constructor(...a) { appendFileSync(${JSON.stringify(join(d, 'loaded.txt'))}, 'Intl.Segmenter\\n'); super(...a); } };
 `);
   const runs: Array<[string[], number]> = [[['--version'], 0], [['get', '--help'], 0], [['sync', '--help'], 0], [['get', 'ftp://127.0.0.1:1/x', '-o', join(d, 'x')], 3]];
   for (const [args, code] of runs) {
     const help = args.includes('--help');
     writeFileSync(log, '');
-    const r = spawnSync(process.execPath, ['--import', pathToFileURL(join(d, 'register.mjs')).href, RFTP, ...args], { env: testEnv(home, { CI: 'true' }), encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', register, RFTP, ...args], { env: testEnv(home, { CI: 'true' }), encoding: 'utf8' });
     assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
     const loaded = readFileSync(log, 'utf8').trim().split('\n');
     assert.ok(loaded.some((l) => l.endsWith('/dist/bundle/cli.js')), loaded.join(', '));
