@@ -433,3 +433,14 @@ test('the shell\'s mirror --no-pipelining does the same', async () => {
   assert.doesNotMatch(r.stderr, /stalled|one at a time/, r.stderr);
   assert.equal(s.maxCommandsPerPacket, 1);
 });
+
+test('--parallel 16: no listener-leak warning from Node (every connection listens for the abort)', async () => {
+  const { target, env } = workdir();
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 20; i++) files[`/many/f${i}.txt`] = `file ${i}`;
+  const s = await fake(files);
+  const r = await runRftp(['sync', '--parallel', '16', `ftp://u@127.0.0.1:${s.port}/many/`, target, ...fast], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /MaxListenersExceeded|memory leak/);
+  assert.equal(readFileSync(join(target, 'f7.txt'), 'utf8'), 'file 7');
+});
