@@ -31,3 +31,8 @@ export class RftpError extends Error {
 }
 
 export const usageError = (message: string) => new RftpError('usage', message);
+
+/** Any thrown value as an RftpError: what is not one already is a bug (exit 1). */
+export function asRftpError(raw: unknown): RftpError {
+  return raw instanceof RftpError ? raw : new RftpError('internal', `internal error: ${(raw as Error)?.message ?? raw}`, { cause: raw });
+}

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { RftpError } from '../errors.js';
+import { asRftpError, RftpError } from '../errors.js';
 import { partialResultOf, type FileResult } from '../transfer/download.js';
 import { redact } from '../ui/redact.js';
 import { makeOutput, type CommandContext, type OutputArgs } from './context.js';
@@ -29,7 +29,7 @@ export async function runCommand(name: string, args: OutputArgs, body: (ctx: Com
     if (args.json) out.json(makeReport(name, files, startedAt));
     return 0;
   } catch (raw) {
-    let err = raw instanceof RftpError ? raw : new RftpError('internal', `internal error: ${(raw as Error)?.message ?? raw}`, { cause: raw });
+    let err = asRftpError(raw);
     if (controller.signal.aborted) err = new RftpError('interrupted', 'interrupted; run the same command again to resume');
     out.stopStatus();
     out.error(err.message);

@@ -2,7 +2,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { limiterFor } from '../transfer/rate-limit.js';
-import { ExitCode, RftpError } from '../errors.js';
+import { asRftpError, ExitCode, RftpError } from '../errors.js';
 import { isDirectory } from '../session/ops.js';
 import { checkLocalPath } from '../session/paths.js';
 import type { Session } from '../session/session.js';
@@ -111,8 +111,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     given = checked();
   } catch (err) {
     if (args.json) {
-      const e = err instanceof RftpError ? err : new RftpError('internal', `internal error: ${(err as Error)?.message ?? err}`);
-      out.json(new ReportBuilder(down ? 'down' : 'up', redactUrlText(args.source), redactUrlText(args.destination), args, startedAt).build(e));
+      out.json(new ReportBuilder(down ? 'down' : 'up', redactUrlText(args.source), redactUrlText(args.destination), args, startedAt).build(asRftpError(err)));
     }
     throw err;
   }
@@ -193,8 +192,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     if (args.json) out.json(report.build());
     return [];
   } catch (err) {
-    const e = err instanceof RftpError ? err : new RftpError('internal', `internal error: ${(err as Error)?.message ?? err}`, { cause: err });
-    if (args.json) out.json(report.build(ctx.signal.aborted ? new RftpError('interrupted', 'interrupted; run the same command again to continue') : e));
+    if (args.json) out.json(report.build(ctx.signal.aborted ? new RftpError('interrupted', 'interrupted; run the same command again to continue') : asRftpError(err)));
     throw err;
   } finally {
     out.stopBar();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
-import { ExitCode, RftpError } from '../errors.js';
+import { asRftpError, ExitCode, RftpError } from '../errors.js';
 import type { SessionArgs } from '../commands/context.js';
 import { Output } from '../ui/output.js';
 import { redact } from '../ui/redact.js';
@@ -124,7 +124,7 @@ async function execute(sh: Shell, completer: Completer, parsed: ParsedCommand): 
       if (raw.summary) sh.out.error(raw.summary);
       return raw.code;
     }
-    let err = raw instanceof RftpError ? raw : new RftpError('internal', `internal error: ${(raw as Error)?.message ?? raw}`, { cause: raw });
+    let err = asRftpError(raw);
     if (sh.controller.signal.aborted) err = new RftpError('interrupted', 'interrupted; run the same command again to resume');
     sh.out.error(err.message);
     if (sh.out.mode.debug && err.kind === 'internal') process.stderr.write(redact(String((raw as Error)?.stack ?? raw)) + '\n');
