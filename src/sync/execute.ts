@@ -11,7 +11,7 @@ import { downloadWhole, uploadWhole, WHOLE_FILE_BYTES } from '../transfer/whole-
 import { upload } from '../transfer/upload.js';
 import { segmentedDownload, type SessionMaker } from '../transfer/segmented.js';
 import { escapeControl } from '../ui/redact.js';
-import { checkNoSymlinks, localPathInside, relParent, UnsafePath } from './names.js';
+import { ancestorWhere, checkNoSymlinks, localPathInside, UnsafePath } from './names.js';
 import type { Action, Plan } from './plan.js';
 import type { SyncOutput } from './report.js';
 import { RetireWorker, runPool, stopOrRetire, type Retirements } from './workers.js';
@@ -87,8 +87,8 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
   const realDirs = new Set<string>();
   const renamedIn = new Set<string>();
   const blockedBy = (path: string) => {
-    for (let p = path; p !== ''; p = relParent(p)) if (blocked.has(p)) return blocked.get(p);
-    return undefined;
+    const at = blocked.has(path) ? path : ancestorWhere(path, (p) => blocked.has(p));
+    return at === undefined ? undefined : blocked.get(at);
   };
 
   try {
@@ -114,6 +114,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
         blocked.set(root.path, 'the entry in its way could not be removed');
       });
     }
+    // 3. Directories, parents first.
     const levels = new Map<number, string[]>();
     for (const m of plan.mkdirs) {
       const d = m.path.split('/').length;
@@ -137,7 +138,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
       }), (q) => q.shift(), retirements.of(sessions));
     }
 
-    // 2. Files: small ones first on every connection but one, which takes the largest first, so
+    // 4. Files: small ones first on every connection but one, which takes the largest first, so
     // neither kind waits behind the other.
     const queue = plan.transfers.filter((t) => {
       const why = blockedBy(t.path);
@@ -187,7 +188,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     out.stopBar();
     if (direction === 'down') await removeLeftovers(plan, setup);
 
-    // 3. Deletes, last, and only after a clean run.
+    // 5. Deletes, last, and only after a clean run.
     if (plan.deletes.length > 0) {
       const failed = result.items.some((i) => !i.ok) || plan.conflicts.length > 0;
       result.deletesSkipped = plan.deletesBlocked ?? (failed ? 'not every transfer succeeded' : undefined);

@@ -42,6 +42,12 @@ export function relParent(rel: string): string {
   return i < 0 ? '' : rel.slice(0, i);
 }
 
+/** The nearest directory above `rel` (the root excluded) that `has` accepts. */
+export function ancestorWhere(rel: string, has: (dir: string) => boolean): string | undefined {
+  for (let p = relParent(rel); p !== ''; p = relParent(p)) if (has(p)) return p;
+  return undefined;
+}
+
 export function depthOf(rel: string): number {
   return rel === '' ? 0 : rel.split('/').length;
 }

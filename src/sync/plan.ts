@@ -1,7 +1,7 @@
 // Pure decisions: what a sync does, given the two walked trees. No I/O here, so every rule is
 // unit-tested (test/unit/sync-plan.test.ts).
 import { RftpError } from '../errors.js';
-import { relParent } from './names.js';
+import { ancestorWhere, relParent } from './names.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -132,17 +132,11 @@ function planWith(src: Tree, dst: Tree, opts: PlanOptions, kept: Set<string>, no
   const keep = keptBelow(kept);
   const dstKeep = keptBelow(dst.kept);
   /** Below a kept path (a source symlink where the destination has a directory, say): never deleted. */
-  const belowKept = (path: string) => {
-    for (let p = relParent(path); p !== ''; p = relParent(p)) if (kept.has(p)) return true;
-    return false;
-  };
+  const belowKept = (path: string) => ancestorWhere(path, (p) => kept.has(p)) !== undefined;
   /** Destination paths removed to make way (with everything under them) -> the type removed. */
   const cleared = new Map<string, EntryType>();
   const conflicts = new Set<string>();
-  const belowConflict = (path: string) => {
-    for (let p = relParent(path); p !== ''; p = relParent(p)) if (conflicts.has(p)) return true;
-    return false;
-  };
+  const belowConflict = (path: string) => ancestorWhere(path, (p) => conflicts.has(p)) !== undefined;
   const paths = [...src.entries.keys()].sort();
   for (const path of paths) {
     const s = src.entries.get(path)!;
