@@ -1,4 +1,4 @@
-import { constants } from 'node:fs';
+import { constants, type Stats } from 'node:fs';
 import { open, rename, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RftpError } from '../errors.js';
@@ -14,6 +14,26 @@ export function localError(path: string, err: unknown, doing: string): RftpError
     : code === 'EISDIR' ? 'is a directory'
     : code ?? String(err);
   return new RftpError('local', `cannot ${doing} ${path}: ${why}`, { cause: err });
+}
+
+/**
+ * Opens a local file to read, refusing what is not a regular file (`notRegular` says how).
+ * O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, holding a thread that
+ * even process.exit waits for (SIGTERM could not end the run); regular files ignore the flag.
+ */
+export async function openToRead(path: string, notRegular = 'is not a regular file'): Promise<{ fh: FileHandle; st: Stats }> {
+  let fh: FileHandle;
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw localError(path, err, 'read');
+  }
+  const st = await fh.stat();
+  if (!st.isFile()) {
+    await fh.close();
+    throw new RftpError('local', `${path} ${notRegular}`);
+  }
+  return { fh, st };
 }
 
 export async function statOrUndefined(path: string) {

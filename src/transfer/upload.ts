@@ -1,5 +1,4 @@
-import { constants } from 'node:fs';
-import { open, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { realpath, stat, type FileHandle } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { RftpError } from '../errors.js';
 import { CommandRefused, closeConnection, hasFeature, refusedByServer, removeRemote, renameRemote, retrieve, sizeOf, store, type Client, type StoreMode } from '../session/ops.js';
@@ -11,7 +10,7 @@ import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
 import type { FileResult } from './download.js';
 import { OVERLAP_BYTES, withPartialResult } from './download.js';
-import { localError, readRange } from './local-file.js';
+import { openToRead, readRange } from './local-file.js';
 import { paced, type TokenBucket } from './rate-limit.js';
 import { decideUploadResume, type ResumeDecision } from './resume.js';
 import { readState, removeState, uploadStatePath, writeState, type UploadState } from './state.js';
@@ -36,17 +35,8 @@ export const remoteTempPath = (finalPath: string) => remoteJoin(remoteDirname(fi
  * remembers which local file (size, mtime) a remote partial came from.
  */
 export async function upload(session: Session, localPath: string, url: FtpUrl, opts: UploadOptions, out: Output): Promise<FileResult> {
-  let fh: FileHandle;
+  const { fh, st } = await openToRead(localPath);
   try {
-    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer, holding a thread
-    // that even process.exit waits for (SIGTERM could not end the run). Regular files ignore it.
-    fh = await open(localPath, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (err) {
-    throw localError(localPath, err, 'read');
-  }
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw new RftpError('local', `${localPath} is not a regular file`);
     const local = { path: await realpath(localPath), size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
     return await uploadOpen(session, fh, local, url, opts, out);
   } finally {
@@ -236,11 +226,7 @@ const CHUNK_BYTES = 1024 * 1024;
  */
 async function* readChunks(path: string, start: number, limiter: TokenBucket | undefined, onChunk: (bytes: number) => void): AsyncGenerator<Buffer> {
   // Opened again by path (see upload()): never block on a FIFO put there since.
-  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  if (!(await fh.stat()).isFile()) {
-    await fh.close();
-    throw new RftpError('local', `${path} is no longer a regular file`);
-  }
+  const { fh } = await openToRead(path, 'is no longer a regular file');
   const readAt = (pos: number) => {
     const read = fh.read(Buffer.allocUnsafe(CHUNK_BYTES), 0, CHUNK_BYTES, pos);
     // Awaited later; until then a failed read must not count as an unhandled rejection.
