@@ -6,6 +6,7 @@
 //   node scripts/bench.mjs [--quick] [--reps N] [--out FILE]
 //   BENCH_SIZE=32M node scripts/bench.mjs      (small sizes, same as --quick but with that size)
 //   BENCH_PEERS=lftp,curl                       (only these peers; "none" for rftp alone)
+//   BENCH_CASES=getTls,pget                     (only these cases: get, getTls, put, pget, syncFresh, syncUpToDate)
 //
 // Full mode as root installs missing peers with apt-get (lftp, curl, aria2: those packages only).
 // Quick mode never installs anything; a missing peer is reported as skipped.
@@ -226,6 +227,7 @@ if (process.env.NODE_EXTRA_CA_CERTS) {
   note(`NODE_EXTRA_CA_CERTS is set: Node's own start-up takes ${(startup(process.env) / 1000).toFixed(2)} s with it, ${(startup(without) / 1000).toFixed(2)} s without; every rftp time includes it`);
 }
 
+const onlyCases = process.env.BENCH_CASES?.split(',').map((c) => c.trim());
 const onlyPeers = process.env.BENCH_PEERS?.split(',').map((p) => p.trim());
 
 /** name -> () => [cmd, args] or a string saying why it is skipped. */
@@ -279,7 +281,8 @@ const cases = {
 
 // ---------------------------------------------------------------- sync (only when rftp has it)
 const hasSync = spawnSync(node, [rftpBin, 'sync', '--help'], { encoding: 'utf8' }).status === 0;
-if (hasSync) {
+const wantSync = !onlyCases || onlyCases.some((c) => c.startsWith('sync'));
+if (hasSync && wantSync) {
   for (let i = 0; i < syncFiles; i++) {
     const p = join(plain.root, 'tree', `d${i % 10}`, `f${i}.bin`);
     mkdirSync(join(plain.root, 'tree', `d${i % 10}`), { recursive: true });
@@ -301,8 +304,14 @@ if (hasSync) {
   });
   cases.syncFresh = { title: `sync ${syncFiles} files (${fmt(syncFiles * syncFileSize)}) fresh`, bytes: syncFiles * syncFileSize, tools: syncTools(false) };
   cases.syncUpToDate = { title: `sync ${syncFiles} files, up to date`, bytes: 0, tools: syncTools(true), prime: true };
-} else {
+} else if (!hasSync) {
   note('skipped: rftp sync not available');
+}
+if (onlyCases) {
+  const unknown = onlyCases.filter((c) => !(c in cases));
+  if (unknown.length > 0) throw new Error(`BENCH_CASES: no such case ${unknown.join(', ')} (cases: ${Object.keys(cases).join(', ')})`);
+  for (const key of Object.keys(cases)) if (!onlyCases.includes(key)) delete cases[key];
+  note(`only the cases in BENCH_CASES: ${onlyCases.join(', ')}`);
 }
 
 // ---------------------------------------------------------------- measure, interleaved

@@ -23,6 +23,9 @@ export class CommandRefused extends Error {
   }
 }
 
+/** Whether data connections are TLS (openClient insists on PROT P whenever the control connection is). */
+export const dataIsEncrypted = (client: Client) => client.ftp.socket instanceof TLSSocket;
+
 /** RETR from startAt (REST first when startAt > 0) into dest. */
 export async function retrieve(client: Client, dest: Writable, path: string, startAt: number): Promise<void> {
   try {

@@ -1,7 +1,7 @@
 import { lstat, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { RftpError } from '../errors.js';
-import { CommandRefused, closeConnection, retrieve, type Client } from '../session/ops.js';
+import { CommandRefused, closeConnection, dataIsEncrypted, retrieve, type Client } from '../session/ops.js';
 import type { Session } from '../session/session.js';
 import { statRemote, type RemoteInfo } from '../session/remote.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
@@ -141,6 +141,7 @@ export async function download(session: Session, url: FtpUrl, target: string, op
       verifyTail: await readRange(fh, verifyFrom, offset),
       limit: remote.size,
       limiter: opts.limiter,
+      syncWrites: dataIsEncrypted(client),
       onBytes: (pos) => progress?.update(pos),
     });
     progress ??= out.transfer(name, remote.size, offset, 'got');

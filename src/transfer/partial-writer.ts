@@ -1,3 +1,4 @@
+import { writeSync, writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { TokenBucket } from './rate-limit.js';
@@ -27,6 +28,15 @@ export interface PartialWriterOptions {
   /** --limit-rate: each batch waits for its bytes before it is written (backpressure slows the server). */
   limiter?: TokenBucket;
   onBytes?: (position: number) => void;
+  /**
+   * Write each chunk as it arrives, synchronously (ignored under a rate limit). For TLS data: a
+   * decrypted 16 KiB chunk is still in the CPU cache, and copying it to the file at once on the
+   * same thread costs a fraction of what a 4 MiB batch handed to the thread pool does. Measured
+   * on loopback to tmpfs, 512 MiB over TLS: 1.4-1.55 s of CPU against 1.45-1.85 s, and steady
+   * throughput where batches varied from 150 to 380 MB/s. Plain data comes in 64 KiB reads and
+   * gains from the large batches instead (0.9-1.0 s against 1.2-1.4 s).
+   */
+  syncWrites?: boolean;
 }
 
 /** Batches of up to this size become one positioned write (see the throughput notes in the README). */
@@ -84,6 +94,17 @@ export class PartialWriter extends Writable {
     if (this.opts.limit !== undefined && this.position + length > this.opts.limit) return callback(new TooMuchData(this.opts.limit));
     const at = this.position;
     const bytes = list;
+    if (this.opts.syncWrites && !limiter) {
+      try {
+        writeAllSync(this.fh.fd, bytes, length, at);
+      } catch (err) {
+        return callback(err as Error);
+      }
+      this.position = at + length;
+      this.opts.onBytes?.(this.position);
+      if (stopAt !== undefined && this.position >= stopAt) this.opts.onFull?.();
+      return callback();
+    }
     this.pending = (limiter ? limiter.take(length) : Promise.resolve()).then(() => writeAll(this.fh, bytes, length, at)).then(() => {
       this.position = at + length;
       this.opts.onBytes?.(this.position);
@@ -119,4 +140,11 @@ async function writeAll(fh: FileHandle, list: Buffer[], length: number, position
   // A short write (rare on regular files): the rest once more, copied into one buffer.
   const rest = Buffer.concat(list).subarray(off);
   while (off < length) off += (await fh.write(rest, off - (length - rest.length), length - off, position + off)).bytesWritten;
+}
+
+function writeAllSync(fd: number, list: Buffer[], length: number, position: number): void {
+  let off = list.length === 1 ? writeSync(fd, list[0], 0, length, position) : writevSync(fd, list, position);
+  if (off === length) return;
+  const rest = Buffer.concat(list).subarray(off);
+  while (off < length) off += writeSync(fd, rest, off - (length - rest.length), length - off, position + off);
 }

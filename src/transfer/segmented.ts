@@ -1,6 +1,6 @@
 import { unlink, type FileHandle } from 'node:fs/promises';
 import { RftpError } from '../errors.js';
-import { CommandRefused, closeConnection, refusedExtraConnection, retrieve } from '../session/ops.js';
+import { CommandRefused, closeConnection, dataIsEncrypted, refusedExtraConnection, retrieve } from '../session/ops.js';
 import { statRemote, type RemoteInfo } from '../session/remote.js';
 import { backoffDelay, sleep } from '../session/retry.js';
 import { acceptedConnections } from '../session/pool.js';
@@ -291,6 +291,7 @@ async function fetchRange(job: Job, session: Session, l: Live): Promise<'done' |
       // The last range runs to the end of the file, so a file that grew is noticed (TooMuchData).
       stopAt: r.end < (remote.size ?? 0) ? r.end : undefined,
       limiter: opts.limiter,
+      syncWrites: dataIsEncrypted(client),
       // basic-ftp has no ABOR: a range cut short ends with its connection, never reused.
       onFull: () => closeConnection(client),
       onBytes: (pos) => {
