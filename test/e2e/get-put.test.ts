@@ -59,6 +59,21 @@ for (const mode of ['none', 'explicit', 'implicit'] as TlsMode[]) {
         assert.equal(wrongCa.code, 5, wrongCa.stderr);
       });
 
+      test('--ca-file adds to the system CAs, it does not replace them', async () => {
+        const { d, home } = workdir();
+        await server.put('sys.bin', 'trusted by the system store');
+        // With --use-openssl-ca Node's system store is OpenSSL's, which reads SSL_CERT_FILE: the
+        // server's CA stands in for a public one, and --ca-file names an unrelated CA.
+        const system = (caFile: string) => testEnv(home, { RFTP_PASSWORD: server.password, NODE_OPTIONS: '--use-openssl-ca', SSL_CERT_FILE: caFile, SSL_CERT_DIR: join(home, 'no-certs') });
+        const both = await runRftp(['get', server.url('sys.bin'), '-o', join(d, 'sys.bin'), '--ca-file', server.otherCaFile], { env: system(server.caFile) });
+        assert.equal(both.code, 0, both.stderr);
+        assert.equal(readFileSync(join(d, 'sys.bin'), 'utf8'), 'trusted by the system store');
+        // The control: the same run with a system store that does not hold the server's CA fails.
+        const neither = await runRftp(['get', server.url('sys.bin'), '-o', join(d, 'other.bin'), '--ca-file', server.otherCaFile], { env: system(server.otherCaFile) });
+        assert.equal(neither.code, 5, neither.stderr);
+        assert.ok(!existsSync(join(d, 'other.bin')));
+      });
+
       test('--insecure connects without checks and says so', async () => {
         const { d, home } = workdir();
         await server.put('i.bin', 'insecure ok');
