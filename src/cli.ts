@@ -50,6 +50,12 @@ export async function main(argv: string[]): Promise<number> {
     one ? one().then((m) => [m]) : import('./commands/index.js').then((m) => m.commands),
   ]);
   let code: number = ExitCode.ok;
+  // An unknown option takes the next word as its value, so yargs reports `get --nope URL` as a
+  // missing URL (or `sync --dleete SRC DST` as a missing DST): that check comes first.
+  const refuseUnknownOptions = () => {
+    const unknown = unknownLongOption(argv, (parser as unknown as { getOptions(): YargsOptions }).getOptions());
+    if (unknown) throw new UsageFailure(`unknown option ${unknown}`);
+  };
   const parser = yargs(argv)
     .scriptName('rftp')
     .usage('$0 <command> [options]\n$0 [open URL]            interactive shell (help inside lists its commands)\n$0 -c "CMD; CMD" | -f FILE  run shell commands; stdin that is not a terminal is read as a script\n\nResumable FTP/FTPS transfers: run the same command again after any interruption.')
@@ -59,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     // yargs makes an array of an option given twice: a second -u would go to the server as part
     // of the user name (with its password), a second -o crash. Only the globs may repeat.
     .middleware((args) => {
+      if (one) refuseUnknownOptions();
       for (const [key, value] of Object.entries(args)) {
         if (Array.isArray(value) && key !== '_' && key !== '--' && !REPEATABLE.has(key)) throw new UsageFailure(`${key.length === 1 ? '-' : '--'}${key} was given more than once`);
       }
@@ -75,6 +82,8 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((msg, err) => {
       if (err) throw err;
+      // Only for a command that exists: otherwise the unknown command is the thing to report.
+      if (one) refuseUnknownOptions();
       throw new UsageFailure(msg);
     });
   for (const c of commands) {
@@ -102,6 +111,28 @@ export async function main(argv: string[]): Promise<number> {
 class UsageFailure extends Error {}
 
 const REPEATABLE = new Set(['include', 'exclude', 'I', 'X']);
+
+/** The first `--name` (or `--name=value`, `--no-name`) before `--` that the command does not define. */
+interface YargsOptions {
+  key: Record<string, unknown>;
+  alias: Record<string, string[]>;
+}
+
+function unknownLongOption(argv: string[], options: YargsOptions): string | undefined {
+  const known = new Set(Object.keys(options.key));
+  for (const [name, aliases] of Object.entries(options.alias)) [name, ...aliases].forEach((a) => known.add(a));
+  // yargs also takes the camel-case spelling of a dashed name (--max-delete as --maxDelete).
+  for (const name of [...known]) known.add(name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+  for (const arg of argv) {
+    if (arg === '--') break;
+    const m = /^--([^=]+)/.exec(arg);
+    if (!m) continue;
+    const name = m[1];
+    if (known.has(name) || (name.startsWith('no-') && known.has(name.slice(3)))) continue;
+    return `--${name}`;
+  }
+  return undefined;
+}
 
 // Node puts the script path at argv[1]; everything after it is ours (what yargs' hideBin does).
 const code = await main(process.argv.slice(2));

@@ -9,7 +9,15 @@ export function shellArgs<O extends Options>(name: string, argv: string[], optio
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw usageError(`${name}: ${String((err as Error).message).split('\n')[0].replace(/\. To specify a positional.*$/, '')} (see help ${name})`);
+    const message = String((err as Error).message);
+    // Node's text for "-P -5" is three lines about ambiguity: say what to type instead.
+    const valueless = /^Option '(-[^']+)' argument is ambiguous/.exec(message);
+    if (valueless) {
+      const opt = valueless[1];
+      const hint = opt.startsWith('--') ? `; one starting with "-" is written ${opt}=VALUE` : '';
+      throw usageError(`${name}: ${opt} needs a value${hint} (see help ${name})`);
+    }
+    throw usageError(`${name}: ${message.split('\n')[0].replace(/\. To specify a positional.*$/, '')} (see help ${name})`);
   }
   const n = parsed.positionals.length;
   if (n < min) throw usageError(`${name}: missing argument (see help ${name})`);

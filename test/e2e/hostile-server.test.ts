@@ -411,6 +411,9 @@ test('CLI input audit: repeated or bad-valued options, empty paths, other scheme
     [['sync', url(''), '', '--delete', '--dry-run'], /empty local path/],
     [['mv', url('a.txt'), 'http://x/y'], /no ftp:\/\/, ftpes:\/\/ or ftps:\/\/ one/],
     [['get', url('.'), '-o', join(d, 'x')], /names a directory/],
+    // An unknown option took the URL as its value: the error spoke of a missing argument.
+    [['get', '--nope', url('a.txt'), '-o', join(d, 'x')], /unknown option --nope/],
+    [['sync', '--dleete', url(''), join(d, 'm')], /unknown option --dleete/],
   ];
   for (const [args, msg] of cases) {
     const r = await runRftp([...args, ...fast], { env });
