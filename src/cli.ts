@@ -116,20 +116,34 @@ const REPEATABLE = new Set(['include', 'exclude', 'I', 'X']);
 interface YargsOptions {
   key: Record<string, unknown>;
   alias: Record<string, string[]>;
+  boolean: string[];
 }
 
+/**
+ * The first `--name` (or `--name=value`) before `--` that the command does not define, or a
+ * `--no-name` of an option that is not a yes/no one (yargs set --no-output to false, which
+ * then failed as an internal error).
+ */
 function unknownLongOption(argv: string[], options: YargsOptions): string | undefined {
-  const known = new Set(Object.keys(options.key));
-  for (const [name, aliases] of Object.entries(options.alias)) [name, ...aliases].forEach((a) => known.add(a));
-  // yargs also takes the camel-case spelling of a dashed name (--max-delete as --maxDelete).
-  for (const name of [...known]) known.add(name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+  const spellings = (names: string[]) => {
+    const all = new Set<string>();
+    for (const name of names) [name, ...(options.alias[name] ?? [])].forEach((a) => all.add(a));
+    // yargs also takes the camel-case spelling of a dashed name (--max-delete as --maxDelete).
+    for (const name of [...all]) all.add(name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()));
+    return all;
+  };
+  const known = spellings(Object.keys(options.key));
+  const yesNo = spellings(options.boolean);
   for (const arg of argv) {
     if (arg === '--') break;
     const m = /^--([^=]+)/.exec(arg);
     if (!m) continue;
     const name = m[1];
-    if (known.has(name) || (name.startsWith('no-') && known.has(name.slice(3)))) continue;
-    return `--${name}`;
+    if (name.startsWith('no-') && !known.has(name)) {
+      if (yesNo.has(name.slice(3))) continue;
+      return known.has(name.slice(3)) ? `--${name} (--${name.slice(3)} is not a yes/no option)` : `--${name}`;
+    }
+    if (!known.has(name)) return `--${name}`;
   }
   return undefined;
 }

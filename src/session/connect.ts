@@ -45,7 +45,10 @@ const contexts = new Map<string, SecureContext>();
  * connection). The user's certificate is added to a copy of Node's own root store, which Node
  * parsed once for the process: 1-3 ms. Passing the roots as `ca` makes Node parse all ~140 of
  * them again (25-90 ms measured), so that stays only as the fallback for a Node without the
- * (long-standing, undocumented) addCACert on the context handle.
+ * (long-standing, undocumented) addCACert on the context handle. "System" is Node's bundled
+ * roots, or OpenSSL's store under --use-openssl-ca. Certificates from NODE_EXTRA_CA_CERTS are not
+ * in the copy (Node adds them to its shared store only), as they never were with `ca` either;
+ * adding them here would parse that whole file again on every run.
  */
 function contextWith(pem: string): SecureContext {
   let context = contexts.get(pem);

@@ -13,9 +13,10 @@ export function shellArgs<O extends Options>(name: string, argv: string[], optio
     // Node's text for "-P -5" is three lines about ambiguity: say what to type instead.
     const valueless = /^Option '(-[^']+)' argument is ambiguous/.exec(message);
     if (valueless) {
-      const opt = valueless[1];
-      const hint = opt.startsWith('--') ? `; one starting with "-" is written ${opt}=VALUE` : '';
-      throw usageError(`${name}: ${opt} needs a value${hint} (see help ${name})`);
+      // Node's last line names both forms (--output=-XYZ or -o-XYZ): keep them, in one line.
+      const forms = /use (.+)\.$/.exec(message.split('\n')[2] ?? '')?.[1]?.replace(/'/g, '');
+      const hint = forms ? `; for a value starting with "-" write ${forms}` : '';
+      throw usageError(`${name}: ${valueless[1]} needs a value${hint} (see help ${name})`);
     }
     throw usageError(`${name}: ${message.split('\n')[0].replace(/\. To specify a positional.*$/, '')} (see help ${name})`);
   }

@@ -35,9 +35,17 @@ export interface PartialWriterOptions {
    * on loopback to tmpfs, 512 MiB over TLS: 1.4-1.55 s of CPU against 1.45-1.85 s, and steady
    * throughput where batches varied from 150 to 380 MB/s. Plain data comes in 64 KiB reads and
    * gains from the large batches instead (0.9-1.0 s against 1.2-1.4 s).
+   * A write that blocks (a slow or network disk, the kernel throttling writers) would hold up the
+   * whole process, every pget connection and Ctrl-C included: after one write slower than
+   * slowWriteMs the writer goes back to batches written by the thread pool.
    */
   syncWrites?: boolean;
+  /** See syncWrites (default SLOW_WRITE_MS). */
+  slowWriteMs?: number;
 }
+
+/** An inline write taking longer than this means the disk can block: batches from then on. */
+const SLOW_WRITE_MS = 5;
 
 /** Batches of up to this size become one positioned write (see the throughput notes in the README). */
 const BUFFER_BYTES = 4 * 1024 * 1024;
@@ -52,6 +60,8 @@ export class PartialWriter extends Writable {
   position: number;
   private verified = 0;
   private pending: Promise<void> = Promise.resolve();
+  /** Writing each chunk at once, synchronously (see PartialWriterOptions.syncWrites). */
+  private inline: boolean;
 
   constructor(
     private readonly fh: FileHandle,
@@ -60,6 +70,12 @@ export class PartialWriter extends Writable {
     // Under a rate limit, small batches keep the stream moving in short, even steps.
     super({ highWaterMark: opts.limiter ? Math.min(BUFFER_BYTES, opts.limiter.sliceBytes) : BUFFER_BYTES });
     this.position = opts.start;
+    this.inline = Boolean(opts.syncWrites) && !opts.limiter;
+  }
+
+  /** Whether chunks are still written as they arrive (false after a slow write, or when not asked). */
+  get writesInline(): boolean {
+    return this.inline;
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
@@ -94,15 +110,18 @@ export class PartialWriter extends Writable {
     if (this.opts.limit !== undefined && this.position + length > this.opts.limit) return callback(new TooMuchData(this.opts.limit));
     const at = this.position;
     const bytes = list;
-    if (this.opts.syncWrites && !limiter) {
+    if (this.inline) {
       try {
+        const began = performance.now();
         writeAllSync(this.fh.fd, bytes, length, at);
+        if (performance.now() - began > (this.opts.slowWriteMs ?? SLOW_WRITE_MS)) this.inline = false;
+        this.position = at + length;
+        // Inside a socket's 'data' event: a throw here must fail the stream, not the process.
+        this.opts.onBytes?.(this.position);
+        if (stopAt !== undefined && this.position >= stopAt) this.opts.onFull?.();
       } catch (err) {
         return callback(err as Error);
       }
-      this.position = at + length;
-      this.opts.onBytes?.(this.position);
-      if (stopAt !== undefined && this.position >= stopAt) this.opts.onFull?.();
       return callback();
     }
     this.pending = (limiter ? limiter.take(length) : Promise.resolve()).then(() => writeAll(this.fh, bytes, length, at)).then(() => {

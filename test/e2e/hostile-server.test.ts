@@ -414,6 +414,8 @@ test('CLI input audit: repeated or bad-valued options, empty paths, other scheme
     // An unknown option took the URL as its value: the error spoke of a missing argument.
     [['get', '--nope', url('a.txt'), '-o', join(d, 'x')], /unknown option --nope/],
     [['sync', '--dleete', url(''), join(d, 'm')], /unknown option --dleete/],
+    // yargs set --no-output to false, which failed as an internal error (exit 1).
+    [['get', '--no-output', url('a.txt')], /--no-output \(--output is not a yes\/no option\)/],
   ];
   for (const [args, msg] of cases) {
     const r = await runRftp([...args, ...fast], { env });

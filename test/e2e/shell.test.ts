@@ -461,7 +461,7 @@ describe('rm -r never takes the login directory, also when it is not /', () => {
     }
     assert.deepEqual([...fake.files.keys()].sort(), ['/home/alice/keep.txt', '/home/alice/sub/x.txt']);
     // Names of Object.prototype are only bookmark names like any other.
-    for (const [cmd, msg] of [['open constructor', /neither an ftp/], ['bookmark add __proto__ ' + url(''), /bad bookmark name/], ['bookmark del toString', /no bookmark named toString/], ['set timeout 99999999999', /at most 86400/], ['exit 0x10', /0-255/], ["set parallel ' 0x4'", /whole number/], ['cat a.txt\\', /backslash at the end/], ['mirror --max-entries -5 a b', /--max-entries needs a value; one starting with "-" is written --max-entries=VALUE/], ['mirror -P -5 a b', /-P needs a value/]] as const) {
+    for (const [cmd, msg] of [['open constructor', /neither an ftp/], ['bookmark add __proto__ ' + url(''), /bad bookmark name/], ['bookmark del toString', /no bookmark named toString/], ['set timeout 99999999999', /at most 86400/], ['exit 0x10', /0-255/], ["set parallel ' 0x4'", /whole number/], ['cat a.txt\\', /backslash at the end/], ['mirror --max-entries -5 a b', /--max-entries needs a value; for a value starting with "-" write --max-entries=-XYZ/], ["mirror -P -5 a b", /-P needs a value; for a value starting with "-" write --parallel=-XYZ or -P-XYZ/]] as const) {
       const r = await runRftp(['-c', cmd], o);
       assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
       assert.match(r.stderr, msg, cmd);

@@ -102,3 +102,56 @@ for (const syncWrites of [false, true]) {
     });
   });
 }
+
+test('PartialWriter, synchronous writes: a batch of several chunks (writev) is trimmed at the segment end', async () => {
+  const remote = randomBytes(300_000);
+  await withFile(Buffer.alloc(remote.length), async (path) => {
+    const fh = await open(path, 'r+');
+    try {
+      let full = 0;
+      const writer = new PartialWriter(fh, { start: 0, verifyTail: Buffer.alloc(0), stopAt: 120_000, onFull: () => full++, syncWrites: true });
+      // Corked, the three chunks reach the writer as one batch.
+      writer.cork();
+      for (const [a, b] of [[0, 50_000], [50_000, 100_000], [100_000, 300_000]]) writer.write(remote.subarray(a, b));
+      writer.uncork();
+      writer.end();
+      await new Promise((resolve, reject) => writer.on('finish', resolve).on('error', reject));
+      assert.equal(writer.position, 120_000);
+      assert.equal(full, 1);
+      const disk = await readFile(path);
+      assert.ok(disk.subarray(0, 120_000).equals(remote.subarray(0, 120_000)));
+      assert.ok(disk.subarray(120_000).equals(Buffer.alloc(180_000)));
+    } finally {
+      await fh.close();
+    }
+  });
+});
+
+test('PartialWriter, synchronous writes: after a slow write the rest goes in batches, and the file is still right', async () => {
+  const remote = randomBytes(500_000);
+  await withFile(Buffer.alloc(0), async (path) => {
+    // Any write counts as slow.
+    const { writer, error } = await run(path, remote, { start: 0, verifyTail: Buffer.alloc(0), limit: remote.length, syncWrites: true, slowWriteMs: -1 });
+    assert.equal(error, undefined);
+    assert.equal(writer.writesInline, false);
+    assert.ok((await readFile(path)).equals(remote));
+  });
+  await withFile(Buffer.alloc(0), async (path) => {
+    const { writer } = await run(path, remote, { start: 0, verifyTail: Buffer.alloc(0), syncWrites: true, slowWriteMs: 60_000 });
+    assert.equal(writer.writesInline, true);
+  });
+});
+
+test('PartialWriter, synchronous writes: a throwing progress callback fails the stream, not the process', async () => {
+  await withFile(Buffer.alloc(0), async (path) => {
+    const { error } = await run(path, randomBytes(100_000), {
+      start: 0,
+      verifyTail: Buffer.alloc(0),
+      syncWrites: true,
+      onBytes: () => {
+        throw new Error('progress broke');
+      },
+    });
+    assert.equal((error as Error)?.message, 'progress broke');
+  });
+});
