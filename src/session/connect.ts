@@ -165,6 +165,8 @@ function wholeLinesOnly(client: Client): void {
       ftp.closeWithError(new Error('FTP control response exceeded maximum allowed size'));
       return;
     }
-    if (end >= 0) handOn(text.slice(0, end + 1));
+    // basic-ftp splits lines on LF only: two replies ending in bare CRs, arriving in one read,
+    // would be taken for one (the second lost, the command waiting for it until the timeout).
+    if (end >= 0) handOn(text.slice(0, end + 1).replace(/\r(?!\n)/g, '\n'));
   };
 }

@@ -469,3 +469,28 @@ test('sync --json reports a refusal of its arguments as JSON too (exit 2), witho
     assert.doesNotMatch(r.stdout + r.stderr, /Secr3t/);
   }
 });
+
+test('replies ending in a bare CR, a bare LF or LF CR: get, put and ls work as with CRLF', async () => {
+  for (const [what, lineEnd] of [['bare CR', '\r'], ['bare LF', '\n'], ['LF CR', '\n\r']] as const) {
+    const { d, env } = workdir();
+    const data = randomData(200_000);
+    const s = await fake({ '/dir/f.bin': data, '/dir/g.txt': 'g' }, { lineEnd });
+    const url = (p: string) => `ftp://alice@127.0.0.1:${s.port}/${p}`;
+    const get = await runRftp(['get', url('dir/f.bin'), '-o', join(d, 'f.bin'), ...fast], { env, timeoutMs: 20_000 });
+    assert.equal(get.code, 0, `${what}: ${get.stderr}`);
+    assert.equal(sha256File(join(d, 'f.bin')), sha256(data), what);
+    writeFileSync(join(d, 'up.txt'), 'uploaded');
+    const put = await runRftp(['put', join(d, 'up.txt'), url('dir/'), ...fast], { env, timeoutMs: 20_000 });
+    assert.equal(put.code, 0, `${what}: ${put.stderr}`);
+    assert.equal(s.files.get('/dir/up.txt')?.data.toString(), 'uploaded', what);
+    const ls = await runRftp(['ls', url('dir/'), ...fast], { env, timeoutMs: 20_000 });
+    assert.equal(ls.code, 0, `${what}: ${ls.stderr}`);
+    assert.match(ls.stdout, /f\.bin/, what);
+    assert.match(ls.stdout, /up\.txt/, what);
+    // A sync asks MDTM for many files in one write: many replies arrive in one read.
+    const sync = await runRftp(['sync', url('dir/'), join(d, 'mirror'), ...fast], { env, timeoutMs: 30_000 });
+    assert.equal(sync.code, 0, `${what}: ${sync.stderr}`);
+    assert.deepEqual(readdirSync(join(d, 'mirror')).sort(), ['f.bin', 'g.txt', 'up.txt'], what);
+    assert.equal(sha256File(join(d, 'mirror', 'f.bin')), sha256(data), what);
+  }
+});

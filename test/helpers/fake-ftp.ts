@@ -37,6 +37,8 @@ export interface FakeBehaviour {
   pipelining?: 'ok' | 'drop';
   /** Each reply is written in pieces of this many bytes, a few ms apart (a slow network splitting replies). */
   replyInPieces?: number;
+  /** Ends reply lines with this instead of CRLF (old or broken servers: a bare CR or LF, or LF CR). */
+  lineEnd?: string;
   /** MDTM of a path ending in this is answered twice, in one write (a server that miscounts pipelined commands). */
   mdtmTwice?: string;
   /** With mdtmTwice: the second answer goes out just before the reply to the next command. */
@@ -168,7 +170,8 @@ export async function startFakeFtp(
         strayReply = undefined;
         reply(stray);
       }
-      const text = lines.join('\r\n') + '\r\n';
+      const end = state.behaviour.lineEnd ?? '\r\n';
+      const text = lines.join(end) + end;
       const piece = state.behaviour.replyInPieces;
       if (!piece) {
         if (!sock.destroyed) sock.write(text);
