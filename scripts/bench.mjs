@@ -115,7 +115,10 @@ function run(cmd, args, env) {
         const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
         rssMB = Number.isFinite(kb) ? Math.round(kb / 1024) : undefined;
       }
-      if (code !== 0) done({ error: `exit ${code}: ${stderr.trim().split('\n').filter((l) => !/^Command exited/.test(l)).pop() ?? ''}` });
+      // The last line says that it failed; the warnings before it say why (the first few of them).
+      const lines = stderr.trim().split('\n').filter((l) => l && !/^Command exited/.test(l));
+      const why = lines.slice(0, -1).filter((l) => /warning/i.test(l)).slice(0, 3);
+      if (code !== 0) done({ error: `exit ${code}: ${[lines.pop() ?? '', ...why].join(' | ')}` });
       else done({ seconds, rssMB });
     });
   });
