@@ -112,7 +112,7 @@ class UsageFailure extends Error {}
 
 const REPEATABLE = new Set(['include', 'exclude', 'I', 'X']);
 
-/** The first `--name` (or `--name=value`, `--no-name`) before `--` that the command does not define. */
+/** What yargs' getOptions() tells of the command being run (the parts used here). */
 interface YargsOptions {
   key: Record<string, unknown>;
   alias: Record<string, string[]>;
