@@ -41,7 +41,7 @@ export type StoreMode = { mode: 'stor' } | { mode: 'appe' } | { mode: 'rest-stor
 
 /** STOR, APPE, or REST + STOR (basic-ftp has no REST before STOR: its transfer routine is driven here). */
 export async function store(client: Client, source: Readable, path: string, how: StoreMode): Promise<void> {
-  if (client.ftp.socket instanceof TLSSocket) source = endOnceSecure(client, source);
+  if (dataIsEncrypted(client)) source = endOnceSecure(client, source);
   try {
     if (how.mode === 'stor') await client.uploadFrom(source, path);
     else if (how.mode === 'appe') await client.appendFrom(source, path);
