@@ -1,28 +1,14 @@
 import { Writable } from 'node:stream';
-import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { RftpError } from '../errors.js';
 import { retrieve } from '../session/ops.js';
 import type { Session } from '../session/session.js';
-import { displayUrl, parseFtpUrl, requireFile, type FtpUrl } from '../session/url.js';
-import { openSession, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
-import { outputOptions, sessionOptions } from './options.js';
-import { runCommand } from './runner.js';
+import { displayUrl, requireFile, type FtpUrl } from '../session/url.js';
+import { sessionArgsOf, type CommandContext } from './context.js';
+import { forEachRemote } from './many.js';
+import { remoteOptions } from './options.js';
+import type { CommandSpec } from './spec.js';
 
-export const command = 'cat <url>';
-export const describe = 'print a remote file on stdout';
-
-export function builder(y: Argv) {
-  return outputOptions(sessionOptions(y))
-    .positional('url', { type: 'string', demandOption: true, describe: 'URL of the remote file' })
-    .example('$0 cat ftp://alice@host/logs/today.log | grep ERROR', 'read a file without saving it');
-}
-
-export type CatArgs = SessionArgs & OutputArgs & { url: string };
-
-/**
- * The core of `cat`, shared by the one-shot command and the shell. After a dropped connection
- * it continues with REST from the bytes already printed, so nothing is printed twice.
- */
+/** One file of `cat`. After a dropped connection it continues with REST from the bytes already printed, so nothing is printed twice. */
 export async function catFile(ctx: CommandContext, session: Session, url: FtpUrl): Promise<number> {
   requireFile(url);
   let printed = 0;
@@ -48,16 +34,15 @@ export async function catFile(ctx: CommandContext, session: Session, url: FtpUrl
   return printed;
 }
 
-export function handler(args: ArgumentsCamelCase<CatArgs>): Promise<number> {
-  return runCommand('cat', args, async (ctx) => {
-    const url = parseFtpUrl(args.url);
-    requireFile(url);
-    const session = openSession(url, args, ctx);
-    try {
+export const spec: CommandSpec = {
+  name: 'cat',
+  summary: 'print remote files on stdout',
+  positionals: [{ name: 'url', arity: 'many', completes: 'remote', describe: 'URL of a remote file (in the shell: a path relative to the remote directory)' }],
+  options: remoteOptions,
+  examples: [['cat ftp://alice@host/logs/today.log | grep ERROR', 'read a file without saving it']],
+  async run(ctx, args) {
+    await forEachRemote(ctx, args.url as string[], sessionArgsOf(args), async (session, url) => {
       await catFile(ctx, session, url);
-      return [];
-    } finally {
-      session.close();
-    }
-  });
-}
+    });
+  },
+};

@@ -3,42 +3,44 @@ import { resolveCredentials } from '../session/credentials.js';
 import { keychainLookup } from '../session/keychain.js';
 import { promptHidden } from '../session/prompt.js';
 import { Session } from '../session/session.js';
-import type { FtpUrl } from '../session/url.js';
-import { Output } from '../ui/output.js';
+import { parseFtpUrl, type FtpUrl } from '../session/url.js';
+import type { SessionMaker } from '../transfer/segmented.js';
 import { addSecret } from '../ui/redact.js';
+import type { Args, CommandContext, RemoteNaming, SessionArgs } from './spec.js';
 
-/** Options every command that talks to a server takes (see sessionOptions in options.ts). */
-export interface SessionArgs {
-  user?: string;
-  tls: boolean;
-  caFile?: string;
-  insecure: boolean;
-  timeout: number;
-  retries: number;
-  retryDelay: number;
-  /** Ignore the address in PASV replies (the default); false trusts it. */
-  fixPasvAddress?: boolean;
-}
+export type { CommandContext, SessionArgs };
 
-export interface OutputArgs {
-  quiet: boolean;
-  json: boolean;
-  debug: boolean;
-}
+/** The server a URL names, with the user: connections to the same one share a credential lookup. */
+export const serverKey = (url: FtpUrl) => `${url.security}://${url.user ?? ''}@${url.host}:${url.port}`;
 
-/** What a command's run gets: where to print, and when to stop. */
-export interface CommandContext {
-  out: Output;
-  signal: AbortSignal;
-  env: NodeJS.ProcessEnv;
-}
-
-export function makeOutput(args: OutputArgs): Output {
-  return new Output({ quiet: args.quiet || args.json, json: args.json, debug: args.debug });
-}
-
-export function openSession(url: FtpUrl, args: SessionArgs, ctx: CommandContext): Session {
-  return sessionFactory(url, args, ctx)();
+/**
+ * Remote files named by URL, as on the command line. Connections to one server with the same
+ * options share one credential lookup for the whole command.
+ */
+export function urlNaming(ctx: CommandContext, command: string): RemoteNaming {
+  const factories = new Map<string, { args: SessionArgs; make: SessionMaker }>();
+  const sessions = (url: FtpUrl, args: SessionArgs, other?: CommandContext): SessionMaker => {
+    if (other) return sessionFactory(url, args, other);
+    const key = serverKey(url);
+    const known = factories.get(key);
+    if (known && known.args === args) return known.make;
+    const make = sessionFactory(url, args, ctx);
+    factories.set(key, { args, make });
+    return make;
+  };
+  return {
+    kind: 'url',
+    url(arg, what) {
+      if (arg === undefined) throw new RftpError('usage', `${command}: missing argument ${what} (see rftp ${command} --help)`);
+      return parseFtpUrl(arg);
+    },
+    path: (arg) => arg,
+    sessions,
+    session(url, args) {
+      const session = sessions(url, args)();
+      return { session, release: () => session.close() };
+    },
+  };
 }
 
 /**
@@ -70,4 +72,18 @@ export function sessionFactory(url: FtpUrl, args: SessionArgs, ctx: CommandConte
   };
   // A caller may pass its own signal (derived from ctx.signal) to stop some connections early.
   return (signal = ctx.signal) => new Session(config, ctx.out, signal);
+}
+
+/** The connection options out of a command's arguments (sessionOptions in options.ts). */
+export function sessionArgsOf(args: Args): SessionArgs {
+  return {
+    user: args.user as string | undefined,
+    tls: args.tls === true,
+    caFile: args.caFile as string | undefined,
+    insecure: args.insecure === true,
+    timeout: args.timeout as number,
+    retries: args.retries as number,
+    retryDelay: args.retryDelay as number,
+    fixPasvAddress: args.fixPasvAddress !== false,
+  };
 }

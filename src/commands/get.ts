@@ -1,42 +1,17 @@
-import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { RftpError } from '../errors.js';
-import { checkLocalPath, remoteBasename } from '../session/paths.js';
+import { mkdir, stat } from 'node:fs/promises';
+import { checkLocalPath } from '../session/paths.js';
+import { RftpError, usageError } from '../errors.js';
 import type { Session } from '../session/session.js';
-import { parseFtpUrl, requireFile, type FtpUrl } from '../session/url.js';
+import { requireFile, type FtpUrl } from '../session/url.js';
 import { download, statePath, type FileResult } from '../transfer/download.js';
 import { limiterFor, type TokenBucket } from '../transfer/rate-limit.js';
 import { segmentedDownload, type SessionMaker } from '../transfer/segmented.js';
 import { readState, type SegmentedState } from '../transfer/state.js';
-import { sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
-import { clobberOptions, outputOptions, rateOptions, sessionOptions } from './options.js';
-import { checkSegments } from './pget.js';
-import { runCommand } from './runner.js';
-
-export const command = 'get <url>';
-export const describe = 'download one file, resuming a partial download from an earlier run';
-
-export function builder(y: Argv) {
-  return rateOptions(clobberOptions(outputOptions(sessionOptions(y))))
-    .positional('url', { type: 'string', demandOption: true, describe: 'ftp://, ftpes:// or ftps:// URL of the remote file' })
-    .option('segments', { type: 'number', describe: 'fetch in N segments over N connections (as pget -n N)' })
-    .option('output', { alias: 'o', type: 'string', describe: 'local file or directory (default: the remote name in the current directory)' })
-    .example('$0 get ftps://alice@files.example.com/pub/big.iso -o ~/Downloads/', 'implicit TLS, into a directory')
-    .example('RFTP_PASSWORD=… $0 get ftp://alice@host/data.tar --tls', 'explicit TLS required on ftp://');
-}
-
-export type GetArgs = SessionArgs & OutputArgs & { url: string; output?: string; force: boolean; continue: boolean; segments?: number; limitRate?: string };
-
-/** Where the download lands: -o as a file, or into -o as a directory, or the remote name here. */
-export async function localTarget(remotePath: string, output: string | undefined): Promise<string> {
-  const name = remoteBasename(remotePath);
-  if (output === undefined) return resolve(name);
-  checkLocalPath(output);
-  if (output.endsWith('/')) return resolve(join(output, name));
-  const st = await stat(output).catch(() => undefined);
-  return st?.isDirectory() ? resolve(join(output, name)) : resolve(output);
-}
+import { checkSegments, localTarget } from '../transfer/targets.js';
+import { sessionArgsOf, type CommandContext } from './context.js';
+import { eachOnConnections } from './many.js';
+import { transferOptions } from './options.js';
+import type { Args, CommandSpec, RunContext } from './spec.js';
 
 export interface GetFileArgs {
   url: FtpUrl;
@@ -51,10 +26,9 @@ export interface GetFileArgs {
 }
 
 /**
- * The core of `get`, shared by the one-shot command and the shell (which passes its own session).
- * A partial left by pget is continued in segments, so every range keeps its bytes. With
- * `--segments 1` the single stream continues from the pget partial's proven prefix instead
- * (download() works that out from the segmented state).
+ * One file of `get`. A partial left by pget is continued in segments, so every range keeps its
+ * bytes. With `--segments 1` the single stream continues from the pget partial's proven prefix
+ * instead (download() works that out from the segmented state).
  */
 export async function getFile(ctx: CommandContext, session: Session, args: GetFileArgs): Promise<FileResult> {
   requireFile(args.url);
@@ -67,18 +41,57 @@ export async function getFile(ctx: CommandContext, session: Session, args: GetFi
   return download(session, args.url, target, opts, ctx.out);
 }
 
-export function handler(args: ArgumentsCamelCase<GetArgs>): Promise<number> {
-  return runCommand('get', args, async (ctx) => {
-    const url = parseFtpUrl(args.url);
-    requireFile(url);
-    const sessions = sessionFactory(url, args, ctx);
-    // Connects on first use: a segmented download opens its own connections instead.
-    const session = sessions();
-    try {
-      const { output, force, segments } = args;
-      return [await getFile(ctx, session, { url, output, force, continue: args.continue, segments, limiter: limiterFor(args.limitRate, ctx.signal), sessions })];
-    } finally {
-      session.close();
+/**
+ * The remote files of get/pget/mget as URLs, checked before anything connects: each must name a
+ * file, and two may not land on one local path.
+ */
+export async function downloadJobs(ctx: RunContext, remotes: string[], output: string | undefined): Promise<Array<{ url: FtpUrl; item: string }>> {
+  const jobs = remotes.map((r) => ({ url: ctx.remote.url(r, 'URL'), item: r }));
+  for (const j of jobs) requireFile(j.url);
+  // `-o dir/` asks for a directory: make it (and its parents), as the slash says.
+  if (output?.endsWith('/')) {
+    checkLocalPath(output);
+    await mkdir(output, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new RftpError('local', `cannot make the directory ${output}: ${err.code ?? err.message}`);
+    });
+  }
+  if (jobs.length > 1) {
+    if (output !== undefined && !output.endsWith('/') && !(await stat(output).catch(() => undefined))?.isDirectory()) {
+      throw usageError('with several files, -o must name a directory (an existing one, or one ending in /)');
     }
-  });
+    const seen = new Map<string, string>();
+    for (const j of jobs) {
+      const target = await localTarget(j.url.path, output);
+      const other = seen.get(target);
+      if (other !== undefined) throw usageError(`${other} and ${j.item} would both be written to ${target}`);
+      seen.set(target, j.item);
+    }
+  }
+  return jobs;
 }
+
+export const spec: CommandSpec = {
+  name: 'get',
+  summary: 'download files, resuming partial downloads from an earlier run',
+  positionals: [{ name: 'url', arity: 'many', completes: 'remote', describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)' }],
+  options: [
+    { name: 'output', short: 'o', type: 'string', value: 'PATH', completes: 'local', describe: 'local file, or directory (a trailing / or an existing one); default: the remote name in the current directory' },
+    { name: 'segments', type: 'number', describe: 'fetch each file in N segments over N connections (as pget -n N)' },
+    ...transferOptions,
+  ],
+  examples: [
+    ['get ftps://alice@files.example.com/pub/big.iso -o ~/Downloads/', 'implicit TLS, into a directory'],
+    ['get --tls ftp://alice@host/data.tar', 'explicit TLS required on ftp:// (password from RFTP_PASSWORD, ~/.netrc or the keychain)'],
+    ['get -o logs/ ftp://host/a.log ftp://host/b.log', 'several files, up to --parallel at once'],
+  ],
+  async run(ctx, args: Args) {
+    const output = args.output as string | undefined;
+    const jobs = await downloadJobs(ctx, args.url as string[], output);
+    const conn = sessionArgsOf(args);
+    const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
+    const { force, segments } = args as { force: boolean; segments?: number };
+    await eachOnConnections(ctx, 'get', jobs, conn, args.parallel as number, async (session, { url }) => {
+      ctx.results.push(await getFile(ctx, session, { url, output, force, continue: args.continue === true, segments, limiter, sessions: ctx.remote.sessions(url, conn) }));
+    });
+  },
+};

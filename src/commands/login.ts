@@ -1,25 +1,17 @@
-import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { RftpError, usageError } from '../errors.js';
 import { keychainAccount, keychainStore, requireKeychain } from '../session/keychain.js';
 import { promptHidden } from '../session/prompt.js';
-import { parseFtpUrl, type FtpUrl } from '../session/url.js';
+import { isFtpUrl, type FtpUrl } from '../session/url.js';
 import { addSecret } from '../ui/redact.js';
-import { sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
-import { outputOptions, sessionOptions } from './options.js';
-import { runCommand } from './runner.js';
+import { sessionArgsOf, sessionFactory, type CommandContext, type SessionArgs } from './context.js';
+import { remoteOptions } from './options.js';
+import type { CommandSpec, RunContext } from './spec.js';
 
-export const command = 'login <url>';
-export const describe = 'store the password for the URL\'s user in the OS keychain (read from stdin, or asked without echo)';
-
-export function builder(y: Argv) {
-  return outputOptions(sessionOptions(y))
-    .positional('url', { type: 'string', demandOption: true, describe: 'ftp://USER@host[:port]/ (the path is ignored)' })
-    .option('check', { type: 'boolean', default: true, describe: 'log in once before storing, so a mistyped password is not kept (--no-check to skip)' })
-    .example('$0 login ftpes://alice@files.example.com', 'asks for the password, checks it, stores it')
-    .example('pass show ftp/alice | $0 login ftp://alice@host', 'password from stdin');
+/** The server of a keychain entry: a URL, or in the shell by default the open one (never a path there). */
+export function keychainUrl(ctx: RunContext, text: string | undefined): FtpUrl {
+  if (ctx.remote.kind === 'site' && text !== undefined && !isFtpUrl(text)) throw usageError('give an ftp://, ftpes:// or ftps:// URL, or nothing for the open server');
+  return ctx.remote.url(text, 'URL');
 }
-
-export type LoginArgs = SessionArgs & OutputArgs & { url: string; check: boolean };
 
 /** The user a keychain entry is for: the URL's, else --user (without any :password part). */
 export function keychainUser(url: FtpUrl, userOption: string | undefined): string {
@@ -39,8 +31,8 @@ async function readPassword(question: string): Promise<string> {
 }
 
 /**
- * The core of `login`, shared by the one-shot command and the shell: checks the password by
- * logging in (unless check is off), then stores it under service "rftp", account user@host:port.
+ * Checks the password by logging in (unless check is off), then stores it under service "rftp",
+ * account user@host:port.
  */
 export async function storeLogin(ctx: CommandContext, url: FtpUrl, args: SessionArgs & { check: boolean }): Promise<void> {
   const user = keychainUser(url, args.user);
@@ -63,9 +55,24 @@ export async function storeLogin(ctx: CommandContext, url: FtpUrl, args: Session
   ctx.out.info(`password for ${keychainAccount(user, url.host, url.port)} stored in the OS keychain`);
 }
 
-export function handler(args: ArgumentsCamelCase<LoginArgs>): Promise<number> {
-  return runCommand('login', args, async (ctx) => {
-    await storeLogin(ctx, parseFtpUrl(args.url), args);
-    return [];
-  });
-}
+export const spec: CommandSpec = {
+  name: 'login',
+  summary: "store the password for the URL's user in the OS keychain (read from stdin, or asked without echo)",
+  positionals: [{ name: 'url', arity: 'optional', completes: 'none', describe: 'ftp://USER@host[:port]/ (the path is ignored); in the shell by default the open server, with the password it was opened with' }],
+  options: [{ name: 'check', type: 'boolean', default: true, describe: 'log in once before storing, so a mistyped password is not kept (--no-check to skip)' }, ...remoteOptions],
+  examples: [
+    ['login ftpes://alice@files.example.com', 'asks for the password, checks it, stores it'],
+    ['login ftp://alice@host < password.txt', 'the password from stdin (its first line)'],
+  ],
+  async run(ctx, args) {
+    const url = keychainUrl(ctx, args.url as string | undefined);
+    // The shell's own server was just logged into with that password: no second login.
+    const check = args.check === true && args.url !== undefined;
+    if (!ctx.stdinFree && url.password === undefined) {
+      // As on the command line: "no keychain" first, before asking for a password it could not keep.
+      await requireKeychain(ctx.env);
+      throw usageError('login: in a script, use `rftp login URL` with the password on stdin');
+    }
+    await storeLogin(ctx, url, { ...sessionArgsOf(args), check });
+  },
+};

@@ -1,25 +1,12 @@
 import { FileType, type FileInfo } from 'basic-ftp';
-import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { listEntries } from '../session/ops.js';
 import type { Session } from '../session/session.js';
-import { displayUrl, parseFtpUrl, type FtpUrl } from '../session/url.js';
+import { displayUrl, type FtpUrl } from '../session/url.js';
 import { escapeControl } from '../ui/redact.js';
-import { openSession, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
-import { outputOptions, sessionOptions } from './options.js';
-import { runCommand } from './runner.js';
-
-export const command = 'ls <url>';
-export const describe = 'list a remote directory (names, directories with a trailing /; -l for details)';
-
-export function builder(y: Argv) {
-  return outputOptions(sessionOptions(y))
-    .positional('url', { type: 'string', demandOption: true, describe: 'URL of a remote directory (or file)' })
-    .option('long', { alias: 'l', type: 'boolean', default: false, describe: 'type, permissions, size, modification time (UTC) and name' })
-    .example('$0 ls ftp://alice@host/pub/', 'names in /pub (relative to the login directory: ftp://host/%2Fpub for absolute)')
-    .example('$0 ls --json ftps://host/', 'one JSON array of entries');
-}
-
-export type LsArgs = SessionArgs & OutputArgs & { url: string; long: boolean };
+import { sessionArgsOf, type CommandContext } from './context.js';
+import { forEachRemote } from './many.js';
+import { remoteOptions } from './options.js';
+import type { CommandSpec } from './spec.js';
 
 export interface ListOptions { url: FtpUrl; long: boolean; json?: boolean }
 
@@ -29,7 +16,7 @@ export async function listRemote(session: Session, url: FtpUrl): Promise<FileInf
   return entries.filter((e) => e.name !== '.' && e.name !== '..').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** The core of `ls`, shared by the one-shot command and the shell. */
+/** A listing on stdout: names, long lines (-l) or one JSON array (--json). */
 export async function listDir(ctx: CommandContext, session: Session, opts: ListOptions): Promise<void> {
   const entries = await listRemote(session, opts.url);
   if (opts.json) {
@@ -53,16 +40,19 @@ function longLine(e: FileInfo): string {
   return `${kind}${perms} ${String(e.size).padStart(12)} ${when.padEnd(16)} ${escapeControl(e.name)}${e.isDirectory ? '/' : ''}${link}`;
 }
 
-export function handler(args: ArgumentsCamelCase<LsArgs>): Promise<number> {
-  // The listing itself is the JSON output; the transfer report would be a second object.
-  return runCommand('ls', { ...args, json: false, quiet: args.quiet || args.json }, async (ctx) => {
-    const url = parseFtpUrl(args.url);
-    const session = openSession(url, args, ctx);
-    try {
-      await listDir(ctx, session, { url, long: args.long, json: args.json });
-      return [];
-    } finally {
-      session.close();
-    }
-  });
-}
+export const spec: CommandSpec = {
+  name: 'ls',
+  aliases: ['dir'],
+  summary: 'list a remote directory (names, directories with a trailing /; -l for details)',
+  positionals: [{ name: 'url', arity: 'optional', completes: 'remote', describe: 'URL of a remote directory or file (in the shell: a path, by default the remote directory)' }],
+  options: [{ name: 'long', short: 'l', type: 'boolean', default: false, describe: 'type, permissions, size, modification time (UTC) and name' }, ...remoteOptions],
+  examples: [
+    ['ls ftp://alice@host/pub/', 'names in pub (relative to the login directory: ftp://host/%2Fpub for /pub)'],
+    ['ls --json ftps://host/', 'one JSON array of entries'],
+  ],
+  // The listing itself is the JSON output; a transfer report would be a second object.
+  ownJson: true,
+  async run(ctx, args) {
+    await forEachRemote(ctx, [args.url as string | undefined], sessionArgsOf(args), (session, url) => listDir(ctx, session, { url, long: args.long === true, json: args.json === true }));
+  },
+};

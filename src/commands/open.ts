@@ -1,21 +1,19 @@
-import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { runShell } from '../shell/repl.js';
-import type { OutputArgs, SessionArgs } from './context.js';
-import { outputOptions, sessionOptions } from './options.js';
+import { RftpError } from '../errors.js';
+import { sessionArgsOf } from './context.js';
+import { remoteOptions } from './options.js';
+import type { CommandSpec } from './spec.js';
 
-export const command = 'open <target>';
-export const describe = 'start the interactive shell connected to a URL or bookmark (rftp alone starts it unconnected)';
-
-export function builder(y: Argv) {
-  return outputOptions(sessionOptions(y))
-    .positional('target', { type: 'string', demandOption: true, describe: 'ftp://, ftpes:// or ftps:// URL, or a bookmark name' })
-    .example('$0 open ftpes://alice@files.example.com/pub', 'then: ls, cd, get, put, mirror, help…')
-    .example('$0 -c "open ftp://alice@host; cd logs; mget *.gz"', 'the same commands as a script');
-}
-
-export type OpenArgs = SessionArgs & OutputArgs & { target: string };
-
-export function handler(args: ArgumentsCamelCase<OpenArgs>): Promise<number> {
-  const { user, tls, caFile, insecure, timeout, retries, retryDelay, fixPasvAddress } = args;
-  return runShell({ open: args.target, session: { user, tls, caFile, insecure, timeout, retries, retryDelay, fixPasvAddress }, quiet: args.quiet, debug: args.debug });
-}
+export const spec: CommandSpec = {
+  name: 'open',
+  summary: 'connect to a server; on the command line, start the shell connected to it (rftp alone starts it unconnected)',
+  positionals: [{ name: 'target', completes: 'bookmark', describe: 'ftp://, ftpes:// or ftps:// URL (its path becomes the remote directory), a bookmark name, or a host name' }],
+  options: remoteOptions,
+  examples: [
+    ['open ftpes://alice@files.example.com/pub', 'then: ls, cd, get, put, mirror, help…'],
+    ['-c "open ftp://alice@host; cd logs; mget *.gz"', 'the same commands as a script'],
+  ],
+  async run(ctx, args) {
+    if (!ctx.site) throw new RftpError('internal', 'open: no shell to open a server in');
+    return ctx.site.open(args.target as string, sessionArgsOf(args), ctx);
+  },
+};

@@ -1,32 +1,59 @@
-import type { Argv } from 'yargs';
+import type { OptionSpec } from './spec.js';
 
-/** Options shared by every command that talks to a server; the shell's `set` maps onto them too. */
-export function sessionOptions<T>(y: Argv<T>) {
-  return y
-    .option('user', { alias: 'u', type: 'string', describe: 'user name (USER[:PASSWORD]; prefer RFTP_PASSWORD or ~/.netrc for the password)' })
-    .option('tls', { type: 'boolean', default: false, describe: 'require explicit TLS (AUTH TLS) on an ftp:// URL' })
-    .option('ca-file', { type: 'string', describe: 'PEM file with a CA certificate to trust in addition to the system ones' })
-    .option('insecure', { alias: 'k', type: 'boolean', default: false, describe: 'do not verify the server certificate (says so on stderr)' })
-    .option('timeout', { type: 'number', default: 30, describe: 'seconds without any traffic before a connection counts as stalled' })
-    .option('retries', { type: 'number', default: 10, describe: 'reconnect attempts in a row without progress' })
-    .option('fix-pasv-address', { type: 'boolean', default: true, describe: 'connect data connections to the control connection\'s address, ignoring the one in PASV replies (as lftp\'s ftp:fix-pasv-address; --no-fix-pasv-address trusts the reply)' })
-    .option('retry-delay', { type: 'number', default: 1, describe: 'first reconnect delay in seconds (doubles, with jitter, up to 30)' });
-}
+// The options several commands share, with their defaults: written here once, read by the
+// parser, help, completion, the shell's `set` and the README check.
 
-export function outputOptions<T>(y: Argv<T>) {
-  return y
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress output, only errors' })
-    .option('json', { type: 'boolean', default: false, describe: 'print one JSON summary object on stdout' })
-    .option('debug', { type: 'boolean', default: false, describe: 'log the FTP conversation on stderr (passwords masked)' });
-}
+/** Options of every command that talks to a server; the shell's `set` gives their defaults there. */
+export const sessionOptions: OptionSpec[] = [
+  { name: 'user', short: 'u', type: 'string', value: 'USER[:PASSWORD]', describe: 'user name (a password here is visible in ps; prefer RFTP_PASSWORD, ~/.netrc or rftp login)' },
+  { name: 'tls', type: 'boolean', default: false, setting: 'tls', describe: 'require explicit TLS (AUTH TLS) on an ftp:// URL' },
+  { name: 'ca-file', type: 'string', value: 'PATH', completes: 'local', setting: 'ca-file', describe: 'trust this PEM CA certificate in addition to the system ones (a regular file)' },
+  { name: 'insecure', short: 'k', type: 'boolean', default: false, setting: 'insecure', describe: 'do not verify the server certificate (says so on stderr)' },
+  { name: 'timeout', type: 'number', default: 30, value: 'SECONDS', setting: 'timeout', describe: 'seconds without any traffic before a connection counts as stalled and is reopened' },
+  { name: 'retries', type: 'number', default: 10, setting: 'retries', describe: 'reconnect attempts in a row without progress before giving up' },
+  { name: 'retry-delay', type: 'number', default: 1, value: 'SECONDS', setting: 'retry-delay', describe: 'first reconnect delay; doubles with jitter up to 30 s' },
+  {
+    name: 'fix-pasv-address',
+    type: 'boolean',
+    default: true,
+    setting: 'fix-pasv-address',
+    describe: "connect data connections to the control connection's address, ignoring the one in PASV replies (lftp's ftp:fix-pasv-address; --no-fix-pasv-address trusts the reply)",
+  },
+];
 
-export function clobberOptions<T>(y: Argv<T>) {
-  return y
-    .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'replace an existing destination file' })
-    .option('continue', { alias: 'c', type: 'boolean', default: false, describe: 'skip a destination that is already complete (same size); fetch or send it otherwise' });
-}
+export const outputOptions: OptionSpec[] = [
+  { name: 'quiet', short: 'q', type: 'boolean', default: false, describe: 'no progress output, only warnings and errors' },
+  { name: 'json', type: 'boolean', default: false, describe: 'one JSON summary on stdout' },
+  { name: 'debug', type: 'boolean', default: false, describe: 'the FTP conversation on stderr, passwords masked' },
+];
 
-/** --limit-rate for transfer commands; parsed by parseRate (src/transfer/rate-limit.ts) in the handler. */
-export function rateOptions<T>(y: Argv<T>) {
-  return y.option('limit-rate', { type: 'string', describe: 'cap the bandwidth, in bytes per second: 500k, 2M (k = 1024); pget: for all connections together' });
-}
+export const clobberOptions: OptionSpec[] = [
+  { name: 'force', short: 'f', type: 'boolean', default: false, describe: 'replace an existing destination' },
+  { name: 'continue', short: 'c', type: 'boolean', default: false, describe: 'skip a destination that is already complete; fetch or send it otherwise' },
+];
+
+export const rateOption: OptionSpec = {
+  name: 'limit-rate',
+  type: 'string',
+  value: 'RATE',
+  setting: 'limit-rate',
+  describe: 'cap the bandwidth for the whole command, in bytes per second: 500k, 2M (k = 1024)',
+};
+
+/** get/put/pget with several files: how many at once, one connection each. */
+export const parallelFilesOption: OptionSpec = {
+  name: 'parallel',
+  short: 'P',
+  type: 'number',
+  default: 4,
+  setting: 'parallel',
+  describe: 'with several files: files at once, one connection each (1-16); a server that accepts fewer connections gets fewer',
+};
+
+/** The options of every transfer command after its own: clobbering, parallel files, rate, connection, output. */
+export const transferOptions: OptionSpec[] = [...clobberOptions, parallelFilesOption, rateOption, ...sessionOptions, ...outputOptions];
+
+/** The options of every command that talks to a server. */
+export const remoteOptions: OptionSpec[] = [...sessionOptions, ...outputOptions];
+
+export { MAX_SEGMENTS as MAX_CONNECTIONS } from '../transfer/targets.js';

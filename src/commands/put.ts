@@ -1,32 +1,19 @@
 import { basename } from 'node:path';
-import type { ArgumentsCamelCase, Argv } from 'yargs';
-import { RftpError } from '../errors.js';
+import { RftpError, usageError } from '../errors.js';
 import { checkLocalPath, checkRemotePath } from '../session/paths.js';
 import type { Session } from '../session/session.js';
-import { parseFtpUrl, type FtpUrl } from '../session/url.js';
+import type { FtpUrl } from '../session/url.js';
 import type { FileResult } from '../transfer/download.js';
-import { upload } from '../transfer/upload.js';
-import { openSession, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
 import { limiterFor, type TokenBucket } from '../transfer/rate-limit.js';
-import { clobberOptions, outputOptions, rateOptions, sessionOptions } from './options.js';
-import { runCommand } from './runner.js';
-
-export const command = 'put <local> <url>';
-export const describe = 'upload one file, resuming a partial upload from an earlier run';
-
-export function builder(y: Argv) {
-  return rateOptions(clobberOptions(outputOptions(sessionOptions(y))))
-    .positional('local', { type: 'string', demandOption: true, describe: 'local file to upload' })
-    .positional('url', { type: 'string', demandOption: true, describe: 'remote file URL, or a directory URL ending in /' })
-    .example('$0 put build.zip ftpes://deploy@host/releases/', 'into a directory, explicit TLS')
-    .example('$0 put -f site.tar ftp://deploy@host/site.tar', 'replace an existing remote file');
-}
-
-export type PutArgs = SessionArgs & OutputArgs & { local: string; url: string; force: boolean; continue: boolean; limitRate?: string };
+import { settleMs, upload } from '../transfer/upload.js';
+import { sessionArgsOf, type CommandContext } from './context.js';
+import { eachOnConnections } from './many.js';
+import { transferOptions } from './options.js';
+import type { CommandSpec } from './spec.js';
 
 export interface PutFileArgs { local: string; url: FtpUrl; force: boolean; continue: boolean; limiter?: TokenBucket }
 
-/** The core of `put`, shared by the one-shot command and the shell; a URL ending in / is a directory. */
+/** One file of `put`; a URL ending in / is a directory, the file goes in under its local name. */
 export async function putFile(ctx: CommandContext, session: Session, args: PutFileArgs): Promise<FileResult> {
   checkLocalPath(args.local);
   const url = { ...args.url };
@@ -38,20 +25,45 @@ export async function putFile(ctx: CommandContext, session: Session, args: PutFi
   return upload(session, args.local, url, { force: args.force, continue: args.continue, settleMs: settleMs(ctx.env), limiter: args.limiter }, ctx.out);
 }
 
-export function handler(args: ArgumentsCamelCase<PutArgs>): Promise<number> {
-  return runCommand('put', args, async (ctx) => {
-    const url = parseFtpUrl(args.url);
-    const session = openSession(url, args, ctx);
-    try {
-      return [await putFile(ctx, session, { local: args.local, url, force: args.force, continue: args.continue, limiter: limiterFor(args.limitRate, ctx.signal) })];
-    } finally {
-      session.close();
+export const spec: CommandSpec = {
+  name: 'put',
+  summary: 'upload files, resuming partial uploads from an earlier run',
+  usage: '<local>... <url>',
+  details: ['in the shell: put [-o REMOTE] LOCAL..., into the remote directory by default (as lftp)'],
+  positionals: [{ name: 'local', arity: 'many', completes: 'local', describe: 'local files, then the remote URL (a directory when it ends in /); in the shell the destination is -o, by default the remote directory' }],
+  options: [
+    { name: 'output', short: 'o', type: 'string', value: 'REMOTE', completes: 'remote', describe: 'remote file, or directory when it ends in / (on the command line the last argument may say it instead)' },
+    ...transferOptions,
+  ],
+  examples: [
+    ['put build.zip ftpes://deploy@host/releases/', 'into a directory, explicit TLS'],
+    ['put -f site.tar ftp://deploy@host/site.tar', 'replace an existing remote file'],
+    ['put a.csv b.csv ftp://deploy@host/incoming/', 'several files, up to --parallel at once'],
+  ],
+  async run(ctx, args) {
+    const locals = [...(args.local as string[])];
+    let dest = args.output as string | undefined;
+    // On the command line the destination is a URL, the last argument unless -o names it.
+    if (dest === undefined && ctx.remote.kind === 'url') {
+      if (locals.length < 2) throw usageError(`put: missing argument URL (see ${ctx.helpHint})`);
+      dest = locals.pop();
     }
-  });
-}
-
-/** How long a remote partial must keep its size before an upload appends to it (see README). */
-function settleMs(env: NodeJS.ProcessEnv): number {
-  const v = Number(env.RFTP_UPLOAD_SETTLE_MS);
-  return Number.isFinite(v) && v >= 0 && env.RFTP_UPLOAD_SETTLE_MS !== undefined ? v : 1000;
-}
+    const base = ctx.remote.url(dest, 'URL');
+    const intoDir = dest === undefined || dest.endsWith('/') || locals.length > 1;
+    if (intoDir && base.path !== '' && !base.path.endsWith('/')) base.path += '/';
+    if (locals.length > 1) {
+      const names = new Map<string, string>();
+      for (const l of locals) {
+        const other = names.get(basename(l));
+        if (other !== undefined) throw usageError(`${other} and ${l} would both be uploaded as ${basename(l)}`);
+        names.set(basename(l), l);
+      }
+    }
+    const conn = sessionArgsOf(args);
+    const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
+    const jobs = locals.map((local) => ({ url: base, item: local }));
+    await eachOnConnections(ctx, 'put', jobs, conn, args.parallel as number, async (session, { url, item }) => {
+      ctx.results.push(await putFile(ctx, session, { local: item, url, force: args.force === true, continue: args.continue === true, limiter }));
+    });
+  },
+};

@@ -1,26 +1,14 @@
 import { posix } from 'node:path';
-import type { ArgumentsCamelCase, Argv } from 'yargs';
 import { usageError } from '../errors.js';
 import { deleteFile, removeDirectory, resolveDir } from '../session/ops.js';
 import type { Session } from '../session/session.js';
-import { displayUrl, parseFtpUrl, type FtpUrl } from '../session/url.js';
-import { openSession, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
-import { outputOptions, sessionOptions } from './options.js';
-import { runCommand } from './runner.js';
+import { displayUrl, type FtpUrl } from '../session/url.js';
+import { sessionArgsOf, type CommandContext } from './context.js';
+import { forEachRemote } from './many.js';
+import { remoteOptions } from './options.js';
+import type { CommandSpec } from './spec.js';
 
-export const command = 'rm <url>';
-export const describe = 'remove a remote file (-r: a directory and everything in it)';
-
-export function builder(y: Argv) {
-  return outputOptions(sessionOptions(y))
-    .positional('url', { type: 'string', demandOption: true, describe: 'URL of the remote file' })
-    .option('recursive', { alias: 'r', type: 'boolean', default: false, describe: 'remove a directory tree' })
-    .example('$0 rm ftp://alice@host/old.tar', 'remove one file');
-}
-
-export type RmArgs = SessionArgs & OutputArgs & { url: string; recursive: boolean };
-
-/** The core of `rm`, shared by the one-shot command and the shell. */
+/** One path of `rm`. */
 export async function removePath(ctx: CommandContext, session: Session, url: FtpUrl, recursive: boolean): Promise<void> {
   const refuse = () => usageError('rm: refusing to remove the login or root directory, or a directory holding the login directory');
   if (url.path === '' || url.path.replace(/\/+$/, '') === '') throw refuse();
@@ -35,15 +23,13 @@ export async function removePath(ctx: CommandContext, session: Session, url: Ftp
   ctx.out.debug(`removed ${url.path}`);
 }
 
-export function handler(args: ArgumentsCamelCase<RmArgs>): Promise<number> {
-  return runCommand('rm', args, async (ctx) => {
-    const url = parseFtpUrl(args.url);
-    const session = openSession(url, args, ctx);
-    try {
-      await removePath(ctx, session, url, args.recursive);
-      return [];
-    } finally {
-      session.close();
-    }
-  });
-}
+export const spec: CommandSpec = {
+  name: 'rm',
+  summary: 'remove remote files (-r: directories and everything in them)',
+  positionals: [{ name: 'url', arity: 'many', completes: 'remote', describe: 'URL of a remote file (in the shell: a path)' }],
+  options: [{ name: 'recursive', short: 'r', type: 'boolean', default: false, describe: 'remove a directory tree (never the login directory, one above it, or /)' }, ...remoteOptions],
+  examples: [['rm ftp://alice@host/old.tar', 'remove one file']],
+  async run(ctx, args) {
+    await forEachRemote(ctx, args.url as string[], sessionArgsOf(args), (session, url) => removePath(ctx, session, url, args.recursive === true));
+  },
+};

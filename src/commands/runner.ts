@@ -1,44 +1,99 @@
 import { setMaxListeners } from 'node:events';
-import { asRftpError, RftpError } from '../errors.js';
-import { partialResultOf, type FileResult } from '../transfer/download.js';
+import { asRftpError, ExitCode, ExitRequest, Reported, RftpError, type ExitCodeName } from '../errors.js';
+import { partialResultOf } from '../transfer/download.js';
+import type { Output } from '../ui/output.js';
 import { redact } from '../ui/redact.js';
-import { makeOutput, type CommandContext, type OutputArgs } from './context.js';
+import { withDefaults, type HelpHint } from './parse.js';
 import { makeReport } from './report.js';
+import type { ArgValue, Args, CommandContext, CommandSpec, ParsedCommand, RemoteNaming, RunContext, SiteHost } from './spec.js';
+
+/** Where a command runs: the one-shot CLI, or the shell (which keeps a site and settings). */
+export interface RunHost {
+  out: Output;
+  env: NodeJS.ProcessEnv;
+  /** Aborted by Ctrl-C/SIGTERM. The shell keeps one across commands (its connection listens to it). */
+  controller: AbortController;
+  naming(ctx: CommandContext, command: string, given: ReadonlySet<string>): RemoteNaming;
+  hint: HelpHint;
+  /** Defaults by setting name (the shell's `set`). */
+  settings?: Record<string, ArgValue | undefined>;
+  stdinFree: boolean;
+  site?: SiteHost;
+  /** A second Ctrl-C exits at once (CLI, scripts); at the shell's prompt it only stops the command. */
+  exitOnSecondSignal: boolean;
+  /** More for the context of the host's own commands (the shell's `sh`). */
+  extra?: object;
+  commands: RunContext['commands'];
+  overview: RunContext['overview'];
+}
 
 /**
- * Runs one command: wires Ctrl-C/SIGTERM to an abort signal, turns every error into one line
- * and an exit code, and prints the --json report. Returns the exit code.
+ * The one run path of every command, from the CLI, the shell or a script: applies the defaults,
+ * wires Ctrl-C/SIGTERM to an abort signal, turns every error into one line and an exit code, and
+ * prints the --json report. Returns the exit code.
  */
-export async function runCommand(name: string, args: OutputArgs, body: (ctx: CommandContext) => Promise<FileResult[]>): Promise<number> {
-  const out = makeOutput(args);
-  const controller = new AbortController();
+export async function runCommand(spec: CommandSpec<any>, parsed: ParsedCommand, host: RunHost): Promise<number> {
+  const args = withDefaults(spec, parsed.args, host.settings);
+  const out = outputFor(host.out, args);
+  const controller = host.controller;
   // Every connection listens for the abort: sync -P 16 --use-pget-n 16 has hundreds, and Node
   // warns past 10 listeners as if they leaked.
   setMaxListeners(0, controller.signal);
   let signals = 0;
   const onSignal = () => {
     // A second Ctrl-C means "now": the partial was already flushed by the writes so far.
-    if (++signals > 1) process.exit(130);
+    if (++signals > 1 && host.exitOnSecondSignal) process.exit(ExitCode.interrupted);
     controller.abort();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const startedAt = Date.now();
+  const base = { out, signal: controller.signal, env: host.env };
+  const given = new Set(Object.keys(parsed.args));
+  const ctx: RunContext = {
+    ...base,
+    ...host.extra,
+    given,
+    remote: host.naming(base, spec.name, given),
+    results: [],
+    stdinFree: host.stdinFree,
+    site: host.site,
+    helpHint: host.hint(spec.name),
+    commands: host.commands,
+    overview: host.overview,
+  };
+  const json = args.json === true && !spec.ownJson;
   try {
-    const files = await body({ out, signal: controller.signal, env: process.env });
-    if (args.json) out.json(makeReport(name, files, startedAt));
-    return 0;
+    const code = (await spec.run(ctx, args)) ?? ExitCode.ok;
+    if (json) out.json(makeReport(spec.name, ctx.results, startedAt));
+    return code;
   } catch (raw) {
-    let err = asRftpError(raw);
-    if (controller.signal.aborted) err = new RftpError('interrupted', 'interrupted; run the same command again to resume');
+    if (raw instanceof ExitRequest) throw raw;
     out.stopStatus();
-    out.error(err.message);
-    if (args.debug && err.kind === 'internal') process.stderr.write(redact(String((raw as Error)?.stack ?? raw)) + '\n');
+    const err = failureOf(raw, controller.signal.aborted);
+    if (err.message) out.error(err.message);
+    if (out.mode.debug && err.kind === 'internal') process.stderr.write(redact(String((raw as Error)?.stack ?? raw)) + '\n');
     const partial = partialResultOf(raw);
-    if (args.json) out.json(makeReport(name, partial ? [partial] : [], startedAt, err));
-    return err.exitCode;
+    if (json) out.json(makeReport(spec.name, partial ? [...ctx.results, partial] : ctx.results, startedAt, err));
+    return raw instanceof Reported && !controller.signal.aborted ? raw.code : err.exitCode;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** The error line of a failure: interrupted wins; a Reported one only has its summary left. */
+function failureOf(raw: unknown, aborted: boolean): RftpError {
+  if (aborted) return new RftpError('interrupted', 'interrupted; run the same command again to resume');
+  if (raw instanceof Reported) {
+    const kind = (Object.keys(ExitCode) as ExitCodeName[]).find((k) => ExitCode[k] === raw.code) ?? 'transfer';
+    return new RftpError(kind, raw.summary ?? '');
+  }
+  return asRftpError(raw);
+}
+
+/** The command's own --quiet, --json and --debug on top of the host's (the shell's -q stays). */
+function outputFor(base: Output, args: Args): Output {
+  const json = args.json === true;
+  return base.withMode({ quiet: base.mode.quiet || args.quiet === true || json, json, debug: base.mode.debug || args.debug === true });
 }

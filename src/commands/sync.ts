@@ -1,10 +1,9 @@
 import { realpath, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import type { ArgumentsCamelCase, Argv } from 'yargs';
+import { basename, resolve } from 'node:path';
 import { limiterFor } from '../transfer/rate-limit.js';
-import { asRftpError, ExitCode, RftpError } from '../errors.js';
+import { asRftpError, ExitCode, RftpError, usageError } from '../errors.js';
 import { isDirectory } from '../session/ops.js';
-import { checkLocalPath } from '../session/paths.js';
+import { checkLocalPath, remoteBasename } from '../session/paths.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, isFtpUrl, parseFtpUrl, redactUrlText, type FtpUrl } from '../session/url.js';
 import type { FileResult } from '../transfer/download.js';
@@ -17,38 +16,14 @@ import { failureText, planLines, summarize, summaryText, SyncOutput, type SyncSu
 import { walkLocal } from '../sync/walk-local.js';
 import { openConnections } from '../session/pool.js';
 import { addRemoteTimes, DEFAULT_LIMITS, walkRemote, type WalkLimits, type WalkSide } from '../sync/walk-remote.js';
-import { sessionFactory, type CommandContext, type OutputArgs, type SessionArgs } from './context.js';
-import { outputOptions, sessionOptions, rateOptions } from './options.js';
-import { checkSegments } from './pget.js';
-import { runCommand } from './runner.js';
+import { checkSegments } from '../transfer/targets.js';
+import { settleMs } from '../transfer/upload.js';
+import { sessionArgsOf, type CommandContext, type SessionArgs } from './context.js';
+import { outputOptions, rateOption, sessionOptions } from './options.js';
+import type { Args, CommandSpec, RunContext } from './spec.js';
 
-export const command = ['sync <source> <destination>', 'mirror'];
-export const describe = 'mirror a remote directory tree down (URL LOCALDIR) or a local one up (LOCALDIR URL); rerun to continue';
-
-export function builder(y: Argv) {
-  return rateOptions(outputOptions(sessionOptions(y)))
-    .positional('source', { type: 'string', demandOption: true, describe: 'URL of a remote directory, or a local directory' })
-    .positional('destination', { type: 'string', demandOption: true, describe: 'local directory, or URL of a remote directory' })
-    .option('delete', { alias: 'e', type: 'boolean', default: false, describe: 'remove what the source lacks (last, and only after a clean run)' })
-    .option('max-delete', { type: 'number', describe: 'refuse all deletions when more than N would be made' })
-    .option('dry-run', { type: 'boolean', default: false, describe: 'print the plan, change nothing' })
-    .option('parallel', { alias: 'P', type: 'number', default: 4, describe: 'connections working at once (1-16)' })
-    .option('max-dirs', { type: 'number', default: DEFAULT_LIMITS.maxDirs, describe: 'directories one side may have; beyond, the run stops walking and fails (an endless tree ends)' })
-    .option('max-entries', { type: 'number', default: DEFAULT_LIMITS.maxEntries, describe: 'files and directories one side may have, in all' })
-    // Not `array: true`: that would take the positional arguments after --include X as globs too.
-    // A repeated option still arrives as an array (yargs' duplicate-arguments-array).
-    .option('include', { alias: 'I', type: 'string', describe: 'only files matching GLOB (repeatable)' })
-    .option('exclude', { alias: 'X', type: 'string', describe: 'leave out files and directories matching GLOB (repeatable)' })
-    .option('reverse', { alias: 'R', type: 'boolean', default: false, describe: 'upload (lftp mirror -R): LOCALDIR URL' })
-    .option('continue', { alias: 'c', type: 'boolean', default: false, describe: 'accepted for lftp users: sync always continues partial files' })
-    .option('use-pget-n', { type: 'number', describe: 'download each file of 2 MiB or more in up to N segments over N connections (as lftp mirror --use-pget-n)' })
-    .option('pipelining', { type: 'boolean', default: true, describe: 'send file-time requests many per write; --no-pipelining for a server or middlebox that loses them' })
-    .example('$0 sync ftp://alice@host/pub/site/ ./site', 'mirror a remote tree down')
-    .example('$0 sync ./build ftpes://deploy@host/www/ --delete', 'deploy a build directory, removing stale files')
-    .example('$0 mirror -R -e ./build ftp://deploy@host/www/', 'the same with lftp-style options');
-}
-
-export type SyncArgs = SessionArgs & OutputArgs & {
+export type SyncArgs = SessionArgs & {
+  json: boolean;
   /** --limit-rate: one cap for all connections together. */
   limitRate?: string;
   source: string;
@@ -70,16 +45,75 @@ export type SyncArgs = SessionArgs & OutputArgs & {
 };
 
 /** What the core of sync needs: the options without the connection ones (a session maker has those). */
-export type SyncOptions = Omit<SyncArgs, keyof SessionArgs | 'quiet' | 'debug'>;
+export type SyncOptions = Omit<SyncArgs, keyof SessionArgs>;
 
-export function handler(args: ArgumentsCamelCase<SyncArgs>): Promise<number> {
-  // The JSON report of a sync is its own (plan, per-file results), printed here, not by the runner.
-  return runCommand('sync', { quiet: args.quiet || args.json, json: false, debug: args.debug }, (ctx) => syncDirs(ctx, (url, c) => sessionFactory(url, args, c), args));
+export const spec: CommandSpec = {
+  name: 'sync',
+  aliases: ['mirror'],
+  summary: 'mirror a remote directory tree down (URL LOCALDIR) or a local one up (LOCALDIR URL); rerun to continue',
+  positionals: [
+    { name: 'source', completes: 'remote', describe: 'URL of a remote directory, or a local directory (in the shell: a remote path, or a local one with -R)' },
+    { name: 'destination', arity: 'optional', completes: 'local', describe: 'local directory, or URL of a remote directory; by default the source\'s name in the current directory' },
+  ],
+  options: [
+    { name: 'delete', short: 'e', lftp: '-e', type: 'boolean', default: false, describe: 'remove what the source lacks: last, and only after a clean run' },
+    { name: 'max-delete', type: 'number', describe: 'more than N deletions planned: none at all, exit 8' },
+    { name: 'dry-run', type: 'boolean', default: false, describe: 'print the plan (one line per action) and change nothing' },
+    { name: 'parallel', short: 'P', lftp: '-P N', type: 'number', default: 4, setting: 'parallel', describe: 'connections at once (1-16); a server that accepts fewer gets fewer, with a warning' },
+    { name: 'include', short: 'I', lftp: '-I', type: 'string', value: 'GLOB', repeatable: true, describe: 'only files matching GLOB (repeatable)' },
+    { name: 'exclude', short: 'X', lftp: '-X', type: 'string', value: 'GLOB', repeatable: true, describe: 'leave out files and directories matching GLOB (repeatable)' },
+    { name: 'reverse', short: 'R', lftp: '-R', type: 'boolean', default: false, describe: 'upload (lftp mirror -R): LOCALDIR URL' },
+    { name: 'continue', short: 'c', lftp: '-c', type: 'boolean', default: false, describe: 'accepted for lftp users: sync always continues partial files' },
+    rateOption,
+    { name: 'max-dirs', type: 'number', default: DEFAULT_LIMITS.maxDirs, describe: 'directories one side may have; beyond, the walk stops and the run fails (an endless tree ends)' },
+    { name: 'max-entries', type: 'number', default: DEFAULT_LIMITS.maxEntries, describe: 'files and directories one side may have, in all' },
+    { name: 'use-pget-n', lftp: '--use-pget-n=N', type: 'number', describe: 'downloads: each file of 2 MiB or more in up to N segments over N connections of its own (as pget -n N)' },
+    { name: 'pipelining', lftp: 'set ftp:sync-mode', type: 'boolean', default: true, describe: 'ask a LIST-only server for file times many per write; --no-pipelining asks one at a time (a server or middlebox that loses commands sent together)' },
+    ...sessionOptions,
+    ...outputOptions,
+  ],
+  examples: [
+    ['sync ftp://alice@host/pub/site/ ./site', 'mirror a remote tree down'],
+    ['sync ./build ftpes://deploy@host/www/ --delete', 'deploy a build directory, removing stale files'],
+    ['mirror -R -e ./build ftp://deploy@host/www/', 'the same with lftp-style options'],
+  ],
+  details: ['in the shell: mirror [-R] SOURCE [TARGET], the remote side a path relative to the remote directory (as lftp)'],
+  // The JSON report of a sync is its own (plan, per-file results), printed by syncDirs.
+  ownJson: true,
+  async run(ctx, args) {
+    const conn = sessionArgsOf(args);
+    const ends = syncEnds(ctx, args);
+    await syncDirs(ctx, (url, c) => ctx.remote.sessions(url, conn, c), { ...(args as unknown as SyncOptions), ...ends });
+  },
+};
+
+/**
+ * Which side is remote: on the command line the one that is a URL; in the shell the source,
+ * or with -R the target (as lftp's mirror). A missing target is the source's name here (or there).
+ */
+function syncEnds(ctx: RunContext, args: Args): { source: string; destination: string } {
+  const source = args.source as string;
+  let destination = args.destination as string | undefined;
+  if (ctx.remote.kind === 'url') {
+    if (destination === undefined) {
+      if (!isFtpUrl(source)) throw usageError(`sync: missing argument DESTINATION, a URL to upload to (see ${ctx.helpHint})`);
+      destination = remoteBasename(parseFtpUrl(source).path) || '.';
+    }
+    return { source, destination };
+  }
+  const shown = (text: string | undefined) => {
+    const url = ctx.remote.url(text, 'SOURCE');
+    if (url.path !== '' && !url.path.endsWith('/')) url.path += '/';
+    return displayUrl(url);
+  };
+  if (args.reverse) return { source, destination: shown(destination ?? basename(resolve(source))) };
+  const remote = shown(source);
+  return { source: remote, destination: destination ?? (remoteBasename(parseFtpUrl(remote).path) || '.') };
 }
 
 /**
- * The core of `sync`/`mirror`, shared by the one-shot command and the shell: `makeSessions` gives
- * the connections to the URL's server (the shell's carry the credentials found at `open`).
+ * The core of `sync`/`mirror`: `makeSessions` gives the connections to the URL's server (the
+ * shell's carry the credentials found at `open`).
  */
 export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, ctx: CommandContext) => SessionMaker, args: SyncOptions): Promise<FileResult[]> {
   const startedAt = Date.now();
@@ -202,12 +236,6 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
 
 /** --include/--exclude as a list: none, one or repeated; an empty value ("-I" alone) is none. */
 const asList = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]).filter((g) => g !== '');
-
-/** How long a remote partial must keep its size before an upload appends to it (as for put). */
-function settleMs(env: NodeJS.ProcessEnv): number {
-  const v = Number(env.RFTP_UPLOAD_SETTLE_MS);
-  return Number.isFinite(v) && v >= 0 && env.RFTP_UPLOAD_SETTLE_MS !== undefined ? v : 1000;
-}
 
 /** The --json report: the plan (dry run) or what was done, with the same summary as the text line. */
 class ReportBuilder {

@@ -2,73 +2,25 @@ import { spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { RftpError, usageError } from '../errors.js';
+import { ExitRequest, Reported, RftpError, usageError } from '../errors.js';
 import { formatBytes } from '../ui/format.js';
 import { escapeControl } from '../ui/redact.js';
-import { shellArgs } from './args.js';
-import { ExitRequest, Reported, type ShellCommand } from './commands-types.js';
-import type { ShellSettings } from './state.js';
+import type { ShellSpec } from './commands-types.js';
+import { findSetting, parseValue, settings, showValue } from './settings.js';
 
 export function expandHome(path: string, env: NodeJS.ProcessEnv): string {
   const home = env.HOME || homedir();
   return path === '~' ? home : path.startsWith('~/') ? join(home, path.slice(2)) : path;
 }
 
-interface Setting {
-  key: keyof ShellSettings;
-  kind: 'bool' | 'int' | 'seconds' | 'path';
-  about: string;
-  /** lftp's names for the same thing. */
-  aliases: string[];
-}
-
-export const settings: Record<string, Setting> = {
-  parallel: { key: 'parallel', kind: 'int', about: 'connections for mget/mput, and default for pget -n and mirror -P', aliases: ['mirror:parallel-transfer-count'] },
-  retries: { key: 'retries', kind: 'int', about: 'reconnect attempts in a row without progress', aliases: ['net:max-retries'] },
-  'retry-delay': { key: 'retryDelay', kind: 'seconds', about: 'first reconnect delay (doubles, up to 30 s)', aliases: ['net:reconnect-interval-base'] },
-  timeout: { key: 'timeout', kind: 'seconds', about: 'seconds without traffic before a connection counts as stalled', aliases: ['net:timeout'] },
-  tls: { key: 'tls', kind: 'bool', about: 'require explicit TLS on ftp:// (applies to the next open)', aliases: ['ftp:ssl-force'] },
-  insecure: { key: 'insecure', kind: 'bool', about: 'do not verify server certificates (applies to the next open)', aliases: [] },
-  'ca-file': { key: 'caFile', kind: 'path', about: 'extra CA certificate (PEM) to trust (applies to the next open)', aliases: ['ssl:ca-file'] },
-  'fix-pasv-address': { key: 'fixPasvAddress', kind: 'bool', about: 'ignore the address in PASV replies, use the control connection\'s (default on)', aliases: ['ftp:fix-pasv-address'] },
-  'fail-exit': { key: 'failExit', kind: 'bool', about: 'in scripts, stop at the first failing command (default on)', aliases: ['cmd:fail-exit'] },
-};
-
-function findSetting(name: string): [string, Setting] {
-  for (const [n, s] of Object.entries(settings)) if (n === name || s.aliases.includes(name)) return [n, s];
-  throw usageError(`set: unknown setting ${name} (set alone lists them)`);
-}
-
-/** Timers beyond about 24 days overflow in Node; a day is already more than any wait here needs. */
-export const MAX_SECONDS = 86_400;
-
-function parseValue(name: string, s: Setting, text: string): unknown {
-  if (s.kind === 'bool') {
-    if (/^(on|yes|true|1)$/i.test(text)) return true;
-    if (/^(off|no|false|0)$/i.test(text)) return false;
-    throw usageError(`set ${name}: expected on or off`);
-  }
-  if (s.kind === 'path') return text === '' ? undefined : text;
-  // Plain decimal numbers only: Number() would take "", " 0x4 " or "1e1" as well.
-  const n = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
-  if (s.kind === 'int' && (!Number.isInteger(n) || n < 0 || (s.key === 'parallel' && (n < 1 || n > 16)))) {
-    throw usageError(`set ${name}: expected a whole number${s.key === 'parallel' ? ' from 1 to 16' : ''}`);
-  }
-  if (s.kind === 'seconds' && (!Number.isFinite(n) || n > MAX_SECONDS || (s.key === 'timeout' && n === 0))) {
-    throw usageError(`set ${name}: expected seconds, at most ${MAX_SECONDS}`);
-  }
-  return n;
-}
-
-export const localCommands: ShellCommand[] = [
+export const localCommands: ShellSpec[] = [
   {
-    names: ['lcd'],
-    usage: 'lcd [DIR|-]',
+    name: 'lcd',
     summary: 'change the local directory (none: home; -: the previous one)',
-    complete: ['local-dir'],
-    async run(sh, argv) {
-      const { positionals } = shellArgs('lcd', argv, {}, 0, 1);
-      const arg = positionals[0] ?? '~';
+    positionals: [{ name: 'dir', arity: 'optional', completes: 'local-dir', describe: 'DIR or -' }],
+    options: [],
+    async run({ sh }, args) {
+      const arg = (args.dir as string | undefined) ?? '~';
       if (arg === '-' && sh.previousLocal === undefined) throw usageError('lcd: no previous directory');
       const dir = arg === '-' ? sh.previousLocal! : expandHome(arg, sh.env);
       const before = process.cwd();
@@ -81,23 +33,21 @@ export const localCommands: ShellCommand[] = [
     },
   },
   {
-    names: ['lpwd'],
-    usage: 'lpwd',
+    name: 'lpwd',
     summary: 'print the local directory',
-    complete: ['none'],
-    async run(sh, argv) {
-      shellArgs('lpwd', argv, {}, 0, 0);
+    positionals: [],
+    options: [],
+    async run({ sh }) {
       sh.out.print(process.cwd());
     },
   },
   {
-    names: ['lls'],
-    usage: 'lls [-l] [DIR]',
+    name: 'lls',
     summary: 'list a local directory',
-    complete: ['local'],
-    async run(sh, argv) {
-      const { values, positionals } = shellArgs('lls', argv, { long: { type: 'boolean', short: 'l' } }, 0, 1);
-      const dir = expandHome(positionals[0] ?? '.', sh.env);
+    positionals: [{ name: 'dir', arity: 'optional', completes: 'local', describe: 'local directory (default: the current one)' }],
+    options: [{ name: 'long', short: 'l', type: 'boolean', default: false, describe: 'size and modification time too' }],
+    async run({ sh }, args) {
+      const dir = expandHome((args.dir as string | undefined) ?? '.', sh.env);
       let names: string[];
       try {
         names = (await readdir(dir)).sort();
@@ -107,18 +57,19 @@ export const localCommands: ShellCommand[] = [
       for (const n of names) {
         const st = await stat(join(dir, n)).catch(() => undefined);
         const name = escapeControl(n) + (st?.isDirectory() ? '/' : '');
-        sh.out.print(values.long && st ? `${formatBytes(st.size).padStart(10)}  ${st.mtime.toISOString().slice(0, 16).replace('T', ' ')}  ${name}` : name);
+        sh.out.print(args.long && st ? `${formatBytes(st.size).padStart(10)}  ${st.mtime.toISOString().slice(0, 16).replace('T', ' ')}  ${name}` : name);
       }
     },
   },
   {
-    names: ['!'],
-    usage: '!COMMAND',
-    summary: 'run a command in the local shell (/bin/sh)',
-    complete: ['local'],
-    async run(sh, argv) {
+    name: '!',
+    summary: 'run a command in the local shell (/bin/sh): !COMMAND',
+    positionals: [{ name: 'command', arity: 'any', completes: 'local', describe: 'the rest of the line, for /bin/sh' }],
+    options: [],
+    async run({ sh }, args) {
+      const line = ((args.command as string[] | undefined) ?? []).join(' ');
       const code = await new Promise<number>((resolve) => {
-        const child = spawn('/bin/sh', ['-c', argv.join(' ')], { stdio: [sh.stdinIsScript ? 'ignore' : 'inherit', 'inherit', 'inherit'] });
+        const child = spawn('/bin/sh', ['-c', line], { stdio: [sh.stdinIsScript ? 'ignore' : 'inherit', 'inherit', 'inherit'] });
         child.on('error', () => resolve(127));
         child.on('close', (c, signal) => resolve(c ?? (signal === 'SIGINT' ? 130 : 1)));
       });
@@ -126,38 +77,37 @@ export const localCommands: ShellCommand[] = [
     },
   },
   {
-    names: ['set'],
-    usage: 'set [NAME [VALUE]]',
-    summary: 'show or change session settings (alone: list them)',
-    details: Object.entries(settings).map(([n, s]) => `${n.padEnd(12)} ${s.about}${s.aliases.length ? ` (lftp: ${s.aliases.join(', ')})` : ''}`),
-    complete: ['setting', 'none'],
-    async run(sh, argv) {
-      const { positionals } = shellArgs('set', argv, {}, 0, 2);
-      if (positionals.length === 0) {
-        for (const [n, s] of Object.entries(settings)) {
-          const v = sh.settings[s.key];
-          sh.out.print(`set ${n} ${typeof v === 'boolean' ? (v ? 'on' : 'off') : (v ?? '')}`);
-        }
+    name: 'set',
+    summary: 'show or change settings, the defaults of the commands\' options here (alone: list them)',
+    positionals: [
+      { name: 'name', arity: 'optional', completes: 'setting', describe: 'the setting (or its lftp name)' },
+      { name: 'value', arity: 'optional', completes: 'none', describe: 'its new value' },
+    ],
+    options: [],
+    details: Object.entries(settings).map(([n, s]) => `${n}: ${s.about}${s.aliases.length ? ` (lftp: ${s.aliases.join(', ')})` : ''}`),
+    async run({ sh }, args) {
+      const name = args.name as string | undefined;
+      if (name === undefined) {
+        for (const [n, s] of Object.entries(settings)) sh.out.print(`set ${n} ${showValue(sh.settings[s.key])}`);
         return;
       }
-      const [name, s] = findSetting(positionals[0]);
-      if (positionals.length === 1) {
-        const v = sh.settings[s.key];
-        sh.out.print(`set ${name} ${typeof v === 'boolean' ? (v ? 'on' : 'off') : (v ?? '')}`);
+      const [canonical, s] = findSetting(name);
+      if (args.value === undefined) {
+        sh.out.print(`set ${canonical} ${showValue(sh.settings[s.key])}`);
         return;
       }
-      (sh.settings as unknown as Record<string, unknown>)[s.key] = parseValue(name, s, positionals[1]);
+      (sh.settings as unknown as Record<string, unknown>)[s.key] = parseValue(canonical, s, args.value as string);
       if (['retries', 'retryDelay', 'timeout', 'fixPasvAddress'].includes(s.key)) sh.applySettings();
     },
   },
   {
-    names: ['exit', 'quit', 'bye'],
-    usage: 'exit [CODE]',
+    name: 'exit',
+    aliases: ['quit', 'bye'],
     summary: 'leave (in a script without a code: the code of the last failure, else 0)',
-    complete: ['none'],
-    async run(sh, argv) {
-      const { positionals } = shellArgs('exit', argv, {}, 0, 1);
-      const given = positionals[0];
+    positionals: [{ name: 'code', arity: 'optional', completes: 'none', describe: '0-255' }],
+    options: [],
+    async run({ sh }, args) {
+      const given = args.code as string | undefined;
       const code = given === undefined ? (sh.interactive ? 0 : sh.lastFailure) : /^\d+$/.test(given) ? Number(given) : NaN;
       if (!Number.isInteger(code) || code < 0 || code > 255) throw usageError('exit: the code must be 0-255');
       throw new ExitRequest(code);

@@ -1,38 +1,30 @@
-import { usageError } from '../errors.js';
-import { shellArgs } from './args.js';
+import { loadAll } from '../commands/registry.js';
+import type { CommandSpec } from '../commands/spec.js';
 import { localCommands } from './commands-local.js';
 import { remoteCommands } from './commands-remote.js';
 import { transferCommands } from './commands-transfer.js';
-import type { ShellCommand } from './commands-types.js';
 
-const help: ShellCommand = {
-  names: ['help', '?'],
-  usage: 'help [COMMAND]',
-  summary: 'list the commands, or explain one',
-  complete: ['command'],
-  async run(sh, argv) {
-    const { positionals } = shellArgs('help', argv, {}, 0, 1);
-    if (positionals[0] === undefined) {
-      for (const c of shellCommands) sh.out.print(`${c.usage.padEnd(44)} ${c.summary}`);
-      sh.out.print('Commands are separated by ";". In scripts a failing command ends the run (set fail-exit off to go on).');
-      return;
-    }
-    const c = findCommand(positionals[0]);
-    if (!c) throw usageError(`help: no command ${positionals[0]}`);
-    sh.out.print(`usage: ${c.usage}`);
-    sh.out.print(c.summary);
-    if (c.names.length > 1) sh.out.print(`also: ${c.names.slice(1).join(', ')}`);
-    for (const line of c.details ?? []) sh.out.print(`  ${line}`);
-  },
-};
-
-/** Every shell command, in the order `help` lists them. */
-export const shellCommands: ShellCommand[] = [...remoteCommands, ...transferCommands, ...localCommands, help];
-
-export function findCommand(name: string): ShellCommand | undefined {
-  return shellCommands.find((c) => c.names.includes(name));
+/**
+ * Every command of the shell, in the order `help` lists them: the registry's (the same specs the
+ * command line runs), then the shell's own.
+ */
+export async function shellTable(): Promise<Array<CommandSpec<any>>> {
+  const registry = (await loadAll()).filter((s) => !s.modes || s.modes.includes('shell'));
+  return [...registry, ...remoteCommands, ...transferCommands, ...localCommands];
 }
 
-export function commandNames(): string[] {
-  return shellCommands.flatMap((c) => c.names).filter((n) => n !== '!' && n !== '?');
+export function findCommand(table: Array<CommandSpec<any>>, name: string): CommandSpec<any> | undefined {
+  return table.find((c) => c.name === name || c.aliases?.includes(name));
+}
+
+export function commandNames(table: Array<CommandSpec<any>>): string[] {
+  return table.flatMap((c) => [c.name, ...(c.aliases ?? [])]).filter((n) => n !== '!');
+}
+
+/** `help` without a name in the shell: one line per command. */
+export async function shellOverview(table: Array<CommandSpec<any>>): Promise<string> {
+  const { usageLine } = await import('../commands/help.js');
+  const lines = table.map((c) => `${(c.name === '!' ? '!COMMAND' : usageLine(c)).padEnd(40)} ${c.summary}`);
+  lines.push('Commands are separated by ";". In scripts a failing command ends the run (set fail-exit off to go on). help NAME explains one.');
+  return lines.join('\n');
 }

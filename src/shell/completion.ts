@@ -1,11 +1,12 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { listRemote } from '../commands/ls.js';
+import { camel, type CommandSpec, type Completes, type OptionSpec } from '../commands/spec.js';
 import { bookmarksPath, loadBookmarks } from './bookmarks.js';
 import { commandNames, findCommand } from './commands.js';
-import { expandHome, settings } from './commands-local.js';
-import type { ArgKind } from './commands-types.js';
+import { expandHome } from './commands-local.js';
 import { escapeWord, splitLine, type Token } from './parse.js';
+import { settings } from './settings.js';
 import type { Shell } from './state.js';
 
 interface Entry { name: string; dir: boolean }
@@ -49,11 +50,11 @@ export class Completer {
     const raw = current ? line.slice(current.start) : '';
     const typed = current?.value ?? '';
     const index = words.length - (current ? 1 : 0);
-    if (index === 0) return [commandNames().filter((n) => n.startsWith(typed)).sort().map((n) => n + ' '), raw];
-    const cmd = findCommand(words[0].value);
+    if (index === 0) return [commandNames(this.sh.commands).filter((n) => n.startsWith(typed)).sort().map((n) => n + ' '), raw];
+    const cmd = findCommand(this.sh.commands, words[0].value);
     if (!cmd) return [[], raw];
-    const positional = words.slice(1, index).filter((w) => !w.value.startsWith('-')).length;
-    const kind: ArgKind = cmd.complete[Math.min(positional, cmd.complete.length - 1)] ?? 'none';
+    if (typed.startsWith('-')) return [optionNames(cmd).filter((n) => n.startsWith(typed)).map((n) => n + ' '), raw];
+    const kind = wordKind(cmd, words.slice(1, index).map((w) => w.value));
     const entries = await this.candidates(kind, typed, words[1]?.value);
     const slash = typed.lastIndexOf('/');
     const base = typed.slice(slash + 1);
@@ -67,12 +68,12 @@ export class Completer {
     return [hits.sort(), raw];
   }
 
-  private async candidates(kind: ArgKind, typed: string, firstArg: string | undefined): Promise<Entry[]> {
+  private async candidates(kind: Completes, typed: string, firstArg: string | undefined): Promise<Entry[]> {
     const dirPart = typed.slice(0, typed.lastIndexOf('/') + 1);
     const words = (names: string[]) => names.map((name) => ({ name, dir: false }));
     switch (kind) {
       case 'command':
-        return words(commandNames());
+        return words(commandNames(this.sh.commands));
       case 'setting':
         return words(Object.keys(settings));
       case 'bookmark':
@@ -125,6 +126,44 @@ export class Completer {
       clearTimeout(timer);
     }
   }
+}
+
+/** --long and -l spellings of a command's options. */
+function optionNames(cmd: CommandSpec<any>): string[] {
+  return cmd.options.flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]);
+}
+
+/**
+ * What the next word of a command is: the value of the option before it (-o PATH), or the
+ * positional it fills (options and their values skipped); the last positional repeats.
+ */
+function wordKind(cmd: CommandSpec<any>, before: string[]): Completes {
+  const last = before.at(-1);
+  const option = last === undefined ? undefined : valueOption(cmd, last);
+  if (option) return option.completes ?? 'none';
+  let positional = 0;
+  for (let i = 0; i < before.length; i++) {
+    const w = before[i];
+    if (!w.startsWith('-') || w === '-') positional++;
+    else if (valueOption(cmd, w)) i++;
+  }
+  const p = cmd.positionals[Math.min(positional, cmd.positionals.length - 1)];
+  return p?.completes ?? 'none';
+}
+
+/** The option a word ends with when it still needs its value (-o, --output, -ko), else undefined. */
+function valueOption(cmd: CommandSpec<any>, word: string): OptionSpec | undefined {
+  if (word.startsWith('--')) {
+    const o = word.includes('=') ? undefined : cmd.options.find((x) => x.name === word.slice(2) || camel(x.name) === word.slice(2));
+    return o?.type === 'boolean' ? undefined : o;
+  }
+  if (!word.startsWith('-')) return undefined;
+  for (let j = 1; j < word.length; j++) {
+    const o = cmd.options.find((x) => x.short === word[j]);
+    // A value-taking letter takes the rest of the word, or the next word when it is the last.
+    if (o && o.type !== 'boolean') return j === word.length - 1 ? o : undefined;
+  }
+  return undefined;
 }
 
 async function local(dirPart: string, env: NodeJS.ProcessEnv): Promise<Entry[]> {

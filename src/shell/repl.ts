@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { createInterface, type Interface } from 'node:readline';
-import { asRftpError, ExitCode, RftpError } from '../errors.js';
 import type { SessionArgs } from '../commands/context.js';
+import { closest, parseCommand, shellHint } from '../commands/parse.js';
+import { runCommand } from '../commands/runner.js';
+import type { ParsedCommand as Command } from '../commands/spec.js';
+import { asRftpError, ExitCode, ExitRequest } from '../errors.js';
 import { Output } from '../ui/output.js';
-import { redact } from '../ui/redact.js';
-import { findCommand } from './commands.js';
-import { ExitRequest, Reported } from './commands-types.js';
+import { commandNames, findCommand, shellOverview, shellTable } from './commands.js';
 import { Completer } from './completion.js';
 import { appendHistory, HISTORY_SIZE, historyPath, loadHistory, historyLine } from './history.js';
 import { splitLine, type ParsedCommand } from './parse.js';
@@ -30,8 +31,9 @@ export interface ShellStart {
 export async function runShell(start: ShellStart): Promise<number> {
   const scripted = start.commands !== undefined || start.file !== undefined || !process.stdin.isTTY;
   const out = new Output({ quiet: start.quiet, json: false, debug: start.debug });
-  // --user belongs to the first open only (as its -u), not to every later open.
-  const sh = new Shell(out, process.env, { ...start.session, user: undefined, parallel: 1, failExit: true }, !scripted);
+  // --user belongs to the first open only (as its -u), not to every later open. parallel and
+  // pget-n start at the command line's defaults (4), as the shell runs the same commands.
+  const sh = new Shell(out, process.env, { ...start.session, user: undefined, parallel: 4, pgetN: 4, failExit: true }, !scripted, await shellTable());
   sh.stdinIsScript = start.file === '-' || (start.commands === undefined && start.file === undefined && !process.stdin.isTTY);
   const completer = new Completer(sh);
   try {
@@ -96,42 +98,24 @@ async function executeLine(sh: Shell, completer: Completer, line: string): Promi
 /** One command: Ctrl-C stops it (the partial is kept) and comes back here; any failure is one line. */
 async function execute(sh: Shell, completer: Completer, parsed: ParsedCommand): Promise<number> {
   const name = parsed.words[0].value;
-  const cmd = findCommand(name);
-  if (!cmd) {
-    sh.out.error(`unknown command ${name} (help lists them)`);
-    return ExitCode.usage;
-  }
-  const argv = parsed.local !== undefined ? [parsed.local] : parsed.words.slice(1).map((w) => w.value);
-  let signals = 0;
-  const onSignal = () => {
-    // In a script a second Ctrl-C means "now"; the partial was flushed by the writes so far.
-    if (++signals > 1 && !sh.interactive) process.exit(ExitCode.interrupted);
-    if (name !== '!') sh.controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const spec = findCommand(sh.commands, name);
   try {
-    await cmd.run(sh, argv);
-    return 0;
-  } catch (raw) {
-    if (raw instanceof ExitRequest) throw raw;
-    sh.out.stopStatus();
-    if (raw instanceof Reported) {
-      if (sh.controller.signal.aborted) {
-        sh.out.error('interrupted; run the same command again to resume');
-        return ExitCode.interrupted;
-      }
-      if (raw.summary) sh.out.error(raw.summary);
-      return raw.code;
+    if (!spec) {
+      const guess = closest(name, commandNames(sh.commands));
+      sh.out.error(`unknown command ${name}${guess ? `; did you mean ${guess}?` : ''} (help lists them)`);
+      return ExitCode.usage;
     }
-    let err = asRftpError(raw);
-    if (sh.controller.signal.aborted) err = new RftpError('interrupted', 'interrupted; run the same command again to resume');
-    sh.out.error(err.message);
-    if (sh.out.mode.debug && err.kind === 'internal') process.stderr.write(redact(String((raw as Error)?.stack ?? raw)) + '\n');
-    return err.exitCode;
+    // `!` takes the rest of the line as it is, for /bin/sh.
+    let command: Command;
+    try {
+      command = parsed.local !== undefined ? { command: '!', args: { command: [parsed.local] } } : parseCommand(spec, parsed.words.slice(1).map((w) => w.value), shellHint);
+    } catch (err) {
+      const e = asRftpError(err);
+      sh.out.error(e.message);
+      return e.exitCode;
+    }
+    return await runCommand(spec, command, sh.host(shellOverview));
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     sh.renew();
     completer.forget();
   }

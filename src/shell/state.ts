@@ -3,23 +3,26 @@ import { posix } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { RftpError, usageError } from '../errors.js';
 import { sessionFactory, type CommandContext, type SessionArgs } from '../commands/context.js';
+import { shellHint } from '../commands/parse.js';
+import type { RunHost } from '../commands/runner.js';
+import type { CommandSpec, RemoteNaming, RunContext } from '../commands/spec.js';
 import { resolveCredentials } from '../session/credentials.js';
 import { keychainLookup } from '../session/keychain.js';
 import { resolveDir } from '../session/ops.js';
 import { checkRemotePath } from '../session/paths.js';
 import { promptHidden } from '../session/prompt.js';
 import type { Session } from '../session/session.js';
-import { displayUrl, type FtpUrl } from '../session/url.js';
+import { displayUrl, isFtpUrl, parseFtpUrl, type FtpUrl } from '../session/url.js';
+import type { SessionMaker } from '../transfer/segmented.js';
 import { Output } from '../ui/output.js';
 import { addSecret, escapeControl } from '../ui/redact.js';
+import { bookmarksPath, loadBookmarks, type BookmarkOptions } from './bookmarks.js';
+import { settingDefaults, type ShellSettings } from './settings.js';
 
-/** What `set` changes: the one-shot options, plus the shell's own. */
-export interface ShellSettings extends SessionArgs {
-  /** Connections for mget/mput (and pget/mirror when present). */
-  parallel: number;
-  /** In scripts, a failing command ends the run with its exit code. */
-  failExit: boolean;
-}
+export type { ShellSettings };
+
+/** The connection options a command may give for itself in the shell (-u, --tls, --timeout…). */
+const CONNECTION_KEYS = ['user', 'tls', 'caFile', 'insecure', 'timeout', 'retries', 'retryDelay', 'fixPasvAddress'] as const;
 
 /** The open server: the URL (with the credentials found at `open`), the directories, the connection. */
 export interface Site {
@@ -48,7 +51,81 @@ export class Shell {
     readonly env: NodeJS.ProcessEnv,
     public settings: ShellSettings,
     readonly interactive: boolean,
+    /** Every command the shell knows, in the order `help` lists them. */
+    readonly commands: Array<CommandSpec<any>> = [],
   ) {}
+
+  /** Where the shell's commands run: its settings as defaults, remote paths relative to the site. */
+  host(overview: (specs: Array<CommandSpec<any>>) => Promise<string>): RunHost {
+    return {
+      out: this.out,
+      env: this.env,
+      controller: this.controller,
+      naming: (ctx, _command, given) => this.naming(ctx, given),
+      hint: shellHint,
+      settings: settingDefaults(this.settings),
+      stdinFree: this.interactive,
+      exitOnSecondSignal: !this.interactive,
+      site: { open: (target, args, ctx) => this.openTarget(target, args, ctx) },
+      extra: { sh: this },
+      commands: async () => this.commands,
+      overview,
+    };
+  }
+
+  /**
+   * Remote files as paths of the open site (a full URL still names its own server). The site's
+   * connection serves a command unless it gives connection options of its own (-u, --timeout…):
+   * those get connections of their own, with the site's credentials unless -u says otherwise.
+   */
+  naming(ctx: CommandContext, given: ReadonlySet<string>): RemoteNaming {
+    const ownArgs = (args: SessionArgs): SessionArgs | undefined => {
+      const keys = CONNECTION_KEYS.filter((k) => given.has(k));
+      if (keys.length === 0) return undefined;
+      return { ...this.requireSite().args, ...Object.fromEntries(keys.map((k) => [k, args[k]])) };
+    };
+    const sessions = (url: FtpUrl, args: SessionArgs, other?: CommandContext): SessionMaker => {
+      const site = this.requireSite();
+      if (!sameServer(url, site.url)) return sessionFactory(url, args, other ?? ctx);
+      const own = ownArgs(args);
+      if (!own && !other) return (signal = this.controller.signal) => site.factory(signal);
+      const login = own?.user !== undefined ? { ...site.url, user: undefined, password: undefined } : site.url;
+      return sessionFactory({ ...login, path: url.path }, { ...(own ?? site.args), user: own?.user }, other ?? ctx);
+    };
+    return {
+      kind: 'site',
+      url: (arg) => (arg !== undefined && isFtpUrl(arg) ? parseFtpUrl(arg) : this.remoteUrl(arg === undefined ? this.requireSite().cwd : this.resolveRemote(arg))),
+      path: (arg) => this.resolveRemote(arg) + (arg.endsWith('/') ? '/' : ''),
+      sessions,
+      session: (url, args) => {
+        if (sameServer(url, this.requireSite().url) && !ownArgs(args)) return { session: this.requireSite().session, release: () => {} };
+        const session = sessions(url, args)();
+        return { session, release: () => session.close() };
+      },
+    };
+  }
+
+  /**
+   * `open URL|BOOKMARK|HOST`: options given on the line win over the bookmark's, which win over
+   * the settings (the command's defaults).
+   */
+  async openTarget(target: string, args: SessionArgs, ctx: RunContext): Promise<void> {
+    const { url, options } = this.lookupTarget(target);
+    const pick = <K extends keyof SessionArgs>(k: K, fromBookmark: SessionArgs[K] | undefined) => (ctx.given.has(k) ? args[k] : (fromBookmark ?? args[k]));
+    await this.open(url, { ...args, tls: pick('tls', options.tls), insecure: pick('insecure', options.insecure), caFile: pick('caFile', options.caFile) });
+  }
+
+  /** open's target: a URL, a bookmark, or a bare host name (as lftp takes it). */
+  private lookupTarget(target: string): { url: FtpUrl; options: BookmarkOptions } {
+    if (isFtpUrl(target)) return { url: parseFtpUrl(target), options: {} };
+    const bookmarks = loadBookmarks(bookmarksPath(this.env));
+    const b = Object.hasOwn(bookmarks, target) ? bookmarks[target] : undefined;
+    if (b) return { url: parseFtpUrl(b.url), options: b.options ?? {} };
+    if (/^[A-Za-z0-9.-]+(:\d+)?$/.test(target) && target.includes('.')) return { url: parseFtpUrl(`ftp://${target}/`), options: {} };
+    // `user:password@host` is not a form open takes, but it may well hold a password: never echo that.
+    const shown = target.replace(/:.*@/, ':***@');
+    throw usageError(`open: "${shown}" is neither an ftp://, ftpes:// or ftps:// URL nor a bookmark (bookmark list shows them)`);
+  }
 
   ctx(): CommandContext {
     return { out: this.out, signal: this.controller.signal, env: this.env };
@@ -90,9 +167,6 @@ export class Shell {
       warn: (m) => this.out.warn(m),
       keychain: this.env.RFTP_NO_KEYCHAIN ? undefined : keychainLookup,
       prompt: process.stdin.isTTY ? promptHidden : undefined,
-    }).catch((err) => {
-      if ((err as { code?: string })?.code === 'EINTR') throw new RftpError('interrupted', 'interrupted');
-      throw err;
     });
     addSecret(creds.password);
     // With no password found, leave it unset so the login error can say where to put one.
@@ -121,7 +195,9 @@ export class Shell {
     if (!site) return;
     site.session.close();
     this.dropCompletion();
-    const next = this.makeSite(site.url, { ...this.settings, user: undefined });
+    // Only what `set` changes for an open site: its TLS choice and CA stay those it was opened with.
+    const { retries, retryDelay, timeout, fixPasvAddress } = this.settings;
+    const next = this.makeSite(site.url, { ...site.args, retries, retryDelay, timeout, fixPasvAddress, user: undefined });
     this.site = { ...site, args: next.args, factory: next.factory, session: next.session };
   }
 
@@ -176,6 +252,11 @@ export class Shell {
     const site = this.requireSite();
     return displayUrl(site.url, relativeToHome(site.cwd, site.home));
   }
+}
+
+/** The same server and login: the site's connections can serve it. */
+function sameServer(a: FtpUrl, b: FtpUrl): boolean {
+  return a.security === b.security && a.host === b.host && a.port === b.port && (a.user ?? '') === (b.user ?? '');
 }
 
 /** An absolute path at or below the login directory as a path relative to it ("" for itself). */

@@ -27,6 +27,12 @@ export interface UploadOptions {
 const MAX_RESTARTS = 3;
 const MAX_SETTLE_ROUNDS = 30;
 
+/** How long a remote partial must keep its size before an upload appends to it (RFTP_UPLOAD_SETTLE_MS, see README). */
+export function settleMs(env: NodeJS.ProcessEnv): number {
+  const v = Number(env.RFTP_UPLOAD_SETTLE_MS);
+  return Number.isFinite(v) && v >= 0 && env.RFTP_UPLOAD_SETTLE_MS !== undefined ? v : 1000;
+}
+
 export const remoteTempPath = (finalPath: string) => remoteJoin(remoteDirname(finalPath), `${remoteBasename(finalPath)}.rftp-part`);
 
 /**

@@ -37,6 +37,12 @@ export class Output {
     this.interactive = Boolean(stderr.isTTY) && (stderr.columns ?? 0) > 0 && !mode.quiet && !mode.json && !process.env.CI;
   }
 
+  /** The same streams in another mode (a command's own --quiet, --json or --debug). */
+  withMode(mode: OutputMode): Output {
+    const same = mode.quiet === this.mode.quiet && mode.json === this.mode.json && mode.debug === this.mode.debug;
+    return same ? this : new Output(mode, this.stderr, this.stdout);
+  }
+
   private line(text: string): void {
     this.clearTransient();
     // Server replies and names can carry terminal escape sequences: never let them through.

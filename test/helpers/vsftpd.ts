@@ -6,46 +6,7 @@
 // and a real local user that logs in through a dedicated PAM service.
 // Needs root (useradd, chpasswd, /etc/pam.d, vsftpd's chroot).
 //
-// What we observed with Debian's vsftpd 3.0.3-13 (bookworm, OpenSSL 3.0):
-//
-// Processes. The listener (`pid`) forks one process per connection; after
-// login that one stays as the "privileged" helper (with this config it keeps
-// no privileges: uid nobody, no capabilities) and forks the chrooted process
-// running as the test user, which parses FTP commands and reads/writes files.
-// - Plain FTP: 2 processes per logged-in session; the user process does all
-//   socket I/O itself, control and data.
-// - TLS: 3 processes: the pre-login child (uid nobody) stays alive as the
-//   "SSL slave" and does ALL network I/O, control and data connection (it
-//   owns the TLS state, which is how require_ssl_reuse works across
-//   processes). The user process exchanges plaintext with it over a unix
-//   socket (strace: user reads 600000 from the file and writes 600210 to the
-//   unix socket; the slave writes 601460 to the data socket).
-// - Killing only some of them ends the session, but messily: the survivor
-//   writes "500 OOPS: priv_sock_send_cmd" in cleartext (on a TLS control
-//   connection the client sees an SSL "wrong version number" error). Killing
-//   all of them (killSessions) gives the client a plain FIN/reset.
-//
-// xferlog (see parseXferlog for the format). The entry is written when the
-// transfer ends, before the final 226/426 reply is sent, so it is there once
-// the client has seen the reply.
-// - Download aborted by the client (control and/or data socket closed): one
-//   entry, status 'i', bytes = what vsftpd wrote into the data socket, which
-//   can be several hundred KB more than the client actually received
-//   (loopback socket buffers).
-// - Upload aborted by the client: the server only sees EOF on the data
-//   connection, which in stream mode means "end of file", so it logs a
-//   COMPLETE entry ('c') with the bytes received so far and keeps the
-//   truncated file. Data already queued in socket buffers is still delivered
-//   after the client closes, and read at local_max_rate.
-// - Session processes killed (killSessions) mid-transfer: no entry at all.
-// - local_max_rate is approximate: a 200000 B/s limit measured ~230-260 KB/s
-//   over a 2 s window.
-//
-// TLS. This vsftpd has no ssl_tlsv1_1/ssl_tlsv1_2 options (unknown options
-// are fatal); it handshakes TLS 1.2 and 1.3 (Node 20 gets 1.3) and refuses
-// 1.0/1.1. With require_ssl_reuse=YES (the default) basic-ftp
-// 6.2.6 transfers fine, explicit and implicit, including many transfers on
-// one connection (it resumes the control session / keeps TLS 1.3 tickets).
+// What vsftpd does that these helpers rely on (processes, xferlog, TLS): docs/development.md.
 
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -10,8 +10,8 @@ import { redact, addSecret, escapeControl } from '../../src/ui/redact.js';
 const ftpError = (code: number, text: string) => new FTPError({ code, message: `${code} ${text}` });
 const sys = (code: string, extra: object = {}) => Object.assign(new Error(`${code} happened`), { code, ...extra });
 
-test('exit codes are the documented ones', () => {
-  assert.deepEqual(ExitCode, { ok: 0, internal: 1, usage: 2, connection: 3, login: 4, tls: 5, notFound: 6, local: 7, transfer: 8, exists: 9, interrupted: 130 });
+test('exit codes are the documented ones (10-12 reserved for the checks after a transfer)', () => {
+  assert.deepEqual(ExitCode, { ok: 0, internal: 1, usage: 2, connection: 3, login: 4, tls: 5, notFound: 6, local: 7, transfer: 8, exists: 9, infected: 10, checkFailed: 11, differences: 12, interrupted: 130 });
 });
 
 test('server replies map to exit codes and retry decisions', () => {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { shellTable } from '../../src/shell/commands.js';
 import { completable, Completer } from '../../src/shell/completion.js';
 import type { Shell } from '../../src/shell/state.js';
 import { globToRegExp } from '../../src/shell/glob.js';
@@ -83,7 +84,7 @@ test('Tab completion never offers names with control or format characters', asyn
   const dir = mkdtempSync(join(tmpdir(), 'rftp-complete-'));
   try {
     for (const name of ['ab\x1b]0;owned\x07', 'ab\x1b[2J', 'ab\u009b31m', 'ab\u202etxt.exe', 'ab\u2028x', 'abc.txt']) writeFileSync(join(dir, name), '');
-    const completer = new Completer({ env: process.env } as unknown as Shell);
+    const completer = new Completer({ env: process.env, commands: await shellTable() } as unknown as Shell);
     const [hits] = await completer.complete(`lls ${dir}/ab`);
     assert.deepEqual(hits, [`${dir}/abc.txt`]);
   } finally {
