@@ -1,4 +1,5 @@
 import { mkdir, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { checkLocalPath } from '../session/paths.js';
 import { RftpError, usageError } from '../errors.js';
 import type { Session } from '../session/session.js';
@@ -10,7 +11,7 @@ import { readState, type SegmentedState } from '../transfer/state.js';
 import { checkSegments, localTarget } from '../transfer/targets.js';
 import { sessionArgsOf, type CommandContext } from './context.js';
 import { eachOnConnections } from './many.js';
-import { transferOptions } from './options.js';
+import { createDirsOption, transferOptions } from './options.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
 
 export interface GetFileArgs {
@@ -45,14 +46,16 @@ export async function getFile(ctx: CommandContext, session: Session, args: GetFi
  * The remote files of get/pget/mget as URLs, checked before anything connects: each must name a
  * file, and two may not land on one local path.
  */
-export async function downloadJobs(ctx: RunContext, remotes: string[], output: string | undefined): Promise<Array<{ url: FtpUrl; item: string }>> {
+export async function downloadJobs(ctx: RunContext, remotes: string[], output: string | undefined, createDirs = false): Promise<Array<{ url: FtpUrl; item: string }>> {
   const jobs = remotes.map((r) => ({ url: ctx.remote.url(r, 'URL'), item: r }));
   for (const j of jobs) requireFile(j.url);
-  // `-o dir/` asks for a directory: make it (and its parents), as the slash says.
-  if (output?.endsWith('/')) {
-    checkLocalPath(output);
-    await mkdir(output, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
-      throw new RftpError('local', `cannot make the directory ${output}: ${err.code ?? err.message}`);
+  // `-o dir/` asks for a directory: make it (and its parents), as the slash says; --create-dirs
+  // makes the directory of `-o dir/file`.
+  const dir = output?.endsWith('/') ? output : createDirs && output !== undefined ? dirname(output) : undefined;
+  if (dir !== undefined) {
+    checkLocalPath(dir);
+    await mkdir(dir, { recursive: true }).catch((err: NodeJS.ErrnoException) => {
+      throw new RftpError('local', `cannot make the directory ${dir}: ${err.code ?? err.message}`);
     });
   }
   if (jobs.length > 1) {
@@ -76,6 +79,7 @@ export const spec: CommandSpec = {
   positionals: [{ name: 'url', arity: 'many', completes: 'remote', describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)' }],
   options: [
     { name: 'output', short: 'o', type: 'string', value: 'PATH', completes: 'local', describe: 'local file, or directory (a trailing / or an existing one); default: the remote name in the current directory' },
+    createDirsOption('make the local directory of -o PATH when it is missing'),
     { name: 'segments', type: 'number', describe: 'fetch each file in N segments over N connections (as pget -n N)' },
     ...transferOptions,
   ],
@@ -86,7 +90,7 @@ export const spec: CommandSpec = {
   ],
   async run(ctx, args: Args) {
     const output = args.output as string | undefined;
-    const jobs = await downloadJobs(ctx, args.url as string[], output);
+    const jobs = await downloadJobs(ctx, args.url as string[], output, args.createDirs === true);
     const conn = sessionArgsOf(args);
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
     const { force, segments } = args as { force: boolean; segments?: number };

@@ -1,4 +1,5 @@
 import { FileType, type FileInfo } from 'basic-ftp';
+import { RftpError } from '../errors.js';
 import { listEntries } from '../session/ops.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
@@ -12,7 +13,9 @@ export interface ListOptions { url: FtpUrl; long: boolean; json?: boolean }
 
 /** The entries of a remote directory, without "." and "..", sorted by name. */
 export async function listRemote(session: Session, url: FtpUrl): Promise<FileInfo[]> {
-  const entries = await session.run(`ls ${displayUrl(url)}`, () => 0, (client) => listEntries(client, url.path));
+  const entries = await session.run(`ls ${displayUrl(url)}`, () => 0, (client) => listEntries(client, url.path)).catch((err: unknown) => {
+    throw err instanceof RftpError && err.message === 'remote directory not found' ? new RftpError('notFound', `remote directory not found: ${displayUrl(url)}`) : err;
+  });
   return entries.filter((e) => e.name !== '.' && e.name !== '..').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

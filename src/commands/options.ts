@@ -50,6 +50,9 @@ export const parallelFilesOption: OptionSpec = {
   describe: 'with several files: files at once, one connection each (1-16); a server that accepts fewer connections gets fewer',
 };
 
+/** curl's --create-dirs: make the directories a target needs. */
+export const createDirsOption = (describe: string): OptionSpec => ({ name: 'create-dirs', type: 'boolean', default: false, describe });
+
 /** The options of every transfer command after its own: clobbering, parallel files, rate, connection, output. */
 export const transferOptions: OptionSpec[] = [...clobberOptions, parallelFilesOption, rateOption, ...sessionOptions, ...outputOptions];
 

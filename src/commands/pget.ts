@@ -5,7 +5,7 @@ import { checkSegments, localTarget, MAX_SEGMENTS } from '../transfer/targets.js
 import { sessionArgsOf } from './context.js';
 import { downloadJobs } from './get.js';
 import { eachOnConnections } from './many.js';
-import { transferOptions } from './options.js';
+import { createDirsOption, transferOptions } from './options.js';
 import type { CommandSpec } from './spec.js';
 
 export const spec: CommandSpec = {
@@ -15,6 +15,7 @@ export const spec: CommandSpec = {
   options: [
     { name: 'connections', short: 'n', type: 'number', default: 4, setting: 'pget-n', describe: `connections (segments) per file, 1-${MAX_SEGMENTS}; fewer are used when the server refuses more` },
     { name: 'output', short: 'o', type: 'string', value: 'PATH', completes: 'local', describe: 'local file or directory (default: the remote name in the current directory)' },
+    createDirsOption('make the local directory of -o PATH when it is missing'),
     ...transferOptions,
   ],
   examples: [
@@ -25,7 +26,7 @@ export const spec: CommandSpec = {
     const output = args.output as string | undefined;
     const segments = checkSegments(args.connections as number, '-n/--connections');
     if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');
-    const jobs = await downloadJobs(ctx, args.url as string[], output);
+    const jobs = await downloadJobs(ctx, args.url as string[], output, args.createDirs === true);
     const conn = sessionArgsOf(args);
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
     const opts = { force: args.force === true, continue: args.continue === true, segments, limiter };

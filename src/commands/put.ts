@@ -1,17 +1,20 @@
 import { basename } from 'node:path';
 import { RftpError, usageError } from '../errors.js';
-import { checkLocalPath, checkRemotePath } from '../session/paths.js';
+import { FTPError } from 'basic-ftp';
+import { isDirectory, makeDir } from '../session/ops.js';
+import { checkLocalPath, checkRemotePath, remoteDirname } from '../session/paths.js';
 import type { Session } from '../session/session.js';
-import type { FtpUrl } from '../session/url.js';
+import { displayUrl, type FtpUrl } from '../session/url.js';
 import type { FileResult } from '../transfer/download.js';
 import { limiterFor, type TokenBucket } from '../transfer/rate-limit.js';
+import { checkStoredName } from '../transfer/stored-names.js';
 import { settleMs, upload } from '../transfer/upload.js';
 import { sessionArgsOf, type CommandContext } from './context.js';
 import { eachOnConnections } from './many.js';
-import { transferOptions } from './options.js';
+import { createDirsOption, transferOptions } from './options.js';
 import type { CommandSpec } from './spec.js';
 
-export interface PutFileArgs { local: string; url: FtpUrl; force: boolean; continue: boolean; limiter?: TokenBucket }
+export interface PutFileArgs { local: string; url: FtpUrl; force: boolean; continue: boolean; limiter?: TokenBucket; createDirs?: boolean }
 
 /** One file of `put`; a URL ending in / is a directory, the file goes in under its local name. */
 export async function putFile(ctx: CommandContext, session: Session, args: PutFileArgs): Promise<FileResult> {
@@ -22,7 +25,23 @@ export async function putFile(ctx: CommandContext, session: Session, args: PutFi
   if (url.path === '' || url.path.endsWith('/')) url.path += basename(args.local);
   checkRemotePath(url.path);
   if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');
-  return upload(session, args.local, url, { force: args.force, continue: args.continue, settleMs: settleMs(ctx.env), limiter: args.limiter }, ctx.out);
+  const dir = remoteDirname(url.path);
+  if (args.createDirs && dir !== '') await session.run(`mkdir ${displayUrl(url, dir)}`, () => 0, (client) => makeDir(client, dir, true));
+  try {
+    const result = await upload(session, args.local, url, { force: args.force, continue: args.continue, settleMs: settleMs(ctx.env), limiter: args.limiter }, ctx.out);
+    if (!result.skipped) await checkStoredName(session, url.path);
+    return result;
+  } catch (err) {
+    // A server refuses to create a file in a missing directory in its own words (vsftpd: "553
+    // Could not create file."): say what is wrong.
+    const reply = (err as RftpError).cause;
+    if (dir !== '' && reply instanceof FTPError && (reply.code === 550 || reply.code === 553)) {
+      if (!(await session.run(`cd ${displayUrl(url, dir)}`, () => 0, (client) => isDirectory(client, dir)))) {
+        throw new RftpError('notFound', `remote directory not found: ${displayUrl(url, dir)} (--create-dirs makes it)`);
+      }
+    }
+    throw err;
+  }
 }
 
 export const spec: CommandSpec = {
@@ -33,6 +52,7 @@ export const spec: CommandSpec = {
   positionals: [{ name: 'local', arity: 'many', completes: 'local', describe: 'local files, then the remote URL (a directory when it ends in /); in the shell the destination is -o, by default the remote directory' }],
   options: [
     { name: 'output', short: 'o', type: 'string', value: 'REMOTE', completes: 'remote', describe: 'remote file, or directory when it ends in / (on the command line the last argument may say it instead)' },
+    createDirsOption('make the missing remote directories of the target first'),
     ...transferOptions,
   ],
   examples: [
@@ -63,7 +83,7 @@ export const spec: CommandSpec = {
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
     const jobs = locals.map((local) => ({ url: base, item: local }));
     await eachOnConnections(ctx, 'put', jobs, conn, args.parallel as number, async (session, { url, item }) => {
-      ctx.results.push(await putFile(ctx, session, { local: item, url, force: args.force === true, continue: args.continue === true, limiter }));
+      ctx.results.push(await putFile(ctx, session, { local: item, url, force: args.force === true, continue: args.continue === true, limiter, createDirs: args.createDirs === true }));
     });
   },
 };

@@ -8,7 +8,7 @@ import type { Session } from '../session/session.js';
 import { displayUrl, isFtpUrl, parseFtpUrl, redactUrlText, type FtpUrl } from '../session/url.js';
 import type { FileResult } from '../transfer/download.js';
 import type { SessionMaker } from '../transfer/segmented.js';
-import { escapeControl } from '../ui/redact.js';
+import { escapeControl, quoteName } from '../ui/redact.js';
 import { execute, type Direction, type ExecResult } from '../sync/execute.js';
 import { Retirements } from '../sync/workers.js';
 import { emptyTree, makeFilter, makePlan, type Plan, type Problem, type Tree } from '../sync/plan.js';
@@ -119,6 +119,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
   const startedAt = Date.now();
   const down = isFtpUrl(args.source);
   const out = new SyncOutput(ctx.out.mode);
+  out.direction = down ? 'down' : 'up';
   /** The arguments checked before anything connects; with --json a refusal is a report too. */
   const checked = () => {
     if (down === isFtpUrl(args.destination)) throw new RftpError('usage', 'give one URL and one local directory: sync URL LOCALDIR downloads, sync LOCALDIR URL uploads');
@@ -195,7 +196,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     report.trees = [src, dst];
     for (const p of [...src.skipped, ...dst.skipped]) out.warn(`${p.path}: ${p.message}`);
     for (const p of report.problems) out.warn(`${p.path}: ${p.message}`);
-    for (const c of plan.conflicts) out.warn(`${escapeControl(c.path)}: conflict: ${c.reason}`);
+    for (const c of plan.conflicts) out.warn(`${quoteName(c.path)}: conflict: ${c.reason}`);
 
     if (args.dryRun) {
       if (!args.json) for (const line of planLines(plan)) out.print(line);
@@ -217,7 +218,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
       });
     }
     const summary = report.summary();
-    out.info(summaryText(summary, args.dryRun, plan));
+    out.info(summaryText(summary, args.dryRun, plan, direction));
     const deletesSkipped = args.dryRun ? plan.deletesBlocked : report.exec?.deletesSkipped;
     if (deletesSkipped && plan.deletes.length > 0) out.warn(`${plan.deletes.length} deletions not made: ${deletesSkipped}`);
     if (report.exec?.fatal) throw report.exec.fatal;
@@ -259,7 +260,7 @@ class ReportBuilder {
   }
 
   summary(): SyncSummary {
-    return summarize(this.plan ?? makePlan(emptyTree(), emptyTree(), { delete: false }), this.exec, this.problems, this.startedAt);
+    return summarize(this.plan ?? makePlan(emptyTree(), emptyTree(), { delete: false }), this.exec, this.problems, this.startedAt, this.direction);
   }
 
   build(err?: RftpError) {

@@ -1,5 +1,6 @@
 import { FTPError } from 'basic-ftp';
 import { RftpError } from '../errors.js';
+import { TlsBeforeReply } from './basic-ftp-internals.js';
 
 const tlsCodes = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -12,6 +13,9 @@ const localCodes = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EACCES', 'EPERM
 const localText: Record<string, string> = { ENOSPC: 'no space left on device', EDQUOT: 'disk quota exceeded', EROFS: 'read-only file system', EACCES: 'permission denied', EPERM: 'permission denied' };
 
 const retryableSocketCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN', 'EAI_AGAIN']);
+
+const missingText = /no such|not found|does ?n[o']?t exist|not exist|cannot find|can'?t find/i;
+const refusalText = /permission|denied|not allowed|forbidden|not permitted|read-only|quota|no space|disk full|insufficient/i;
 
 /** Drops the FTP reply code prefix and trailing spaces of a server message, for one clean line. */
 function serverText(err: FTPError): string {
@@ -28,12 +32,16 @@ export function classify(err: unknown, context: string): RftpError {
   if (err instanceof FTPError) {
     const code = err.code;
     const text = serverText(err);
-    if (code === 530) return new RftpError('login', `${context}: server said ${text}`);
+    if (code === 530) return new RftpError('login', `${context}: server said ${text}`, { cause: err });
     if (code === 421) return new RftpError('connection', `${context}: server closed the session (${text})`, { retryable: true, cause: err });
-    if (code === 550) return new RftpError('notFound', `${context}: ${text}`);
+    // 550 is "not there" and "not allowed" alike: a refusal in words (permission, quota) is exit 8.
+    if (code === 550) return new RftpError(refusalText.test(text) && !missingText.test(text) ? 'transfer' : 'notFound', `${context}: ${text}`, { cause: err });
+    // "450 x: No such file or directory" (proftpd's LIST of a missing path) is no outage either.
+    if (code === 450 && missingText.test(text)) return new RftpError('notFound', `${context}: ${text}`, { cause: err });
     if ([425, 426, 450, 451].includes(code)) return new RftpError('transfer', `${context}: ${text}`, { retryable: true, cause: err });
     return new RftpError('transfer', `${context}: ${text}`, { cause: err });
   }
+  if (err instanceof TlsBeforeReply) return new RftpError('connection', `${context}: ${err.message}`, { retryable: true, cause: err });
   const e = err as NodeJS.ErrnoException & { code?: string };
   const message = (e && typeof e.message === 'string' ? e.message : String(err)).split('\n')[0];
   const code = e?.code ?? '';

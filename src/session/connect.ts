@@ -5,6 +5,7 @@ import { createSecureContext, rootCertificates, type ConnectionOptions, type Sec
 import { RftpError } from '../errors.js';
 import type { Credentials } from './credentials.js';
 import { hostPort, type FtpUrl } from './url.js';
+import { adaptClient } from './basic-ftp-internals.js';
 import { classify } from './classify.js';
 
 export interface TlsSettings {
@@ -86,7 +87,7 @@ export async function openClient(
   // An abort before the listener below exists would go unnoticed until the login ended.
   if (signal.aborted) throw new RftpError('interrupted', 'interrupted');
   const client = new Client(conn.timeoutMs, { allowSeparateTransferHost: conn.trustPasvAddress });
-  wholeLinesOnly(client);
+  adaptClient(client, hostPort(url));
   // Ctrl-C while connecting or logging in must stop here, not after the transfer.
   const onAbort = () => client.close();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -98,8 +99,7 @@ export async function openClient(
   try {
     const secure = usesTls(url, tls);
     const options = secure ? tlsOptions(url, tls) : undefined;
-    if (url.security === 'implicit') await client.connectImplicitTLS(url.host, url.port, options);
-    else await client.connect(url.host, url.port);
+    await greeted(client, url, options, conn.timeoutMs);
     let protDone = false;
     if (url.security !== 'implicit' && secure) {
       try {
@@ -110,7 +110,6 @@ export async function openClient(
       }
     }
     if (secure) protDone = await protectData(client, where, false);
-    await client.sendIgnoringError('OPTS UTF8 ON');
     try {
       await client.login(creds.user, creds.password);
     } catch (err) {
@@ -121,8 +120,7 @@ export async function openClient(
       throw err;
     }
     if (secure && !protDone) await protectData(client, where, true);
-    // TYPE I (binary: resume offsets are only meaningful in binary), FEAT, MLST facts.
-    await client.useDefaultSettings();
+    await sessionSettings(client);
     if (signal.aborted) throw new RftpError('interrupted', 'interrupted');
     return client;
   } catch (err) {
@@ -133,40 +131,55 @@ export async function openClient(
   }
 }
 
+/**
+ * A connection whose TCP handshake worked but whose greeting never came within the timeout.
+ * The first time, that is a wrong port or scheme (a plain client at an implicit-TLS port: the
+ * server waits for a TLS hello in silence), not a dropped network: Session fails at once.
+ */
+export class NoGreeting extends RftpError {}
+
+/** Connects (implicit TLS: with the handshake) and reads the greeting, telling apart what went wrong. */
+async function greeted(client: Client, url: FtpUrl, options: ConnectionOptions | undefined, timeoutMs: number): Promise<void> {
+  const where = hostPort(url);
+  const implicit = url.security === 'implicit';
+  const welcome = implicit ? client.connectImplicitTLS(url.host, url.port, options) : client.connect(url.host, url.port);
+  let connected = false;
+  client.ftp.socket.once(implicit ? 'secureConnect' : 'connect', () => (connected = true));
+  try {
+    await welcome;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // A TLS hello answered by a plain FTP greeting ("220 …" is no TLS record).
+    if (implicit && (e?.code === 'ERR_SSL_WRONG_VERSION_NUMBER' || /wrong version number|packet length too long/i.test(String(e?.message)))) {
+      throw new RftpError('tls', `${where}: the server did not answer in TLS (try ftp:// or ftpes://)`);
+    }
+    if (connected && !(err instanceof FTPError) && /timeout/i.test(String(e?.message))) {
+      const hint = implicit ? '' : ' (a server that waits for TLS first needs ftps://)';
+      throw new NoGreeting('connection', `${where}: connected, but the server sent no FTP greeting within ${timeoutMs / 1000} s${hint}`, { retryable: true, cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
+ * After login: FEAT, TYPE I (resume offsets only mean something in binary), STRU F, UTF-8 where
+ * FEAT offers it, and MLSD's facts. basic-ftp's useDefaultSettings() sends OPTS UTF8 ON whatever
+ * FEAT says (pyftpdlib answers it before login with 530, which is why it is not sent then either)
+ * and PBSZ/PROT a second time: each command is a round trip.
+ */
+async function sessionSettings(client: Client): Promise<void> {
+  const features = await client.features();
+  client.availableListCommands = features.has('MLST') ? ['MLSD', 'LIST -a', 'LIST'] : ['LIST -a', 'LIST'];
+  await client.send('TYPE I');
+  await client.sendIgnoringError('STRU F');
+  if (features.has('UTF8')) await client.sendIgnoringError('OPTS UTF8 ON');
+  if (features.has('MLST')) await client.sendIgnoringError('OPTS MLST type;size;modify;unique;unix.mode;unix.owner;unix.group;unix.ownername;unix.groupname;');
+}
+
 async function protectData(client: Client, where: string, afterLogin: boolean): Promise<boolean> {
   await client.sendIgnoringError('PBSZ 0');
   const res = await client.sendIgnoringError('PROT P');
   if (res.code < 400) return true;
   if (!afterLogin && needsLogin(res.code)) return false;
   throw new RftpError('tls', `${where}: server refused PROT P (${res.message.trim()}); data would travel in clear, not continuing`);
-}
-
-/** More than this without a line end on the control connection is not an FTP reply. */
-const MAX_LINE_CHARS = 64 * 1024;
-
-/**
- * basic-ftp takes a single-line reply cut off at the end of one read ("213 20200102030") for a
- * whole one, and the rest ("405") for another: the code and time are wrong, and every later reply
- * shifts by one. On loopback a reply never splits; over a real network, with many replies in
- * flight (pipelined MDTM), one will. So only whole lines are handed on; the rest waits for the
- * next read.
- */
-function wholeLinesOnly(client: Client): void {
-  const ftp = client.ftp as unknown as { _onControlSocketData(chunk: string): void; closeWithError(err: Error): void };
-  const handOn = ftp._onControlSocketData.bind(ftp);
-  let held = '';
-  ftp._onControlSocketData = (chunk: string) => {
-    const text = held + chunk;
-    // A CR ends a line too: some servers end replies with a bare CR, or with LF CR.
-    const end = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
-    held = text.slice(end + 1);
-    if (held.length > MAX_LINE_CHARS) {
-      held = '';
-      ftp.closeWithError(new Error('FTP control response exceeded maximum allowed size'));
-      return;
-    }
-    // basic-ftp splits lines on LF only: two replies ending in bare CRs, arriving in one read,
-    // would be taken for one (the second lost, the command waiting for it until the timeout).
-    if (end >= 0) handOn(text.slice(0, end + 1).replace(/\r(?!\n)/g, '\n'));
-  };
 }

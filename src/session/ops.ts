@@ -1,13 +1,11 @@
 import { Client, FTPError, type FileInfo } from 'basic-ftp';
-import { ProgressTracker } from 'basic-ftp/dist/ProgressTracker.js';
-import { StringWriter } from 'basic-ftp/dist/StringWriter.js';
-import { downloadTo, uploadFrom } from 'basic-ftp/dist/transfer.js';
 import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { RftpError } from '../errors.js';
 import { commandPath, remoteBasename } from './paths.js';
-import { parseSize } from './remote.js';
+import { handshakeDone, listingBuffer, REFUSAL_GRACE_MS, TlsBeforeReply, transferCommand } from './basic-ftp-internals.js';
+import { isDirectory, parseSize } from './remote.js';
 
 export type { Client, FileInfo };
 
@@ -46,11 +44,32 @@ export async function store(client: Client, source: Readable, path: string, how:
     if (how.mode === 'stor') await client.uploadFrom(source, path);
     else if (how.mode === 'appe') await client.appendFrom(source, path);
     else await restStor(client, source, commandPath(path), how.offset);
-  } catch (err) {
+  } catch (raw) {
+    const err = await refusalAfter(client, raw);
     if (how.mode === 'appe' && notImplemented(err)) throw new CommandRefused('APPE', (err as FTPError).message);
     if (how.mode === 'rest-stor' && notImplemented(err)) throw new CommandRefused('REST', (err as FTPError).message);
     throw err;
   }
+}
+
+/**
+ * A server that refuses an upload (proftpd: "550 …: No such file or directory", "Permission
+ * denied") answers on the control connection and resets the data connection; the reset can come
+ * first and look like a dropped network, retried for minutes. So after a data connection fails,
+ * a reply that arrives within REFUSAL_GRACE_MS decides: a refusal (4xx/5xx) is thrown instead,
+ * anything else leaves the data error as it was (connect.ts holds the reset back that long, so
+ * the control connection is still open to read it). The connection is dropped after any failure.
+ */
+async function refusalAfter(client: Client, err: unknown): Promise<unknown> {
+  if (err instanceof FTPError || err instanceof TlsBeforeReply || client.closed) return err;
+  let timer: NodeJS.Timeout | undefined;
+  const reply = client.ftp.handle(undefined, (res, task) => (res instanceof Error ? task.reject(res) : task.resolve(res)));
+  const late = await Promise.race([
+    reply.then(() => undefined, (e: unknown) => e),
+    new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), REFUSAL_GRACE_MS))),
+  ]);
+  clearTimeout(timer);
+  return late instanceof FTPError && late.code >= 400 ? late : err;
 }
 
 /**
@@ -76,7 +95,7 @@ function endOnceSecure(client: Client, source: Readable): Readable {
     const ended = once(socket, 'close');
     ended.catch(() => {});
     // A connection that fails instead ends the transfer through basic-ftp's own error handling.
-    if (!(socket as unknown as { _secureEstablished?: boolean })._secureEstablished) await Promise.race([once(socket, 'secureConnect'), ended]).catch(() => {});
+    if (!handshakeDone(socket)) await Promise.race([once(socket, 'secureConnect'), ended]).catch(() => {});
     if (sent === 0 && socket.getProtocol() === 'TLSv1.3' && !socket.destroyed) await ticketsQuiet(socket, ended);
   }
   return Readable.from(held(), { objectMode: false });
@@ -112,7 +131,7 @@ async function restStor(client: Client, source: Readable, path: string, offset: 
   try {
     await client.prepareTransfer(client.ftp);
     await client.send(`REST ${offset}`);
-    await uploadFrom(source, { ftp: client.ftp, tracker: new ProgressTracker(), command: 'STOR', remotePath: path, type: 'upload' });
+    await transferCommand(client, { command: 'STOR', path, type: 'upload', source });
   } finally {
     source.removeListener('error', onError);
   }
@@ -154,9 +173,32 @@ export function refusedExtraConnection(err: unknown): boolean {
 // File commands (ls, cd, mkdir, rm, rmdir; the shell). They leave the connection's working
 // directory as they found it: a reconnect would reset it anyway, so callers never rely on it.
 
-/** Entries of a remote directory (MLSD or LIST, parsed by basic-ftp); "" is the login directory. */
+/**
+ * Entries of a remote directory (MLSD or LIST, parsed by basic-ftp), or the one entry of a file;
+ * "" is the login directory. As for sync (listStrict), the directory is entered and listed
+ * without a path: a server lists a missing or unreadable path as nothing, with a reply that
+ * admits it (vsftpd: "226 Transfer done (but failed to open directory)"), and that is not an
+ * empty directory.
+ */
 export async function listEntries(client: Client, path: string): Promise<FileInfo[]> {
-  return client.list(commandPath(path));
+  if (path === '') return client.parseList((await listChecked(client)).text);
+  const home = await loginDir(client);
+  if ((await client.sendIgnoringError(`CWD ${commandPath(path)}`)).code >= 400) {
+    if ((await sizeOf(client, path)) !== undefined) return client.list(commandPath(path));
+    throw new RftpError('notFound', 'remote directory not found');
+  }
+  try {
+    return client.parseList((await listChecked(client)).text);
+  } finally {
+    await client.send(`CWD ${commandPath(home)}`);
+  }
+}
+
+/** listHere, with a final reply that admits a failure taken as one. */
+async function listChecked(client: Client): Promise<{ text: string; reply: string }> {
+  const listed = await listHere(client);
+  if (failedReply(listed.reply)) throw new RftpError('transfer', `the server could not read the directory (${oneLine(listed.reply)})`);
+  return listed;
 }
 
 /** The absolute path of `path` ("" = the login directory) as the server resolves it; fails if it is no directory. */
@@ -229,9 +271,7 @@ export async function listStrict(client: Client, path: string): Promise<{ entrie
       moved = true;
       await client.send(`CWD ${commandPath(path)}`);
     }
-    const { text, reply } = await listHere(client);
-    if (failedReply(reply)) throw new RftpError('transfer', `the server could not read the directory (${oneLine(reply)})`);
-    result = parseStrict(client, text);
+    result = parseStrict(client, (await listChecked(client)).text);
     const own = remoteBasename(path === '' ? home : path);
     const only = result.entries.length === 1 && result.dropped.length === 0 ? result.entries[0] : undefined;
     if (only?.type === 'dir' && own !== '' && only.name === own) {
@@ -272,8 +312,8 @@ async function listHere(client: Client): Promise<{ text: string; reply: string }
   for (const candidate of client.availableListCommands) {
     await client.prepareTransfer(client.ftp);
     try {
-      const buffer = new StringWriter(MAX_LISTING_BYTES);
-      const res = await downloadTo(buffer, { ftp: client.ftp, tracker: new ProgressTracker(), command: candidate, remotePath: '', type: 'list' });
+      const buffer = listingBuffer(MAX_LISTING_BYTES);
+      const res = await transferCommand(client, { command: candidate, path: '', type: 'list', dest: buffer });
       const text = buffer.getText(client.ftp.encoding);
       client.ftp.log(text);
       client.availableListCommands = [candidate];
@@ -339,15 +379,7 @@ export async function makeDirIfMissing(client: Client, path: string): Promise<vo
   throw new FTPError(res);
 }
 
-/** Whether CWD into path works; the working directory is restored. */
-export async function isDirectory(client: Client, path: string): Promise<boolean> {
-  if (path === '') return true;
-  const back = await client.pwd();
-  const res = await client.sendIgnoringError(`CWD ${commandPath(path)}`);
-  if (res.code >= 400) return false;
-  await client.cd(back);
-  return true;
-}
+export { isDirectory };
 
 export function closeConnection(client: Client): void {
   client.close();

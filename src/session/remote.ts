@@ -1,5 +1,6 @@
 import { FTPError, type Client } from 'basic-ftp';
 import { RftpError } from '../errors.js';
+import { quoteName } from '../ui/redact.js';
 import { commandPath } from './paths.js';
 
 export interface RemoteInfo {
@@ -15,12 +16,26 @@ export interface RemoteInfo {
 export async function statRemote(client: Client, path: string): Promise<RemoteInfo> {
   const arg = commandPath(path);
   const sizeRes = await client.sendIgnoringError(`SIZE ${arg}`);
-  if (sizeRes.code === 550) throw new RftpError('notFound', `remote file not found: ${path} (${sizeRes.message.trim()})`);
+  if (sizeRes.code === 550) {
+    // Named without a trailing slash, a directory answers SIZE as a missing file would.
+    if (await isDirectory(client, path)) throw new RftpError('notFound', `${quoteName(path)} is a directory, not a file (rftp sync copies a directory)`);
+    throw new RftpError('notFound', `remote file not found: ${quoteName(path)} (${sizeRes.message.trim()})`);
+  }
   const size = sizeRes.code === 213 ? parseSize(sizeRes.message) : undefined;
   const mdtm = await client.sendIgnoringError(`MDTM ${arg}`);
   let mtimeMs = mdtm.code === 213 ? parseFtpTime(mdtm.message.slice(4).trim()) : undefined;
   if (mtimeMs === undefined) mtimeMs = await mlstTime(client, arg);
   return { size, mtimeMs };
+}
+
+/** Whether CWD into path works; the working directory is restored. */
+export async function isDirectory(client: Client, path: string): Promise<boolean> {
+  if (path === '') return true;
+  const back = await client.pwd();
+  const res = await client.sendIgnoringError(`CWD ${commandPath(path)}`);
+  if (res.code >= 400) return false;
+  await client.cd(back);
+  return true;
 }
 
 /**

@@ -3,7 +3,7 @@ import { RftpError } from '../errors.js';
 import type { Output } from '../ui/output.js';
 import { addSecret } from '../ui/redact.js';
 import { classify } from './classify.js';
-import { openClient, type TlsSettings } from './connect.js';
+import { NoGreeting, openClient, type TlsSettings } from './connect.js';
 import type { Credentials } from './credentials.js';
 import { withRetry, type RetryPolicy } from './retry.js';
 import { hostPort, type FtpUrl } from './url.js';
@@ -121,8 +121,9 @@ export class Session {
           // one is the only safe state to continue from.
           this.drop();
           const err = classify(raw, what);
-          if (!this.everConnected && err.kind === 'connection' && err.retryable && /refused/.test(err.message)) {
-            // Nothing listens there: almost always a wrong host or port, not an outage.
+          if (!this.everConnected && err.kind === 'connection' && err.retryable && (/refused/.test(err.message) || raw instanceof NoGreeting)) {
+            // Nothing listens there, or something that is no FTP server as asked (an implicit-TLS
+            // port): almost always a wrong host, port or scheme, not an outage.
             throw new RftpError('connection', err.message);
           }
           throw err;

@@ -2,15 +2,17 @@ import { lstat, mkdir, readFile, rmdir, unlink } from 'node:fs/promises';
 import { RftpError } from '../errors.js';
 import { classify } from '../session/classify.js';
 import { deleteFile, makeDirIfMissing, refusedExtraConnection, removeDirectory } from '../session/ops.js';
+import { remoteBasename } from '../session/paths.js';
 import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
 import { download, type FileResult } from '../transfer/download.js';
 import type { TokenBucket } from '../transfer/rate-limit.js';
 import { syncDir } from '../transfer/state.js';
 import { downloadWhole, uploadWhole, WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
+import { nameAtRisk, storedNames } from '../transfer/stored-names.js';
 import { upload } from '../transfer/upload.js';
 import { segmentedDownload, type SessionMaker } from '../transfer/segmented.js';
-import { escapeControl } from '../ui/redact.js';
+import { quoteName } from '../ui/redact.js';
 import { ancestorWhere, checkNoSymlinks, localPathInside, UnsafePath } from './names.js';
 import type { Action, Plan } from './plan.js';
 import type { SyncOutput } from './report.js';
@@ -79,7 +81,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
   const result: ExecResult = { items: [] };
   const record = (item: ItemResult) => {
     result.items.push(item);
-    if (!item.ok) out.warn(`${item.op} ${escapeControl(item.path)} failed: ${item.error}`);
+    if (!item.ok) out.warn(`${item.op} ${quoteName(item.path)} failed: ${item.error}`);
   };
   /** Paths whose directory could not be made, or whose way could not be cleared -> why; nothing is written at or below them. */
   const blocked = new Map<string, string>();
@@ -127,10 +129,10 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
       await runPool(queue, sessions.map((session) => async (path: string) => {
         try {
           if (direction === 'down') await makeLocalDir(setup.localRoot, path, realDirs);
-          else await session.run(`mkdir ${escapeControl(path)}`, () => 0, (client) => makeDirIfMissing(client, remotePathOf(setup.remoteRoot, path)));
+          else await session.run(`mkdir ${quoteName(path)}`, () => 0, (client) => makeDirIfMissing(client, remotePathOf(setup.remoteRoot, path)));
           record({ op: 'mkdir', path, ok: true, bytesTransferred: 0, resumedFrom: 0 });
         } catch (raw) {
-          const err = asError(raw, `mkdir ${escapeControl(path)}`);
+          const err = asError(raw, `mkdir ${quoteName(path)}`);
           if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
           blocked.set(path, 'its directory could not be created');
           record({ op: 'mkdir', path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message });
@@ -164,7 +166,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
                   // A server at its connection cap refuses the segments' own connections: this
                   // worker's connection works, so the file comes over it (not a retirement).
                   if (!refusedExtraConnection(err)) throw err;
-                  out.debug(`${escapeControl(t.path)}: no connection for segments (${(err as Error).message}); one stream instead`);
+                  out.debug(`${quoteName(t.path)}: no connection for segments (${(err as Error).message}); one stream instead`);
                   return download(session, remoteUrl, local, opts, out);
                 })
               : await download(session, remoteUrl, local, opts, out);
@@ -187,6 +189,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     }), (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()), retirements.of(sessions));
     out.stopBar();
     if (direction === 'down') await removeLeftovers(plan, setup);
+    else await checkStored(result, setup, crew()[0]);
 
     // 5. Deletes, last, and only after a clean run.
     if (plan.deletes.length > 0) {
@@ -204,6 +207,24 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
   const dirs = [...renamedIn];
   await runPool(dirs, Array.from({ length: Math.min(16, dirs.length) }, () => syncDir), (q) => q.shift());
   return result;
+}
+
+/**
+ * After the uploads: the names at risk (see nameAtRisk) of the directories and files written,
+ * checked against one listing per directory. One the server stored otherwise is a failed item:
+ * the run exits 8 and says what the server did, instead of sending it again on every run.
+ */
+async function checkStored(result: ExecResult, setup: ExecSetup, session: Session | undefined): Promise<void> {
+  const written = result.items.filter((i) => i.ok && i.op !== 'delete' && nameAtRisk(remoteBasename(i.path)));
+  if (written.length === 0 || !session) return;
+  const paths = new Map(written.map((i) => [remotePathOf(setup.remoteRoot, i.path), i]));
+  for (const [path, why] of await storedNames(session, [...paths.keys()])) {
+    const item = paths.get(path)!;
+    if (!why) continue;
+    item.ok = false;
+    item.error = why;
+    setup.out.warn(`${item.op} ${quoteName(item.path)} failed: ${why}`);
+  }
 }
 
 async function makeLocalDir(root: string, rel: string, realDirs: Set<string>): Promise<void> {
@@ -228,12 +249,12 @@ async function runDeletes(list: Plan['deletes'], setup: ExecSetup, crew: () => S
         await (d.type === 'dir' ? rmdir(path) : unlink(path));
       } else {
         const path = remotePathOf(setup.remoteRoot, d.path);
-        await session.run(`delete ${escapeControl(d.path)}`, () => 0, (client) => (d.type === 'dir' ? removeDirectory(client, path, false) : deleteFile(client, path)));
+        await session.run(`delete ${quoteName(d.path)}`, () => 0, (client) => (d.type === 'dir' ? removeDirectory(client, path, false) : deleteFile(client, path)));
       }
       record({ op: 'delete', path: d.path, ok: true, bytesTransferred: 0, resumedFrom: 0, replacedBy: d.replacedBy });
       setup.out.fileDone('delete', d.path);
     } catch (raw) {
-      const err = asError(raw, `delete ${escapeControl(d.path)}`);
+      const err = asError(raw, `delete ${quoteName(d.path)}`);
       if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
       record({ op: 'delete', path: d.path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message, replacedBy: d.replacedBy });
     }
@@ -276,7 +297,7 @@ async function removeLeftovers(plan: Plan, setup: ExecSetup): Promise<void> {
       const path = await checkNoSymlinks(setup.localRoot, rel, 'file');
       if (!(await isOwnState(path, tmp !== null))) continue;
       await unlink(path);
-      setup.out.debug(`removed ${escapeControl(rel)}, left over from an interrupted run`);
+      setup.out.debug(`removed ${quoteName(rel)}, left over from an interrupted run`);
     } catch {
       // Not ours to insist on: it stays, and is never synced.
     }

@@ -1,7 +1,7 @@
 import type { FileResult } from '../transfer/download.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
 import { Output, type OutputMode, type TransferProgress } from '../ui/output.js';
-import { escapeControl } from '../ui/redact.js';
+import { quoteName } from '../ui/redact.js';
 import type { ExecResult } from './execute.js';
 import type { Plan, Problem } from './plan.js';
 
@@ -14,11 +14,16 @@ export class SyncOutput extends Output {
   private totalFiles = 0;
   private doneFiles = 0;
   private totalBytes = 0;
-  private doneBytes = 0;
+  /** Bytes of the files finished (small ones are received whole, without per-file progress). */
+  private completedBytes = 0;
+  /** Where the files under way are. */
+  private live = new Set<{ bytes: number }>();
   private started = Date.now();
   private lastDraw = 0;
   private drawn = false;
   private phase = '';
+  /** Downloads "got" a file, uploads "sent" it. */
+  direction: 'down' | 'up' = 'down';
 
   constructor(mode: OutputMode, private readonly err: NodeJS.WriteStream = process.stderr) {
     super(mode, err);
@@ -56,24 +61,30 @@ export class SyncOutput extends Output {
 
   /** Per-file transfers only feed the overall counters. */
   override transfer(_label: string, _total: number | undefined, startAt: number, _verb: string): TransferProgress {
-    let last = startAt;
-    this.doneBytes += startAt;
+    const file = { bytes: startAt };
+    this.live.add(file);
     return {
       update: (bytes) => {
-        this.doneBytes += bytes - last;
-        last = bytes;
+        file.bytes = bytes;
         this.draw(false);
       },
-      done: () => {},
-      stop: () => {},
+      done: () => this.live.delete(file),
+      stop: () => this.live.delete(file),
     };
+  }
+
+  private get doneBytes(): number {
+    let bytes = this.completedBytes;
+    for (const f of this.live) bytes += f.bytes;
+    return bytes;
   }
 
   startFiles(files: number, bytes: number): void {
     this.totalFiles = files;
     this.totalBytes = bytes;
     this.doneFiles = 0;
-    this.doneBytes = 0;
+    this.completedBytes = 0;
+    this.live.clear();
     this.started = Date.now();
     this.phase = 'sync';
   }
@@ -81,9 +92,10 @@ export class SyncOutput extends Output {
   fileDone(op: string, path: string, r?: FileResult): void {
     if (op !== 'delete') this.doneFiles++;
     if (op === 'failed') return this.draw(true);
+    if (r) this.completedBytes += r.size;
     if (!this.interactive) {
       const what = r ? ` (${formatBytes(r.size)}${r.resumedFrom > 0 ? `, continued at ${formatBytes(r.resumedFrom)}` : ''})` : '';
-      this.info(`${pastTense(op)} ${escapeControl(path)}${what}`);
+      this.info(`${pastTense(op, this.direction)} ${quoteName(path)}${what}`);
     } else this.draw(false);
   }
 
@@ -118,12 +130,12 @@ export class SyncOutput extends Output {
   }
 }
 
-const pastTense = (op: string) => ({ send: 'sent', replace: 'replaced', continue: 'continued', delete: 'deleted', mkdir: 'created' })[op] ?? op;
+const pastTense = (op: string, direction: 'down' | 'up') => ({ send: direction === 'down' ? 'got' : 'sent', replace: 'replaced', continue: 'continued', delete: 'deleted', mkdir: 'created' })[op] ?? op;
 
 /** The dry-run plan, one line per action (up-to-date files are only counted). */
 export function planLines(plan: Plan): string[] {
   const lines: string[] = [];
-  const name = (p: string) => escapeControl(p);
+  const name = (p: string) => quoteName(p);
   for (const d of plan.replaced) lines.push(`delete   ${name(d.path)}${d.type === 'dir' ? '/' : ''}: in the way of the source's ${d.replacedBy === 'dir' ? 'directory' : 'file'}`);
   for (const m of plan.mkdirs) lines.push(`mkdir    ${name(m.path)}/`);
   for (const t of plan.transfers) lines.push(`${t.op.padEnd(8)} ${name(t.path)}${t.size !== undefined ? ` (${formatBytes(t.size)})` : ''}: ${t.reason}`);
@@ -133,6 +145,9 @@ export function planLines(plan: Plan): string[] {
 }
 
 export interface SyncSummary {
+  /** New files downloaded (a sync down) … */
+  received: number;
+  /** … or uploaded (a sync up); the other is 0. */
   sent: number;
   replaced: number;
   continued: number;
@@ -146,11 +161,12 @@ export interface SyncSummary {
   seconds: number;
 }
 
-export function summarize(plan: Plan, exec: ExecResult | undefined, problems: Problem[], startedAt: number): SyncSummary {
+export function summarize(plan: Plan, exec: ExecResult | undefined, problems: Problem[], startedAt: number, direction: 'down' | 'up'): SyncSummary {
   const items = exec?.items ?? [];
   const ok = (op: string) => items.filter((i) => i.ok && i.op === op).length;
   return {
-    sent: ok('send'),
+    received: direction === 'down' ? ok('send') : 0,
+    sent: direction === 'up' ? ok('send') : 0,
     replaced: ok('replace'),
     continued: ok('continue'),
     skipped: plan.skips.length,
@@ -164,12 +180,12 @@ export function summarize(plan: Plan, exec: ExecResult | undefined, problems: Pr
   };
 }
 
-export function summaryText(s: SyncSummary, dryRun: boolean, plan: Plan): string {
+export function summaryText(s: SyncSummary, dryRun: boolean, plan: Plan, direction: 'down' | 'up'): string {
   if (dryRun) {
     const dels = (plan.replaced.length > 0 ? `, remove ${plan.replaced.length} in the way` : '') + (plan.deletes.length > 0 ? `, delete ${plan.deletes.length}${plan.deletesBlocked ? ` (blocked: ${plan.deletesBlocked})` : ''}` : '');
     return `dry run, nothing changed: would send ${plan.transfers.filter((t) => t.op === 'send').length}, replace ${plan.transfers.filter((t) => t.op === 'replace').length}, continue ${plan.transfers.filter((t) => t.op === 'continue').length}, create ${plan.mkdirs.length} directories${dels}; ${s.skipped} up to date`;
   }
-  const parts = [`${s.sent} sent`, `${s.replaced} replaced`, `${s.continued} continued`, `${s.skipped} up to date`, `${s.dirsCreated} directories created`, `${s.deleted} deleted`, `${s.failed} failed`];
+  const parts = [direction === 'down' ? `${s.received} received` : `${s.sent} sent`, `${s.replaced} replaced`, `${s.continued} continued`, `${s.skipped} up to date`, `${s.dirsCreated} directories created`, `${s.deleted} deleted`, `${s.failed} failed`];
   if (s.conflicts) parts.push(`${s.conflicts} conflicts`);
   if (s.problems) parts.push(`${s.problems} unreadable or unsafe entries`);
   return `sync: ${parts.join(', ')}; ${formatBytes(s.bytesTransferred)} in ${s.seconds.toFixed(1)} s`;

@@ -2,7 +2,7 @@ import { RftpError } from '../errors.js';
 import { lstatSync, type Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { escapeControl } from '../ui/redact.js';
+import { quoteName } from '../ui/redact.js';
 import { isReserved, partialOf, relJoin, RESERVED_SKIPPED, unsafeName } from './names.js';
 import { emptyTree, type Tree } from './plan.js';
 import { limitHint, type WalkSide } from './walk-remote.js';
@@ -44,7 +44,7 @@ export async function walkLocal(root: string, side: WalkSide): Promise<Tree> {
     dirs++;
     for (const name of names) {
       const rel = relJoin(dir, name);
-      const shown = escapeControl(rel);
+      const shown = quoteName(rel);
       if (isReserved(name)) {
         const of = partialOf(name);
         if (side.role === 'destination' && of !== undefined) {

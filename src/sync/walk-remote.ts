@@ -5,7 +5,7 @@ import { listStrict, type Client, type ListedEntry } from '../session/ops.js';
 import { modifiedTime, modifiedTimeChecked, modifiedTimes, PipelineMismatch, type TimeAnswer } from '../session/remote.js';
 import { WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
 import type { Session } from '../session/session.js';
-import { escapeControl } from '../ui/redact.js';
+import { escapeControl, quoteName } from '../ui/redact.js';
 import { isReserved, partialOf, relJoin, RESERVED_SKIPPED, unsafeName } from './names.js';
 import { emptyTree, type Filter, type Tree } from './plan.js';
 import { FATAL } from './execute.js';
@@ -33,7 +33,7 @@ export interface WalkSide {
   onDir?: (dirs: number, files: number) => void;
 }
 
-const shownRel = (rel: string) => escapeControl(rel);
+const shownRel = (rel: string) => quoteName(rel);
 
 /** Absolute or login-relative remote path of a relative sync path. */
 export function remotePathOf(root: string, rel: string): string {
@@ -59,7 +59,7 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
   const handle = (dir: string, depth: number, listed: ListedEntry[]) => {
     const names = new Set<string>();
     for (const e of listed) {
-      const shown = escapeControl(e.name);
+      const shown = quoteName(e.name);
       const why = unsafeName(e.name);
       if (why) {
         tree.problems.push({ path: relJoin(dir, shown), message: `unsafe name skipped: ${why}` });
@@ -138,7 +138,7 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
     }
     const path = remotePathOf(root, item.rel);
     try {
-      const listing = await session.run(`list ${escapeControl(path) || '.'}`, () => 0, (client) => listStrict(client, path));
+      const listing = await session.run(`list ${quoteName(path) || '.'}`, () => 0, (client) => listStrict(client, path));
       dirs++;
       for (const line of listing.dropped) {
         tree.problems.push({ path: shownRel(item.rel) || '.', message: `unreadable listing line: ${escapeControl(line).slice(0, 200)}` });
@@ -200,7 +200,7 @@ export async function addRemoteTimes(sessions: Session[], root: string, remote: 
   };
   await runPool(batches, sessions.map((session) => async (batch: string[]) => {
     if (unsupported) return;
-    const what = `mdtm ${escapeControl(batch[0])}${batch.length > 1 ? ` and ${batch.length - 1} more` : ''}`;
+    const what = `mdtm ${quoteName(batch[0])}${batch.length > 1 ? ` and ${batch.length - 1} more` : ''}`;
     const full = batch.map((p) => remotePathOf(root, p));
     let answers: TimeAnswer[];
     try {

@@ -1,6 +1,6 @@
 import { ProgressBar } from './progress-bar.js';
 import { formatBytes } from './format.js';
-import { escapeControl, redact } from './redact.js';
+import { escapeControl, quoteName, redact } from './redact.js';
 
 export interface OutputMode {
   json: boolean;
@@ -107,7 +107,7 @@ export class Output {
     this.stopStatus();
     const started = Date.now();
     if (this.interactive) {
-      const bar = new ProgressBar(this.stderr, escapeControl(label), total, startAt);
+      const bar = new ProgressBar(this.stderr, quoteName(label), total, startAt);
       this.bar = bar;
       return {
         update: (bytes) => bar.update(bytes),
@@ -129,7 +129,7 @@ export class Output {
       done: () => {
         const secs = (Date.now() - started) / 1000;
         const resumed = startAt > 0 ? ` (resumed at ${formatBytes(startAt)})` : '';
-        this.info(`${verb} ${escapeControl(label)}: ${formatBytes(last)} in ${secs.toFixed(1)} s${resumed}`);
+        this.info(`${verb} ${quoteName(label)}: ${formatBytes(last)} in ${secs.toFixed(1)} s${resumed}`);
       },
       stop: () => {},
     };

@@ -30,6 +30,15 @@ export function escapeControl(text: string): string {
     .replace(/[\p{Cf}\u2028\u2029]/gu, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
+/**
+ * A file name for a message: escaped as above, and quoted when a space at either end (or an
+ * empty name) would not show: `"trail "`, `" lead"`. Names that need no quotes stay as they are.
+ */
+export function quoteName(name: string): string {
+  const shown = escapeControl(name);
+  return name === '' || /^\s|\s$/.test(name) ? `"${shown.replace(/"/g, '\\"')}"` : shown;
+}
+
 /** Whether text still holds a known password (for what must never be written down, like history). */
 export function containsSecret(text: string): boolean {
   for (const s of secrets) if (text.includes(s)) return true;

@@ -97,7 +97,7 @@ const cases: Case[] = [
     code: 0,
     check: (r, c) => {
       assert.deepEqual(snapshot(join(c.local, 'tree')), snapshot(remoteFile(c, 'tree')));
-      assert.match(r.stderr, /2 (sent|got)/);
+      assert.match(r.stderr, /sync: 2 received/);
     },
   },
   {

@@ -77,7 +77,7 @@ async function downAndRerun(server: VsftpdServer, name: string) {
   assert.deepEqual(snapshot(local), want, 'local tree (files, sha256, empty directories) equals the server tree; no partials left');
   const report = JSON.parse(r.stdout);
   assert.equal(report.result, 'ok');
-  assert.equal(report.summary.sent, fixtureFiles);
+  assert.equal(report.summary.received, fixtureFiles);
   assert.equal(report.summary.failed, 0);
   assert.equal((await server.xferTotals()).sent - sentBefore, fixtureBytes, 'each file sent exactly once');
 
@@ -86,7 +86,7 @@ async function downAndRerun(server: VsftpdServer, name: string) {
   const rerun = JSON.parse(again.stdout);
   assert.equal(rerun.result, 'skipped');
   assert.equal(rerun.summary.skipped, fixtureFiles);
-  assert.equal(rerun.summary.sent + rerun.summary.replaced + rerun.summary.continued, 0);
+  assert.equal(rerun.summary.received + rerun.summary.replaced + rerun.summary.continued, 0);
   assert.equal((await server.xferTotals()).sent - sentBefore, fixtureBytes, 'the rerun sent nothing');
   assert.deepEqual(snapshot(local), want);
 }

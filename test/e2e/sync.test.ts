@@ -86,7 +86,7 @@ describe('sync against vsftpd', () => {
     const want = snapshot(remoteDir('down1'));
     assert.ok(fileCount(want) > 1000);
     assert.deepEqual(snapshot(local), want);
-    assert.match(r.stderr, /sync: 1051 sent, .* 0 failed/);
+    assert.match(r.stderr, /sync: 1051 received, .* 0 failed/);
 
     const sentBefore = (await server.xferTotals()).sent;
     const again = await sync(server.url('down1/'), local, '--json');
@@ -94,7 +94,7 @@ describe('sync against vsftpd', () => {
     const report = JSON.parse(again.stdout);
     assert.equal(report.result, 'skipped');
     assert.equal(report.summary.skipped, fileCount(want));
-    assert.equal(report.summary.sent + report.summary.replaced + report.summary.continued, 0);
+    assert.equal(report.summary.received + report.summary.replaced + report.summary.continued, 0);
     assert.equal((await server.xferTotals()).sent, sentBefore);
   });
 
@@ -126,7 +126,7 @@ describe('sync against vsftpd', () => {
     const s = JSON.parse(r.stdout).summary;
     assert.equal(s.replaced, 1);
     assert.equal(s.deleted, 4);
-    assert.equal(s.sent, 2 * 4 + 2);
+    assert.equal(s.received, 2 * 4 + 2);
   });
 
   test('up --delete: stale remote entries go, and the remote tree equals the local one', async () => {
@@ -178,7 +178,7 @@ describe('sync against vsftpd', () => {
     assert.equal(down.code, 0, down.stderr);
     assert.deepEqual(snapshot(local), snapshot(remoteDir('types')));
     const s = JSON.parse(down.stdout).summary;
-    assert.deepEqual([s.deleted, s.replaced, s.sent, s.dirsCreated, s.conflicts], [3, 1, 1, 1, 0]);
+    assert.deepEqual([s.deleted, s.replaced, s.received, s.dirsCreated, s.conflicts], [3, 1, 1, 1, 0]);
 
     // Up: the local tree now has x as a file and y as a directory; the server gets the opposite first.
     rmSync(remoteDir('types'), { recursive: true });

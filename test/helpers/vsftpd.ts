@@ -77,7 +77,7 @@ const INSTALL_HINT =
   'vsftpd is not installed: run `sudo apt-get install vsftpd` (Debian/Ubuntu; as root the tests install it themselves) or use `docker compose up` with the repo\'s docker-compose.yml';
 
 /** Repo root = nearest ancestor holding fixtures/vsftpd.conf.template (works from src and from compiled output). */
-function repoRoot(): string {
+export function repoRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (fs.existsSync(path.join(dir, 'fixtures', 'vsftpd.conf.template'))) return dir;
@@ -130,7 +130,7 @@ export function ensureVsftpd(): void {
   if (!findVsftpd()) throw new Error(INSTALL_HINT);
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Run a command, retrying a few times: parallel test processes can race on /etc/passwd and /etc/shadow locks. */
 async function runRetry(cmd: string, args: string[], input?: string): Promise<void> {
@@ -145,7 +145,7 @@ async function runRetry(cmd: string, args: string[], input?: string): Promise<vo
   }
 }
 
-function userIds(name: string): { uid: number; gid: number; home: string } | undefined {
+export function userIds(name: string): { uid: number; gid: number; home: string } | undefined {
   for (const line of fs.readFileSync('/etc/passwd', 'utf8').split('\n')) {
     const f = line.split(':');
     if (f[0] === name) return { uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '' };
@@ -156,7 +156,7 @@ function userIds(name: string): { uid: number; gid: number; home: string } | und
 let setupDone: Promise<{ uid: number; gid: number }> | undefined;
 
 /** One-time system setup per process: vsftpd binary, test user + password, PAM file, secure_chroot_dir. */
-function systemSetup(): Promise<{ uid: number; gid: number }> {
+export function systemSetup(): Promise<{ uid: number; gid: number }> {
   setupDone ??= (async () => {
     ensureVsftpd();
     if (process.getuid?.() !== 0) throw new Error('the vsftpd test harness must run as root (it creates a local user and runs vsftpd)');
@@ -221,7 +221,7 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -233,7 +233,7 @@ function freePort(): Promise<number> {
 }
 
 /** A block of PASV_PORTS consecutive free ports, below Linux's default ephemeral range (32768+). */
-async function freePasvRange(): Promise<number> {
+export async function freePasvRange(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = 20000 + Math.floor(Math.random() * 1200) * PASV_PORTS;
     let ok = true;
@@ -244,7 +244,7 @@ async function freePasvRange(): Promise<number> {
 }
 
 /** True once `pid` owns a LISTEN socket on 127.0.0.1:port (checked via /proc, so no probe connection creates a session). */
-function isListening(pid: number, port: number): boolean {
+export function isListening(pid: number, port: number): boolean {
   const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   let inode: string | undefined;
   for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
@@ -283,7 +283,7 @@ function processTable(): Map<number, number> {
   return table;
 }
 
-function descendants(root: number): number[] {
+export function descendants(root: number): number[] {
   const table = processTable();
   const found: number[] = [];
   const queue = [root];
@@ -300,7 +300,7 @@ function descendants(root: number): number[] {
 }
 
 /** Every process started from this config file: the listener, its sessions, and sessions orphaned by a dead listener. */
-function processesUsing(confPath: string): number[] {
+export function processesUsing(confPath: string): number[] {
   const found: number[] = [];
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -313,7 +313,7 @@ function processesUsing(confPath: string): number[] {
   return found;
 }
 
-function killQuietly(pid: number, signal: NodeJS.Signals): boolean {
+export function killQuietly(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(pid, signal);
     return true;
@@ -325,9 +325,9 @@ function killQuietly(pid: number, signal: NodeJS.Signals): boolean {
 // Config files of servers not stopped yet: if a test forgets stop() (or
 // crashes), kill their processes when this test process exits rather than
 // leaving vsftpd listening forever.
-const running = new Set<string>();
+export const running = new Set<string>();
 let exitHookInstalled = false;
-function installExitHook(): void {
+export function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.on('exit', () => {
@@ -335,7 +335,7 @@ function installExitHook(): void {
   });
 }
 
-function fillTemplate(text: string, values: Record<string, string>): string {
+export function fillTemplate(text: string, values: Record<string, string>): string {
   return text.replace(/\{\{(\w+)\}\}/g, (_m, key: string) => {
     if (!(key in values)) throw new Error(`vsftpd config template: no value for {{${key}}}`);
     return values[key]!;
