@@ -38,7 +38,8 @@ export function readmeBlocks(cli: Array<CommandSpec<any>>, shell: Array<CommandS
     const own = s.options.filter((o) => !shared.has(o.name));
     if (own.length > 0) blocks.set(`options-${s.name}`, optionRows(own));
   }
-  blocks.set('shell-commands', ['| command | what it does |', '| --- | --- |', ...shell.map((s) => `| \`${s.name === '!' ? '!COMMAND' : usageLine(s)}\`${s.aliases?.length ? ` (also ${s.aliases.map((a) => `\`${a}\``).join(', ')})` : ''} | ${cell(s.summary)} |`)]);
+  const shellOnly = shell.filter((s) => s.modes && !s.modes.includes('cli'));
+  blocks.set('shell-commands', ['| command | what it does |', '| --- | --- |', ...shellOnly.map((s) => `| \`${s.name === '!' ? '!COMMAND' : usageLine(s)}\`${s.aliases?.length ? ` (also ${s.aliases.map((a) => `\`${a}\``).join(', ')})` : ''} | ${cell(s.summary)} |`)]);
   const users = (name: string) => [...new Set(shell.flatMap((s) => s.options.filter((o) => o.setting === name).map((o) => `\`${s.name} --${o.name}\``)))];
   blocks.set('settings', [
     '| setting | lftp | what it is | default of |',

@@ -94,8 +94,8 @@ export const spec: CommandSpec = {
     const conn = sessionArgsOf(args);
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
     const { force, segments } = args as { force: boolean; segments?: number };
-    await eachOnConnections(ctx, 'get', jobs, conn, args.parallel as number, async (session, { url }) => {
-      ctx.results.push(await getFile(ctx, session, { url, output, force, continue: args.continue === true, segments, limiter, sessions: ctx.remote.sessions(url, conn) }));
-    });
+    await eachOnConnections(ctx, 'get', jobs, conn, args.parallel as number, (session, { url }) =>
+      getFile(ctx, session, { url, output, force, continue: args.continue === true, segments, limiter, sessions: ctx.remote.sessions(url, conn) }),
+    );
   },
 };

@@ -67,7 +67,12 @@ export async function commandHelp(spec: CommandSpec<any>, width = helpWidth()): 
   // yargs needs a command string of its own to list the positionals; our usage line replaces it.
   // (Under a name of its own: `help` is yargs' own word.)
   const yargsForm = ['command', ...spec.positionals.map((p) => ((p.arity ?? 'one') === 'one' || p.arity === 'many' ? `<${p.name}>` : `[${p.name}]`))].join(' ');
-  y.command(yargsForm, spec.summary, (b) => describeCommand(b, spec).usage(`$0 ${usageLine(spec)}\n\n${spec.summary}`).example(SENTINEL, ''));
+  // The shell's own commands are typed without "rftp".
+  const prefix = spec.modes && !spec.modes.includes('cli') ? '' : '$0 ';
+  y.command(yargsForm, spec.summary, (b) => {
+    describeCommand(b, spec).usage(`${prefix}${usageLine(spec)}\n\n${spec.summary}`);
+    return spec.examples?.length ? b.example(SENTINEL, '') : b;
+  });
   const text = await capture(y, ['command', '--help']);
   const aliases = spec.aliases?.length ? [`also: ${spec.aliases.join(', ')}`] : [];
   return [...text.split('\n').map((line) => (line.trim() === SENTINEL ? examples(spec, width) : line)), ...[...aliases, ...(spec.details ?? [])].map((l) => wrap(l, width, ''))].join('\n');
@@ -145,6 +150,7 @@ async function completionScript(): Promise<string> {
 
 export const spec: CommandSpec = {
   name: 'help',
+  aliases: ['?'],
   summary: 'list the commands, or explain one (as COMMAND --help)',
   positionals: [{ name: 'command', arity: 'optional', completes: 'command', describe: 'the command to explain' }],
   options: [],

@@ -1,7 +1,8 @@
 import { Reported, RftpError } from '../errors.js';
 import { acceptedConnections } from '../session/pool.js';
 import type { Session } from '../session/session.js';
-import type { FtpUrl } from '../session/url.js';
+import { displayUrl, type FtpUrl } from '../session/url.js';
+import { partialResultOf, type FileResult } from '../transfer/download.js';
 import { serverKey } from './context.js';
 import { MAX_CONNECTIONS } from './options.js';
 import type { RunContext, SessionArgs } from './spec.js';
@@ -12,10 +13,18 @@ export interface Job<T> {
 }
 
 /**
+ * Failures that would hit every other file of the server as well (a wrong password, an
+ * untrusted certificate, a server gone for good): they stop the run, as in a sync.
+ */
+const STOPS_ALL = new Set(['interrupted', 'login', 'tls', 'connection']);
+
+/**
  * Runs one job per item, `parallel` at once, each on a logged-in connection to the item's server
- * that the next item reuses; a server that accepts fewer connections gets fewer (421). A failed
- * item is reported and the others go on; the exit code is the first failed item's, in input
- * order. One item fails as itself. Ctrl-C stops all.
+ * that the next item reuses. The first connection logs in before any other is opened: a refusal
+ * (a wrong password) is then one login, not one per connection, and a server that accepts fewer
+ * connections (421) gets fewer. A failed item is reported and the others go on; the exit code is
+ * the first failed item's, in input order. One item fails as itself. Ctrl-C stops all.
+ * The files' results go to ctx.results in input order, failed ones with their error.
  */
 export async function eachOnConnections<T>(
   ctx: RunContext,
@@ -23,44 +32,58 @@ export async function eachOnConnections<T>(
   jobs: Array<Job<T>>,
   args: SessionArgs,
   parallel: number,
-  run: (session: Session, job: Job<T>) => Promise<void>,
+  run: (session: Session, job: Job<T>) => Promise<FileResult>,
   opts: { login?: boolean } = {},
 ): Promise<void> {
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_CONNECTIONS) throw new RftpError('usage', `--parallel must be a whole number from 1 to ${MAX_CONNECTIONS}`);
+  const results: Array<FileResult | undefined> = [];
   const failures: Array<{ index: number; err: RftpError }> = [];
-  for (const group of byServer(jobs)) {
-    const { session: first, release } = ctx.remote.session(group[0].job.url, args);
-    const make = ctx.remote.sessions(group[0].job.url, args);
-    const workers = Math.min(parallel, group.length);
-    // pget opens each file's connections itself: its workers only take turns, without a login.
-    const extra = opts.login === false ? [] : Array.from({ length: workers - 1 }, () => make(ctx.signal));
-    let next = 0;
-    try {
-      let pool = extra.length > 0 ? await acceptedConnections(first, extra, (text) => ctx.out.warn(text)) : [first];
-      if (opts.login === false) pool = Array<Session>(workers).fill(first);
-      await Promise.all(
-        pool.map(async (session) => {
-          while (next < group.length && !ctx.signal.aborted) {
-            const { index, job } = group[next++];
-            try {
-              await run(session, job);
-            } catch (err) {
-              if (ctx.signal.aborted || !(err instanceof RftpError) || jobs.length === 1) throw err;
-              ctx.out.error(err.message);
-              failures.push({ index, err });
+  try {
+    for (const group of byServer(jobs)) {
+      const { session: first, release } = ctx.remote.session(group[0].job.url, args);
+      const workers = Math.min(parallel, group.length);
+      const extra: Session[] = [];
+      let next = 0;
+      try {
+        let pool = [first];
+        if (opts.login === false) {
+          // pget opens each file's connections itself: its workers only take turns.
+          pool = Array<Session>(workers).fill(first);
+        } else if (workers > 1) {
+          await first.run(`login ${displayUrl({ ...group[0].job.url, path: '' })}`, () => 0, async () => undefined);
+          const make = ctx.remote.sessions(group[0].job.url, args);
+          extra.push(...Array.from({ length: workers - 1 }, () => make(ctx.signal)));
+          pool = await acceptedConnections(first, extra, (text) => ctx.out.warn(text));
+        }
+        await Promise.all(
+          pool.map(async (session) => {
+            while (next < group.length && !ctx.signal.aborted) {
+              const { index, job } = group[next++];
+              try {
+                results[index] = await run(session, job);
+              } catch (err) {
+                if (ctx.signal.aborted || !(err instanceof RftpError) || jobs.length === 1 || STOPS_ALL.has(err.kind)) throw err;
+                ctx.out.error(err.message);
+                failures.push({ index, err });
+                results[index] = { ...failed(job.url), ...partialResultOf(err), error: err.message };
+              }
             }
-          }
-        }),
-      );
-    } finally {
-      for (const s of extra) s.close();
-      release();
+          }),
+        );
+      } finally {
+        for (const s of extra) s.close();
+        release();
+      }
     }
+  } finally {
+    ctx.results.push(...results.filter((r): r is FileResult => r !== undefined));
   }
   if (failures.length === 0) return;
   failures.sort((a, b) => a.index - b.index);
   throw new Reported(failures[0].err.exitCode, `${name}: ${failures.length} of ${jobs.length} files failed`);
 }
+
+const failed = (url: FtpUrl): FileResult => ({ remote: displayUrl(url), local: '', size: 0, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false });
 
 /** The jobs per server, in the order each server first appears, keeping their input positions. */
 function byServer<T>(jobs: Array<Job<T>>): Array<Array<{ index: number; job: Job<T> }>> {

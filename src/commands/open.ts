@@ -12,6 +12,9 @@ export const spec: CommandSpec = {
     ['open ftpes://alice@files.example.com/pub', 'then: ls, cd, get, put, mirror, help…'],
     ['-c "open ftp://alice@host; cd logs; mget *.gz"', 'the same commands as a script'],
   ],
+  // The shell handles Ctrl-C per command, and prints what each command reports.
+  signals: 'none',
+  ownJson: true,
   async run(ctx, args) {
     if (!ctx.site) throw new RftpError('internal', 'open: no shell to open a server in');
     return ctx.site.open(args.target as string, sessionArgsOf(args), ctx);

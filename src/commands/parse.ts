@@ -44,7 +44,10 @@ export function parseCommand(spec: CommandSpec<any>, words: string[], hint: Help
         if (base && base.type !== 'boolean') throw fail(`--${name} (--${base.name} is not a yes/no option)`);
         if (base) [o, negated] = [base, true];
       }
-      if (!o) throw fail(`unknown option --${name}${suggest(name, spec.options.map((x) => x.name), '--')}`);
+      if (!o) {
+        const short = name.length === 1 ? spec.options.find((x) => x.short === name) : undefined;
+        throw fail(`unknown option --${name}${short ? `; did you mean -${name}?` : suggest(name, spec.options.map((x) => x.name), '--')}`);
+      }
       if (o.type === 'boolean') {
         if (inline !== undefined && !/^(true|false)$/.test(inline)) throw fail(`--${name} takes no value (or =true, =false)`);
         set(o, `--${o.name}`, negated !== (inline !== 'false'));
@@ -60,14 +63,15 @@ export function parseCommand(spec: CommandSpec<any>, words: string[], hint: Help
       for (let j = 1; j < word.length; j++) {
         const letter = word[j];
         const o = spec.options.find((x) => x.short === letter);
-        if (!o) throw fail(`unknown option -${letter}${suggest(letter, spec.options.flatMap((x) => (x.short ? [x.short] : [])), '-')}`);
+        if (!o) throw fail(`unknown option -${letter}${shortSuggestion(spec, letter)}`);
         if (o.type === 'boolean') {
           if (word[j + 1] === '=') throw fail(`-${letter} takes no value (or =true, =false)`);
           set(o, `-${letter}`, true);
           continue;
         }
-        const rest = word.slice(j + 1);
-        const value = rest !== '' ? rest : valueAfter(words, i++, `-${letter}`, o, fail);
+        // -oVALUE, -o=VALUE (as getopt_long and yargs take it) or -o VALUE.
+        const rest = word.slice(j + 1).replace(/^=/, '');
+        const value = word.length > j + 1 ? rest : valueAfter(words, i++, `-${letter}`, o, fail);
         set(o, `-${letter}`, typed(o, value, fail));
         break;
       }
@@ -77,6 +81,17 @@ export function parseCommand(spec: CommandSpec<any>, words: string[], hint: Help
   }
   placePositionals(spec, positionals, args, fail);
   return { command: spec.name, args };
+}
+
+/**
+ * Any letter is one edit from any other, so only a letter in the wrong case is suggested (-K for
+ * -k), or the long option the letter starts when it is the only one.
+ */
+function shortSuggestion(spec: CommandSpec<any>, letter: string): string {
+  const other = spec.options.find((o) => o.short !== undefined && o.short !== letter && o.short.toLowerCase() === letter.toLowerCase());
+  if (other) return `; did you mean -${other.short}?`;
+  const long = spec.options.filter((o) => o.name.startsWith(letter));
+  return long.length === 1 ? `; did you mean --${long[0].name}?` : '';
 }
 
 function findLong(spec: CommandSpec<any>, name: string): OptionSpec | undefined {
@@ -98,7 +113,7 @@ function valueAfter(words: string[], i: number, spelled: string, o: OptionSpec, 
 function typed(o: OptionSpec, text: string, fail: (m: string) => Error): ArgValue {
   if (o.type !== 'number') return text;
   // Plain decimal numbers only: Number() would take "", " 0x4 " or "1e1" as well.
-  if (!/^-?\d+(\.\d+)?$/.test(text)) throw fail(`--${o.name} must be a number, not "${text}"`);
+  if (!/^-?(\d+(\.\d*)?|\.\d+)$/.test(text)) throw fail(`--${o.name} must be a number, not "${text}"`);
   return Number(text);
 }
 
@@ -173,6 +188,7 @@ export function passwordsIn(parsed: ParsedCommand): string[] {
   const found: string[] = [];
   for (const [key, value] of Object.entries(parsed.args)) {
     if (key === 'user' && typeof value === 'string' && value.includes(':')) found.push('-u USER:PASSWORD');
+    if (key === 'password' && value !== undefined) found.push('a password argument');
     for (const v of Array.isArray(value) ? value : [value]) {
       if (typeof v !== 'string' || !isFtpUrl(v)) continue;
       try {

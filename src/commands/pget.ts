@@ -6,6 +6,7 @@ import { sessionArgsOf } from './context.js';
 import { downloadJobs } from './get.js';
 import { eachOnConnections } from './many.js';
 import { createDirsOption, transferOptions } from './options.js';
+import type { FtpUrl } from '../session/url.js';
 import type { CommandSpec } from './spec.js';
 
 export const spec: CommandSpec = {
@@ -30,9 +31,7 @@ export const spec: CommandSpec = {
     const conn = sessionArgsOf(args);
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
     const opts = { force: args.force === true, continue: args.continue === true, segments, limiter };
-    await eachOnConnections(ctx, 'pget', jobs, conn, args.parallel as number, async (_session, { url }) => {
-      const target = await localTarget(url.path, output);
-      ctx.results.push(await segmentedDownload(ctx.remote.sessions(url, conn), ctx.signal, url, target, opts, ctx.out));
-    }, { login: false });
+    const one = async (url: FtpUrl) => segmentedDownload(ctx.remote.sessions(url, conn), ctx.signal, url, await localTarget(url.path, output), opts, ctx.out);
+    await eachOnConnections(ctx, 'pget', jobs, conn, args.parallel as number, (_session, { url }) => one(url), { login: false });
   },
 };

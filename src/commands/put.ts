@@ -82,8 +82,8 @@ export const spec: CommandSpec = {
     const conn = sessionArgsOf(args);
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
     const jobs = locals.map((local) => ({ url: base, item: local }));
-    await eachOnConnections(ctx, 'put', jobs, conn, args.parallel as number, async (session, { url, item }) => {
-      ctx.results.push(await putFile(ctx, session, { local: item, url, force: args.force === true, continue: args.continue === true, limiter, createDirs: args.createDirs === true }));
-    });
+    await eachOnConnections(ctx, 'put', jobs, conn, args.parallel as number, (session, { url, item }) =>
+      putFile(ctx, session, { local: item, url, force: args.force === true, continue: args.continue === true, limiter, createDirs: args.createDirs === true }),
+    );
   },
 };

@@ -20,7 +20,7 @@ export const registry: Array<{ name: string; aliases: string[]; load: () => Prom
   { name: 'mv', aliases: ['rename'], load: async () => (await import('./mv.js')).spec },
   { name: 'login', aliases: [], load: async () => (await import('./login.js')).spec },
   { name: 'logout', aliases: [], load: async () => (await import('./logout.js')).spec },
-  { name: 'help', aliases: [], load: async () => (await import('./help.js')).spec },
+  { name: 'help', aliases: ['?'], load: async () => (await import('./help.js')).spec },
   { name: 'completion', aliases: [], load: async () => (await import('./help.js')).completionSpec },
 ];
 

@@ -43,10 +43,13 @@ export async function runCommand(spec: CommandSpec<any>, parsed: ParsedCommand, 
   const onSignal = () => {
     // A second Ctrl-C means "now": the partial was already flushed by the writes so far.
     if (++signals > 1 && host.exitOnSecondSignal) process.exit(ExitCode.interrupted);
-    controller.abort();
+    if (spec.signals !== 'ignore') controller.abort();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const listen = spec.signals !== 'none';
+  if (listen) {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
   const startedAt = Date.now();
   const base = { out, signal: controller.signal, env: host.env };
   const given = new Set(Object.keys(parsed.args));
@@ -65,7 +68,7 @@ export async function runCommand(spec: CommandSpec<any>, parsed: ParsedCommand, 
   const json = args.json === true && !spec.ownJson;
   try {
     const code = (await spec.run(ctx, args)) ?? ExitCode.ok;
-    if (json) out.json(makeReport(spec.name, ctx.results, startedAt));
+    if (json) out.json(makeReport(spec.name, ctx.results, startedAt, code === ExitCode.ok ? undefined : failureOf(new Reported(code), false)));
     return code;
   } catch (raw) {
     if (raw instanceof ExitRequest) throw raw;
@@ -77,8 +80,10 @@ export async function runCommand(spec: CommandSpec<any>, parsed: ParsedCommand, 
     if (json) out.json(makeReport(spec.name, partial ? [...ctx.results, partial] : ctx.results, startedAt, err));
     return raw instanceof Reported && !controller.signal.aborted ? raw.code : err.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (listen) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   }
 }
 

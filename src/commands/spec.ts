@@ -128,6 +128,12 @@ export interface CommandSpec<C extends RunContext = RunContext> {
    * command prints its own (sync's plan, ls's entries).
    */
   ownJson?: boolean;
+  /**
+   * What Ctrl-C and SIGTERM do while it runs: stop it (the default); nothing but count, for a
+   * child that gets the signal itself (the shell's `!`); or nothing at all, for a command that
+   * handles them on its own (`open` on the command line: the shell, per command).
+   */
+  signals?: 'abort' | 'ignore' | 'none';
   /** Runs the command; a thrown RftpError becomes one line and its exit code. Returns the exit code. */
   run(ctx: C, args: Args): Promise<number | void>;
 }

@@ -53,7 +53,7 @@ export const spec: CommandSpec = {
   summary: 'mirror a remote directory tree down (URL LOCALDIR) or a local one up (LOCALDIR URL); rerun to continue',
   positionals: [
     { name: 'source', completes: 'remote', describe: 'URL of a remote directory, or a local directory (in the shell: a remote path, or a local one with -R)' },
-    { name: 'destination', arity: 'optional', completes: 'local', describe: 'local directory, or URL of a remote directory; by default the source\'s name in the current directory' },
+    { name: 'destination', arity: 'optional', completes: 'local', describe: 'local directory, or URL of a remote directory (in the shell it may be left out: the source\'s name, here or there)' },
   ],
   options: [
     { name: 'delete', short: 'e', lftp: '-e', type: 'boolean', default: false, describe: 'remove what the source lacks: last, and only after a clean run' },
@@ -77,7 +77,8 @@ export const spec: CommandSpec = {
     ['sync ./build ftpes://deploy@host/www/ --delete', 'deploy a build directory, removing stale files'],
     ['mirror -R -e ./build ftp://deploy@host/www/', 'the same with lftp-style options'],
   ],
-  details: ['in the shell: mirror [-R] SOURCE [TARGET], the remote side a path relative to the remote directory (as lftp)'],
+  usage: '<source> <destination>',
+  details: ['in the shell: mirror [-R] SOURCE [TARGET], the remote side a path relative to the remote directory (as lftp), TARGET by default the source\'s name'],
   // The JSON report of a sync is its own (plan, per-file results), printed by syncDirs.
   ownJson: true,
   async run(ctx, args) {
@@ -94,21 +95,26 @@ export const spec: CommandSpec = {
 function syncEnds(ctx: RunContext, args: Args): { source: string; destination: string } {
   const source = args.source as string;
   let destination = args.destination as string | undefined;
+  // On the command line both are given: a mirror into "." by default, with --delete, would
+  // remove what the current directory holds.
   if (ctx.remote.kind === 'url') {
-    if (destination === undefined) {
-      if (!isFtpUrl(source)) throw usageError(`sync: missing argument DESTINATION, a URL to upload to (see ${ctx.helpHint})`);
-      destination = remoteBasename(parseFtpUrl(source).path) || '.';
-    }
+    if (destination === undefined) throw usageError(`sync: missing argument DESTINATION (see ${ctx.helpHint})`);
     return { source, destination };
   }
-  const shown = (text: string | undefined) => {
+  // A full URL keeps its password (displayUrl would drop it; the report shows it without).
+  const remoteText = (text: string | undefined) => {
+    if (text !== undefined && isFtpUrl(text)) return text;
     const url = ctx.remote.url(text, 'SOURCE');
     if (url.path !== '' && !url.path.endsWith('/')) url.path += '/';
     return displayUrl(url);
   };
-  if (args.reverse) return { source, destination: shown(destination ?? basename(resolve(source))) };
-  const remote = shown(source);
-  return { source: remote, destination: destination ?? (remoteBasename(parseFtpUrl(remote).path) || '.') };
+  if (args.reverse) return { source, destination: remoteText(destination ?? basename(resolve(source))) };
+  const remote = remoteText(source);
+  if (destination === undefined) {
+    destination = remoteBasename(parseFtpUrl(remote).path);
+    if (destination === '') throw usageError(`mirror: the remote directory has no name to mirror into: give a local TARGET (see ${ctx.helpHint})`);
+  }
+  return { source: remote, destination };
 }
 
 /**

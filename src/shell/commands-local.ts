@@ -66,6 +66,8 @@ export const localCommands: ShellSpec[] = [
     summary: 'run a command in the local shell (/bin/sh): !COMMAND',
     positionals: [{ name: 'command', arity: 'any', completes: 'local', describe: 'the rest of the line, for /bin/sh' }],
     options: [],
+    // The command gets Ctrl-C itself; the open server's connection is left alone.
+    signals: 'ignore',
     async run({ sh }, args) {
       const line = ((args.command as string[] | undefined) ?? []).join(' ');
       const code = await new Promise<number>((resolve) => {

@@ -41,7 +41,12 @@ export const remoteCommands: ShellSpec[] = [
     async run(ctx, args) {
       const { listDir } = await import('../commands/ls.js');
       const url = ctx.remote.url(args.path as string | undefined, 'PATH');
-      await listDir(ctx, ctx.sh.requireSite().session, { url, long: false });
+      const { session, release } = ctx.remote.session(url, ctx.sh.settings);
+      try {
+        await listDir(ctx, session, { url, long: false });
+      } finally {
+        release();
+      }
     },
   },
   {

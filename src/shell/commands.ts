@@ -10,7 +10,8 @@ import { transferCommands } from './commands-transfer.js';
  */
 export async function shellTable(): Promise<Array<CommandSpec<any>>> {
   const registry = (await loadAll()).filter((s) => !s.modes || s.modes.includes('shell'));
-  return [...registry, ...remoteCommands, ...transferCommands, ...localCommands];
+  const own = [...remoteCommands, ...transferCommands, ...localCommands].map((s): CommandSpec<any> => ({ ...s, modes: ['shell'] }));
+  return [...registry, ...own];
 }
 
 export function findCommand(table: Array<CommandSpec<any>>, name: string): CommandSpec<any> | undefined {

@@ -3,14 +3,14 @@ import { createInterface, type Interface } from 'node:readline';
 import type { SessionArgs } from '../commands/context.js';
 import { closest, parseCommand, shellHint } from '../commands/parse.js';
 import { runCommand } from '../commands/runner.js';
-import type { ParsedCommand as Command } from '../commands/spec.js';
+import type { CommandSpec, ParsedCommand as Command } from '../commands/spec.js';
 import { asRftpError, ExitCode, ExitRequest } from '../errors.js';
 import { Output } from '../ui/output.js';
 import { commandNames, findCommand, shellOverview, shellTable } from './commands.js';
 import { Completer } from './completion.js';
 import { appendHistory, HISTORY_SIZE, historyPath, loadHistory, historyLine } from './history.js';
 import { splitLine, type ParsedCommand } from './parse.js';
-import { Shell } from './state.js';
+import { Shell, type ShellSettings } from './state.js';
 
 export interface ShellStart {
   /** `-c`: commands separated by ";" (and newlines). */
@@ -33,7 +33,8 @@ export async function runShell(start: ShellStart): Promise<number> {
   const out = new Output({ quiet: start.quiet, json: false, debug: start.debug });
   // --user belongs to the first open only (as its -u), not to every later open. parallel and
   // pget-n start at the command line's defaults (4), as the shell runs the same commands.
-  const sh = new Shell(out, process.env, { ...start.session, user: undefined, parallel: 4, pgetN: 4, failExit: true }, !scripted, await shellTable());
+  const table = await shellTable();
+  const sh = new Shell(out, process.env, { ...start.session, user: undefined, ...commandDefaults(table), failExit: true }, !scripted, table);
   sh.stdinIsScript = start.file === '-' || (start.commands === undefined && start.file === undefined && !process.stdin.isTTY);
   const completer = new Completer(sh);
   try {
@@ -62,6 +63,12 @@ export async function runShell(start: ShellStart): Promise<number> {
   } finally {
     sh.close();
   }
+}
+
+/** The settings that are option defaults (set parallel, set pget-n…) start at those of the options. */
+function commandDefaults(table: Array<CommandSpec<any>>): Pick<ShellSettings, 'parallel' | 'pgetN'> {
+  const of = (setting: string) => table.flatMap((s) => s.options).find((o) => o.setting === setting && o.default !== undefined)?.default as number;
+  return { parallel: of('parallel'), pgetN: of('pget-n') };
 }
 
 /** A script: a failing command ends the run with its code, unless `set fail-exit off`. */
@@ -105,10 +112,17 @@ async function execute(sh: Shell, completer: Completer, parsed: ParsedCommand): 
       sh.out.error(`unknown command ${name}${guess ? `; did you mean ${guess}?` : ''} (help lists them)`);
       return ExitCode.usage;
     }
+    const words = parsed.words.slice(1).map((w) => w.value);
+    const options = words.indexOf('--') < 0 ? words : words.slice(0, words.indexOf('--'));
+    if (parsed.local === undefined && options.some((w) => w === '--help' || w === '-h')) {
+      const { commandHelp } = await import('../commands/help.js');
+      sh.out.print(await commandHelp(spec));
+      return ExitCode.ok;
+    }
     // `!` takes the rest of the line as it is, for /bin/sh.
     let command: Command;
     try {
-      command = parsed.local !== undefined ? { command: '!', args: { command: [parsed.local] } } : parseCommand(spec, parsed.words.slice(1).map((w) => w.value), shellHint);
+      command = parsed.local !== undefined ? { command: '!', args: { command: [parsed.local] } } : parseCommand(spec, words, shellHint);
     } catch (err) {
       const e = asRftpError(err);
       sh.out.error(e.message);

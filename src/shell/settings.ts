@@ -27,8 +27,8 @@ export interface Setting {
  * in every shell command that has it; `help set` lists which.
  */
 export const settings: Record<string, Setting> = {
-  parallel: { key: 'parallel', kind: 'int', about: 'files at once for get/put/pget (mget, mput), connections for mirror (default 4)', aliases: ['mirror:parallel-transfer-count'] },
-  'pget-n': { key: 'pgetN', kind: 'int', about: 'connections per file for pget -n (default 4)', aliases: ['pget:default-n'] },
+  parallel: { key: 'parallel', kind: 'int', about: 'files at once for get/put/pget (mget, mput), connections for mirror', aliases: ['mirror:parallel-transfer-count'] },
+  'pget-n': { key: 'pgetN', kind: 'int', about: 'connections per file for pget -n', aliases: ['pget:default-n'] },
   'limit-rate': { key: 'limitRate', kind: 'rate', about: 'bandwidth cap of every transfer, as --limit-rate (500k, 2M; off for none)', aliases: ['net:limit-total-rate'] },
   retries: { key: 'retries', kind: 'int', about: 'reconnect attempts in a row without progress', aliases: ['net:max-retries'] },
   'retry-delay': { key: 'retryDelay', kind: 'seconds', about: 'first reconnect delay (doubles, up to 30 s)', aliases: ['net:reconnect-interval-base'] },

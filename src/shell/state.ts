@@ -79,14 +79,18 @@ export class Shell {
    * those get connections of their own, with the site's credentials unless -u says otherwise.
    */
   naming(ctx: CommandContext, given: ReadonlySet<string>): RemoteNaming {
+    /** The connection options of this command, when it gives some of its own (else the site's). */
     const ownArgs = (args: SessionArgs): SessionArgs | undefined => {
       const keys = CONNECTION_KEYS.filter((k) => given.has(k));
-      if (keys.length === 0) return undefined;
+      // --debug shows the conversation of this command's connections: a connection of its own.
+      if (keys.length === 0 && ctx.out.mode.debug === this.out.mode.debug) return undefined;
       return { ...this.requireSite().args, ...Object.fromEntries(keys.map((k) => [k, args[k]])) };
     };
+    /** The open site when the URL is on its server (a full URL may name another). */
+    const siteOf = (url: FtpUrl) => (this.site && sameServer(url, this.site.url) ? this.site : undefined);
     const sessions = (url: FtpUrl, args: SessionArgs, other?: CommandContext): SessionMaker => {
-      const site = this.requireSite();
-      if (!sameServer(url, site.url)) return sessionFactory(url, args, other ?? ctx);
+      const site = siteOf(url);
+      if (!site) return sessionFactory(url, args, other ?? ctx);
       const own = ownArgs(args);
       if (!own && !other) return (signal = this.controller.signal) => site.factory(signal);
       const login = own?.user !== undefined ? { ...site.url, user: undefined, password: undefined } : site.url;
@@ -98,7 +102,8 @@ export class Shell {
       path: (arg) => this.resolveRemote(arg) + (arg.endsWith('/') ? '/' : ''),
       sessions,
       session: (url, args) => {
-        if (sameServer(url, this.requireSite().url) && !ownArgs(args)) return { session: this.requireSite().session, release: () => {} };
+        const site = siteOf(url);
+        if (site && !ownArgs(args)) return { session: site.session, release: () => {} };
         const session = sessions(url, args)();
         return { session, release: () => session.close() };
       },

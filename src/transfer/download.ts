@@ -38,6 +38,8 @@ export interface FileResult {
   resumedFrom: number;
   restarted: boolean;
   skipped: boolean;
+  /** Why it failed, in a report of several files (the others went on). */
+  error?: string;
 }
 
 const partialResults = new WeakMap<object, FileResult>();

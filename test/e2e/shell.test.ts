@@ -116,9 +116,10 @@ class Terminal {
     return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
-  start(cwd: string, args: string[]): void {
+  /** `underShell`: rftp runs below a shell, as from a user's prompt, not as the session's leader. */
+  start(cwd: string, args: string[], opts: { underShell?: boolean } = {}): void {
     const envArgs = Object.entries(this.env).map(([k, v]) => `${k}=${shellQuote(String(v))}`);
-    const cmd = `cd ${shellQuote(cwd)} && exec env -i ${envArgs.join(' ')} ${shellQuote(process.execPath)} ${shellQuote(RFTP)} ${args.map(shellQuote).join(' ')}; sleep 30`;
+    const cmd = `cd ${shellQuote(cwd)} && ${opts.underShell ? '' : 'exec '}env -i ${envArgs.join(' ')} ${shellQuote(process.execPath)} ${shellQuote(RFTP)} ${args.map(shellQuote).join(' ')}; sleep 30`;
     this.tmux('new-session', '-d', '-s', 't', '-x', '160', '-y', '50', cmd);
   }
 
@@ -421,6 +422,48 @@ describe('shell details', () => {
     assert.equal(p.code, 0, p.stderr);
     assert.equal(p.stdout, '/pub\n');
     assert.equal(p.stderr.includes(server.password), false, p.stderr);
+  });
+
+  test('a full URL works without open; a command\'s --debug shows its own conversation; help NAME = NAME --help', async () => {
+    const { d, home } = workdir();
+    const e = testEnv(home, { RFTP_PASSWORD: server.password });
+    const r = await runRftp(['-c', `get ${server.url('pub/a.txt')}; cat ${server.url('pub/a.txt')}`], { env: e, cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'alpha\n');
+    assert.equal(readFileSync(join(d, 'a.txt'), 'utf8'), 'alpha\n');
+    const dbg = await runRftp(['-c', `open ${server.url('pub')}; ls --debug`], { env: e, cwd: d });
+    assert.equal(dbg.code, 0, dbg.stderr);
+    assert.match(dbg.stderr, /debug: > (MLSD|LIST)/);
+    assert.doesNotMatch(dbg.stderr, new RegExp(server.password.replace(/[&:]/g, '.')));
+    const help = await runRftp(['-c', 'help get; get --help'], { env: e, cwd: d });
+    assert.equal(help.code, 0, help.stderr);
+    const [a, b] = help.stdout.split(/(?=^rftp get )/m);
+    assert.equal(a, b);
+  });
+
+  test('rftp open on a terminal: Ctrl-C stops a command and the shell stays, however often', async () => {
+    ensureTool('tmux', 'tmux');
+    const { d, home } = workdir();
+    const t = new Terminal(testEnv(home, { RFTP_PASSWORD: server.password, TERM: 'xterm' }));
+    const prompts = () => t.screen().split('\n').filter((l) => /~\/pub>/.test(l)).length;
+    try {
+      t.start(d, ['open', server.url('pub')], { underShell: true });
+      await t.waitScreen(/~\/pub>$/m, 'the prompt');
+      for (let i = 1; i <= 3; i++) {
+        t.type('!sleep 20');
+        t.keys('Enter');
+        await t.waitScreen(new RegExp(`(!sleep 20[\\s\\S]*){${i}}`), 'the command typed');
+        await new Promise((r) => setTimeout(r, 500));
+        t.keys('C-c');
+        await waitFor(() => prompts() > i, `the prompt after Ctrl-C number ${i} (screen:\n${t.screen()})`, 20_000);
+      }
+      assert.doesNotMatch(t.screen(), /run the same command again to resume|EXIT/, 'a local command is not a transfer to resume');
+      t.type('pwd');
+      t.keys('Enter');
+      await t.waitScreen(/^\/pub$/m, 'pwd still answers on the same site');
+    } finally {
+      t.stop();
+    }
   });
 
   test('! in a script read from stdin does not get the script as its stdin', async () => {

@@ -79,7 +79,10 @@ const usage: Array<[string[], RegExp]> = [
   [['get', '--nope', 'ftp://h/x'], /get: unknown option --nope \(see rftp get --help\)/],
   [['sync', '--dleete', 'ftp://h/', '/tmp/x'], /unknown option --dleete; did you mean --delete\?/],
   [['get', '--limit-rat', '1M', 'ftp://h/x'], /unknown option --limit-rat; did you mean --limit-rate\?/],
-  [['get', '-Z', 'ftp://h/x'], /unknown option -Z/],
+  [['get', '-Z', 'ftp://h/x'], /unknown option -Z \(see/],
+  [['get', '-K', 'ftp://h/x'], /unknown option -K; did you mean -k\?/],
+  [['rm', '--r', 'ftp://h/x'], /unknown option --r; did you mean -r\?/],
+  [['sync', 'ftp://h/'], /sync: missing argument DESTINATION/],
   [['get', '-u', 'a:Secr3t', '-u', 'b', 'ftp://h/x'], /-u was given more than once/],
   [['get', '--output', 'a', '-o', 'b', 'ftp://h/x'], /-o was given more than once/],
   [['get', '--tls=yes', 'ftp://h/x'], /--tls takes no value \(or =true, =false\)/],
@@ -127,6 +130,17 @@ test('help wraps prose at the width but never breaks an example line', async () 
   for (const [cmd] of get.examples ?? []) assert.ok(text.includes(`  rftp ${cmd}\n`), `example kept whole: ${cmd}`);
   const prose = text.split('\n').filter((l) => !l.startsWith('  rftp '));
   assert.deepEqual(prose.filter((l) => l.length > 50), []);
+});
+
+test('getopt spellings: -oVALUE, -o=VALUE, -o VALUE, --output=VALUE; numbers like .5', async () => {
+  const get = (await loadAll()).find((s) => s.name === 'get')!;
+  for (const words of [['-oout.txt'], ['-o=out.txt'], ['-o', 'out.txt'], ['--output=out.txt'], ['--output', 'out.txt']]) {
+    assert.equal(parseCommand(get, [...words, 'ftp://h/x']).args.output, 'out.txt', words.join(' '));
+  }
+  assert.equal(parseCommand(get, ['--timeout', '.5', 'ftp://h/x']).args.timeout, 0.5);
+  assert.equal(parseCommand(get, ['-o', '-', 'ftp://h/x']).args.output, '-', 'a lone "-" is a value');
+  assert.deepEqual(parseCommand(get, ['--', '-x']).args.url, ['-x'], 'after --, words are arguments');
+  assert.deepEqual(parseCommand(get, ['-kcf', 'ftp://h/x']).args, { insecure: true, continue: true, force: true, url: ['ftp://h/x'] });
 });
 
 test('the same words parse to the same command on the command line and in the shell', async () => {
