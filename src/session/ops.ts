@@ -181,14 +181,15 @@ export function refusedExtraConnection(err: unknown): boolean {
  * empty directory.
  */
 export async function listEntries(client: Client, path: string): Promise<FileInfo[]> {
-  if (path === '') return client.parseList((await listChecked(client)).text);
+  const parse = (text: string) => parseLines(client, text).parsed.map((p) => p.info);
+  if (path === '') return parse((await listChecked(client)).text);
   const home = await loginDir(client);
   if ((await client.sendIgnoringError(`CWD ${commandPath(path)}`)).code >= 400) {
     if ((await sizeOf(client, path)) !== undefined) return client.list(commandPath(path));
     throw new RftpError('notFound', 'remote directory not found');
   }
   try {
-    return client.parseList((await listChecked(client)).text);
+    return parse((await listChecked(client)).text);
   } finally {
     await client.send(`CWD ${commandPath(home)}`);
   }
@@ -334,32 +335,55 @@ export function failedReply(message: string): boolean {
 
 const oneLine = (text: string) => text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').trim().slice(0, 200);
 
-function parseStrict(client: Client, text: string): { entries: ListedEntry[]; dropped: string[] } {
-  const entries: ListedEntry[] = [];
+/** Each line parsed on its own (see listStrict): the entries with their lines, and what yielded none. */
+function parseLines(client: Client, text: string): { parsed: Array<{ info: FileInfo; line: string }>; dropped: string[] } {
+  const parsed: Array<{ info: FileInfo; line: string }> = [];
   const dropped: string[] = [];
   for (const line of text.split(/\r?\n/)) {
     if (line.trim() === '' || /^total\s+\d+\s*$/i.test(line)) continue;
-    let parsed: FileInfo[];
+    let infos: FileInfo[];
     try {
-      parsed = client.parseList(line);
+      infos = client.parseList(line);
     } catch {
       dropped.push(line);
       continue;
     }
-    if (parsed.length !== 1) {
+    if (infos.length !== 1) {
       if (!/(^|\s)\.\.?$/.test(line) && !/(^|;)type=[cp]dir;/i.test(line)) dropped.push(line);
       continue;
     }
+    const info = infos[0];
+    info.name = dosName(line) ?? info.name;
     // The Unix parser's name is "the rest of the line" up to a CR: a name that is not the
     // whole rest (CR inside) would be a different, made-up name.
-    const info = parsed[0];
     if (!line.endsWith(info.isSymbolicLink && info.link !== undefined ? `${info.name} -> ${info.link}` : info.name)) {
       dropped.push(line);
       continue;
     }
-    entries.push(toEntry(info, line));
+    parsed.push({ info, line });
   }
-  return { entries, dropped };
+  return { parsed, dropped };
+}
+
+function parseStrict(client: Client, text: string): { entries: ListedEntry[]; dropped: string[] } {
+  const { parsed, dropped } = parseLines(client, text);
+  return { entries: parsed.map(({ info, line }) => toEntry(info, line)), dropped };
+}
+
+/**
+ * The name in an IIS-style (MS-DOS) listing line, which has fixed columns: the date, the time,
+ * then 22 characters holding <DIR> or the size and a space, then the name, all of it. basic-ftp
+ * trims the spaces a name starts with, and that name is not on the server.
+ *   `12-01-26  02:15PM       <DIR>          name` / `12-01-26  02:15PM                 1234 name`
+ */
+function dosName(line: string): string | undefined {
+  const m = /^\d{2}-\d{2}-\d{2,4} +\d{1,2}:\d{2}(?:[AP]M)?/i.exec(line);
+  if (!m) return undefined;
+  // Exactly IIS's layout (<DIR> at the 8th place, a size ending at the 21st): another server's
+  // padding would otherwise put a space of its own into the name.
+  const block = line.slice(m[0].length, m[0].length + 22);
+  const iis = /^ {7}<DIR> {10}$/.test(block) || (/^ *\d+ $/.test(block) && block[20] !== ' ');
+  return iis && line.length > m[0].length + 22 ? line.slice(m[0].length + 22) : undefined;
 }
 
 function toEntry(info: FileInfo, line: string): ListedEntry {

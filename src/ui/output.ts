@@ -24,6 +24,8 @@ interface Spinner { text: string; stop(): void; }
  */
 export class Output {
   private spinner: Spinner | undefined;
+  private statusText: string | undefined;
+  private oraLoading: Promise<typeof import('ora')> | undefined;
   private bar: ProgressBar | undefined;
   readonly interactive: boolean;
 
@@ -84,16 +86,22 @@ export class Output {
 
   async status(text: string): Promise<void> {
     if (!this.interactive) return;
+    this.statusText = text;
     if (this.spinner) {
       this.spinner.text = text;
       return;
     }
     // ora is loaded only when a terminal will show it: start-up stays quick in CI and scripts.
-    const { default: ora } = await import('ora');
-    this.spinner = ora({ text, stream: this.stderr }).start();
+    // Several connections ask at once (pget -n 3): one spinner, whoever asked last names it.
+    const { default: ora } = await (this.oraLoading ??= import('ora'));
+    if (this.spinner || this.statusText === undefined) return;
+    // discardStdin would put the terminal in raw mode while it spins, where Ctrl-C is only a
+    // byte: with several spinners started and stopped at once it stayed so, and Ctrl-C was lost.
+    this.spinner = ora({ text: this.statusText, stream: this.stderr, discardStdin: false }).start();
   }
 
   stopStatus(): void {
+    this.statusText = undefined;
     this.spinner?.stop();
     this.spinner = undefined;
   }

@@ -5,7 +5,8 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
-import { randomData, runRftp, scratchDirs, sha256, sha256File, sizeOr0, spawnRftp, testEnv, waitFor } from '../helpers/cli.js';
+import { Terminal } from '../helpers/terminal.js';
+import { ensureTool, randomData, runRftp, scratchDirs, sha256, sha256File, sizeOr0, spawnRftp, testEnv, waitFor } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
 const RATE = 2 * MiB; // bytes per second per connection
@@ -211,5 +212,30 @@ describe('interrupted transfers against a throttled vsftpd', () => {
     assert.ok(report.bytesResumed >= kept - 64 * 1024, JSON.stringify(report));
     assert.ok(report.bytesTransferred <= data.length - kept + 64 * 1024 + 1, JSON.stringify(report));
     assert.equal(sha256File(target), sha256(data));
+  });
+
+  test('Ctrl-C on a terminal during pget -n 4: exit 130 at once, partial and state kept, one spinner', async () => {
+    ensureTool('tmux', 'tmux');
+    const { d, home } = workdir();
+    const data = randomData(24 * MiB);
+    await server.put('tty.bin', data);
+    const t = new Terminal(testEnv(home, { RFTP_PASSWORD: server.password, TERM: 'xterm' }));
+    try {
+      t.start(d, ['pget', '-n', '4', server.url('tty.bin')], { underShell: true });
+      await waitFor(() => sizeOr0(join(d, 'tty.bin.rftp-part')) > 0 && existsSync(join(d, 'tty.bin.rftp-state')), 'the download under way', 20_000);
+      await new Promise((r) => setTimeout(r, 500));
+      t.keys('C-c');
+      await t.waitScreen(/EXIT=130/, 'exit 130');
+      const screen = t.screen();
+      assert.match(screen, /run the same command again to resume/);
+      assert.doesNotMatch(screen, /Multiple concurrent spinners/);
+      assert.doesNotMatch(screen, /100%/, 'stopped before the end');
+      assert.ok(existsSync(join(d, 'tty.bin.rftp-part')) && existsSync(join(d, 'tty.bin.rftp-state')), 'partial and state kept');
+    } finally {
+      t.stop();
+    }
+    const again = await runRftp(['pget', '-n', '4', server.url('tty.bin'), '-o', join(d, 'tty.bin')], { env: env(home), timeoutMs: 60_000 });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(sha256File(join(d, 'tty.bin')), sha256(data));
   });
 });

@@ -193,3 +193,24 @@ describe('pure-ftpd: a name the server stores otherwise', () => {
   });
 });
 
+
+test('an IIS-style listing keeps names exactly, leading spaces too: ls and sync find the files', async () => {
+  const { fakeServers } = await import('../helpers/fake-ftp.js');
+  const fake = fakeServers();
+  const { d, home } = workdir();
+  const block = (token: string) => (token === '<DIR>' ? `       <DIR>          ` : `${token.padStart(21)} `);
+  const line = (token: string, name: string) => `12-01-26  02:15PM${block(token)}${name}`;
+  const s = await fake(
+    { '/iis/  lead.txt': 'lead\n', '/iis/plain.txt': 'pl\n', '/iis/sub/x': 'x' },
+    { listing: (dir) => (dir === '/iis' ? { lines: [line('<DIR>', 'sub'), line('5', '  lead.txt'), line('3', 'plain.txt')] } : undefined) },
+  );
+  const url = (p: string) => `ftp://u@127.0.0.1:${s.port}/${p}`;
+  const e = testEnv(home, { RFTP_PASSWORD: 'pw' });
+  const ls = await runRftp(['ls', '--json', url('iis/')], { env: e });
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.deepEqual(JSON.parse(ls.stdout).map((x: { name: string }) => x.name), ['  lead.txt', 'plain.txt', 'sub']);
+  const r = await runRftp(['sync', url('iis/'), join(d, 'm'), '--exclude', 'sub'], { env: e });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(readFileSync(join(d, 'm', '  lead.txt'), 'utf8'), 'lead\n');
+  assert.match(r.stderr, /got "  lead\.txt"/, 'a name with a space at its start is quoted in messages');
+});

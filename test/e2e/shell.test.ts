@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
+import { Terminal } from '../helpers/terminal.js';
 import { cleanup, ensureTool, errorLines, randomData, RFTP, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
@@ -106,64 +107,6 @@ describe('shell scripts (-c, -f, stdin)', () => {
     assert.notEqual((await runRftp(['-c', 'open pubsite'], { env: e, cwd: d })).code, 0, 'a deleted bookmark no longer opens');
   });
 });
-
-/** One tmux server of our own (its own socket), driving rftp in a real pseudo-terminal. */
-class Terminal {
-  private readonly socket = `rftp-test-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-
-  private tmux(...args: string[]): string {
-    return execFileSync('tmux', ['-L', this.socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  }
-
-  /** `underShell`: rftp runs below a shell, as from a user's prompt, not as the session's leader. */
-  start(cwd: string, args: string[], opts: { underShell?: boolean } = {}): void {
-    const envArgs = Object.entries(this.env).map(([k, v]) => `${k}=${shellQuote(String(v))}`);
-    const cmd = `cd ${shellQuote(cwd)} && ${opts.underShell ? '' : 'exec '}env -i ${envArgs.join(' ')} ${shellQuote(process.execPath)} ${shellQuote(RFTP)} ${args.map(shellQuote).join(' ')}; sleep 30`;
-    this.tmux('new-session', '-d', '-s', 't', '-x', '160', '-y', '50', cmd);
-  }
-
-  keys(...keys: string[]): void {
-    this.tmux('send-keys', '-t', 't', ...keys);
-  }
-
-  type(text: string): void {
-    this.tmux('send-keys', '-t', 't', '-l', text);
-  }
-
-  screen(): string {
-    // Trailing blanks are trimmed: a prompt matches as "…>" at the end of its line.
-    return this.tmux('capture-pane', '-p', '-t', 't', '-S', '-500').split('\n').map((l) => l.trimEnd()).join('\n');
-  }
-
-  async waitScreen(re: RegExp, what: string): Promise<void> {
-    await waitFor(() => re.test(this.screen()), `${what} (screen:\n${this.screen()})`, 20_000).catch((err) => {
-      throw new Error(`${(err as Error).message}\n${this.screen()}`);
-    });
-  }
-
-  /** Whether the program still runs (the session closes when it exits). */
-  running(): boolean {
-    try {
-      this.tmux('has-session', '-t', 't');
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  stop(): void {
-    try {
-      this.tmux('kill-server');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 describe('shell against a vsftpd that allows 2 connections per address (max_per_ip)', () => {
   let server: VsftpdServer;

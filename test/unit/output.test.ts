@@ -41,3 +41,34 @@ test('a terminal that reports no width is not treated as interactive (ora would 
     if (saved !== undefined) process.env.CI = saved;
   }
 });
+
+test('a sync on a terminal counts the bytes of small files (received whole, without progress of their own)', async () => {
+  const { SyncOutput } = await import('../../src/sync/report.js');
+  const err = capture();
+  Object.assign(err.stream, { isTTY: true, columns: 120 });
+  const ci = process.env.CI;
+  delete process.env.CI;
+  try {
+    const out = new SyncOutput({ quiet: false, json: false, debug: false }, err.stream);
+    out.startFiles(3, 3000);
+    out.fileDone('send', 'a.txt', { remote: 'a', local: 'a', size: 1000, bytesTransferred: 1000, resumedFrom: 0, restarted: false, skipped: false });
+    out.fileDone('send', 'b.txt', { remote: 'b', local: 'b', size: 1000, bytesTransferred: 1000, resumedFrom: 0, restarted: false, skipped: false });
+    const big = out.transfer('c.bin', 1000, 0, 'got');
+    big.update(500);
+    await new Promise((r) => setTimeout(r, 120));
+    big.update(600);
+    const lines = err.text().split('\r').filter(Boolean);
+    assert.match(lines.at(-1)!, /2\/3 files .* 2\.5 KiB\/2\.9 KiB/, lines.at(-1));
+  } finally {
+    if (ci !== undefined) process.env.CI = ci;
+  }
+});
+
+test('names with a space at either end are quoted in messages; others are not', async () => {
+  const { quoteName } = await import('../../src/ui/redact.js');
+  assert.equal(quoteName('plain name.txt'), 'plain name.txt');
+  assert.equal(quoteName('trail '), '"trail "');
+  assert.equal(quoteName(' lead'), '" lead"');
+  assert.equal(quoteName(''), '""');
+  assert.equal(quoteName(' \x1b[31m'), '" \\x1b[31m"');
+});
