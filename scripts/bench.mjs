@@ -75,7 +75,11 @@ const note = (text) => {
 
 /** Full runs as root install missing peers (only these packages; never another FTP server). */
 function installPeers() {
-  const want = [['lftp', 'lftp'], ['curl', 'curl'], ['aria2c', 'aria2']].filter(([bin]) => !which(bin));
+  const want = [
+    ['lftp', 'lftp'],
+    ['curl', 'curl'],
+    ['aria2c', 'aria2'],
+  ].filter(([bin]) => !which(bin));
   if (want.length === 0 || quick) return;
   if (!isRoot || !existsSync('/etc/debian_version')) {
     note(`not installing ${want.map(([, p]) => p).join(', ')} (needs root on Debian/Ubuntu)`);
@@ -116,8 +120,14 @@ function run(cmd, args, env) {
         rssMB = Number.isFinite(kb) ? Math.round(kb / 1024) : undefined;
       }
       // The last line says that it failed; the warnings before it say why (the first few of them).
-      const lines = stderr.trim().split('\n').filter((l) => l && !/^Command exited/.test(l));
-      const why = lines.slice(0, -1).filter((l) => /warning/i.test(l)).slice(0, 3);
+      const lines = stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l && !/^Command exited/.test(l));
+      const why = lines
+        .slice(0, -1)
+        .filter((l) => /warning/i.test(l))
+        .slice(0, 3);
       if (code !== 0) done({ error: `exit ${code}: ${[lines.pop() ?? '', ...why].join(' | ')}` });
       else done({ seconds, rssMB });
     });
@@ -177,11 +187,19 @@ await makeFile(upSource, size);
 function sha256Of(path) {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
-    createReadStream(path).on('data', (c) => h.update(c)).on('error', reject).on('end', () => resolve(h.digest('hex')));
+    createReadStream(path)
+      .on('data', (c) => h.update(c))
+      .on('error', reject)
+      .on('end', () => resolve(h.digest('hex')));
   });
 }
 // What every tool's output must hash to: a fast tool that writes wrong bytes is an error, not a win.
-const expectedHash = { get: await sha256Of(join(plain.root, 'big.bin')), getTls: await sha256Of(join(tls.root, 'big.bin')), pget: await sha256Of(join(slow.root, 'p.bin')), put: await sha256Of(upSource) };
+const expectedHash = {
+  get: await sha256Of(join(plain.root, 'big.bin')),
+  getTls: await sha256Of(join(tls.root, 'big.bin')),
+  pget: await sha256Of(join(slow.root, 'p.bin')),
+  put: await sha256Of(upSource),
+};
 /** Checks what a run produced, then removes it (full runs would otherwise keep ~10 GiB in tmpfs). */
 async function checkOutput(key, name) {
   const path = key === 'put' ? join(plain.root, `up-${name}.bin`) : lastOut;
@@ -201,14 +219,18 @@ const fresh = (name) => {
   const p = join(outDir, name);
   lastOut = p;
   rmSync(p, { force: true, recursive: true });
-  rmSync(p + '.rftp-part', { force: true });
-  rmSync(p + '.rftp-state', { force: true });
+  rmSync(`${p}.rftp-part`, { force: true });
+  rmSync(`${p}.rftp-state`, { force: true });
   return p;
+};
+/** fresh() for a tool that takes the file's name alone (aria2c's -o, with -d for the directory). */
+const freshName = (name) => {
+  fresh(name);
+  return name;
 };
 const hostOf = (s) => `127.0.0.1:${s.port}`;
 const curlUser = `${plain.user}:${plain.password}`;
-const lftpOpen = (s, extra = '') =>
-  `set net:max-retries 1; set xfer:clobber on; set cmd:fail-exit yes; ${extra} open --env-password -u ${plain.user} ftp://${hostOf(s)};`;
+const lftpOpen = (s, extra = '') => `set net:max-retries 1; set xfer:clobber on; set cmd:fail-exit yes; ${extra} open --env-password -u ${plain.user} ftp://${hostOf(s)};`;
 const lftpTls = (s) => `set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:ca-file ${s.caFile};`;
 const node = process.execPath;
 
@@ -247,7 +269,23 @@ const cases = {
       rftp: () => [node, [rftpBin, 'get', '-q', plain.url('big.bin'), '-o', fresh('get-rftp')]],
       lftp: peer('lftp', () => ['lftp', ['-c', `${lftpOpen(plain)} get /big.bin -o ${fresh('get-lftp')}`]]),
       curl: peer('curl', () => ['curl', ['-sS', '--fail', '-u', curlUser, '-o', fresh('get-curl'), `ftp://${hostOf(plain)}/big.bin`]]),
-      aria2c: peer('aria2c', () => ['aria2c', ['-q', '-x1', '-s1', '--allow-overwrite=true', '--file-allocation=none', `--ftp-user=${plain.user}`, `--ftp-passwd=${plain.password}`, '-d', outDir, '-o', (fresh('get-aria2c'), 'get-aria2c'), `ftp://${hostOf(plain)}/big.bin`]]),
+      aria2c: peer('aria2c', () => [
+        'aria2c',
+        [
+          '-q',
+          '-x1',
+          '-s1',
+          '--allow-overwrite=true',
+          '--file-allocation=none',
+          `--ftp-user=${plain.user}`,
+          `--ftp-passwd=${plain.password}`,
+          '-d',
+          outDir,
+          '-o',
+          freshName('get-aria2c'),
+          `ftp://${hostOf(plain)}/big.bin`,
+        ],
+      ]),
     },
   },
   getTls: {
@@ -268,7 +306,9 @@ const cases = {
       lftp: peer('lftp', () => ['lftp', ['-c', `${lftpOpen(plain)} put ${upSource} -o /up-lftp.bin`]]),
       curl: peer('curl', () => ['curl', ['-sS', '--fail', '-u', curlUser, '-T', upSource, `ftp://${hostOf(plain)}/up-curl.bin`]]),
     },
-    after: () => ['up-rftp.bin', 'up-lftp.bin', 'up-curl.bin'].forEach((f) => rmSync(join(plain.root, f), { force: true })),
+    after: () => {
+      for (const f of ['up-rftp.bin', 'up-lftp.bin', 'up-curl.bin']) rmSync(join(plain.root, f), { force: true });
+    },
   },
   pget: {
     title: `pget -n 4 ${fmt(pgetSize)}, server ${throttle / MB} MB/s per connection`,
@@ -277,7 +317,24 @@ const cases = {
       rftp: () => [node, [rftpBin, 'pget', '-q', '-n', '4', slow.url('p.bin'), '-o', fresh('pget-rftp')]],
       'rftp-single': () => [node, [rftpBin, 'get', '-q', slow.url('p.bin'), '-o', fresh('pget-single')]],
       lftp: peer('lftp', () => ['lftp', ['-c', `${lftpOpen(slow)} pget -n 4 /p.bin -o ${fresh('pget-lftp')}`]]),
-      aria2c: peer('aria2c', () => ['aria2c', ['-q', '-x4', '-s4', '-k1M', '--allow-overwrite=true', '--file-allocation=none', `--ftp-user=${plain.user}`, `--ftp-passwd=${plain.password}`, '-d', outDir, '-o', (fresh('pget-aria2c'), 'pget-aria2c'), `ftp://${hostOf(slow)}/p.bin`]]),
+      aria2c: peer('aria2c', () => [
+        'aria2c',
+        [
+          '-q',
+          '-x4',
+          '-s4',
+          '-k1M',
+          '--allow-overwrite=true',
+          '--file-allocation=none',
+          `--ftp-user=${plain.user}`,
+          `--ftp-passwd=${plain.password}`,
+          '-d',
+          outDir,
+          '-o',
+          freshName('pget-aria2c'),
+          `ftp://${hostOf(slow)}/p.bin`,
+        ],
+      ]),
     },
   },
 };
@@ -321,7 +378,8 @@ if (onlyCases) {
 const results = {};
 try {
   for (const [key, c] of Object.entries(cases)) {
-    const r = (results[key] = { title: c.title, bytes: c.bytes, tools: {} });
+    const r = { title: c.title, bytes: c.bytes, tools: {} };
+    results[key] = r;
     for (const [name, t] of Object.entries(c.tools)) if (typeof t === 'string') r.tools[name] = { skipped: t };
     if (c.prime) {
       // An up-to-date run needs a complete copy first.
@@ -346,7 +404,8 @@ try {
         }
         c.after?.();
         if (i < 0 && !res.error) continue;
-        const slot = (r.tools[name] ??= { runs: [] });
+        r.tools[name] ??= { runs: [] };
+        const slot = r.tools[name];
         if (res.error) {
           r.tools[name] = { error: res.error };
           continue;
@@ -385,7 +444,10 @@ const cell = (t) => (t?.seconds !== undefined ? `${t.seconds.toFixed(2)} s${t.pe
 const names = ['rftp', 'rftp-single', 'lftp', 'curl', 'aria2c'];
 const rows = [['case', ...names.map((n) => `${n} (time, peak RSS)`), 'rftp/peer']];
 for (const r of Object.values(results)) {
-  const ratios = Object.entries(r.ratios).map(([k, v]) => `${k} ${v}x`).join(', ') + (r.speedup ? `; speedup ${r.speedup}x` : '');
+  const ratios =
+    Object.entries(r.ratios)
+      .map(([k, v]) => `${k} ${v}x`)
+      .join(', ') + (r.speedup ? `; speedup ${r.speedup}x` : '');
   rows.push([r.title, ...names.map((n) => cell(r.tools[n])), ratios]);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
@@ -406,5 +468,5 @@ const report = {
   goals,
   notes,
 };
-writeFileSync(outPath, JSON.stringify(report, null, 2) + '\n');
+writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
 console.log(`results written to ${outPath}`);

@@ -69,7 +69,7 @@ const lazyStringWidth = {
       contents: `let real;
 export default function stringWidth(text, options) {
   if (typeof text === 'string' && /^[\x20-\x7e]*$/.test(text)) return text.length;
-  real ??= require(${JSON.stringify('./' + basename(args.path))}).default;
+  real ??= require(${JSON.stringify(`./${basename(args.path)}`)}).default;
   return real(text, options);
 }`,
       loader: 'js',

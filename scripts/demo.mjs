@@ -13,7 +13,13 @@ const { startVsftpd } = await import('../dist/test/helpers/vsftpd.js');
 const rftp = fileURLToPath(new URL('../bin/rftp', import.meta.url));
 const MiB = 1024 * 1024;
 const sha = (p) => createHash('sha256').update(readFileSync(p)).digest('hex');
-const size = (p) => { try { return statSync(p).size; } catch { return 0; } };
+const size = (p) => {
+  try {
+    return statSync(p).size;
+  } catch {
+    return 0;
+  }
+};
 // Bold headings on a terminal only: piped into a file or a CI log, escape codes are noise.
 const say = (s) => console.log(process.stdout.isTTY ? `\n\x1b[1m== ${s}\x1b[0m` : `\n== ${s}`);
 const mib = (n) => `${(n / MiB).toFixed(1)} MiB`;

@@ -39,9 +39,20 @@ export const exitCodeMeanings: Record<ExitCodeName, string> = {
 /** "0 ok, 1 internal error, …": the short list for --help. */
 export function exitCodeSummary(): string {
   const short: Record<ExitCodeName, string> = {
-    ok: 'ok', internal: 'internal error', usage: 'usage', connection: 'connection', login: 'login', tls: 'TLS',
-    notFound: 'remote file not found', local: 'local file error', transfer: 'transfer failed after retries', exists: 'destination exists',
-    infected: 'infected (quarantined)', checkFailed: 'check after transfer failed', differences: 'check found differences', interrupted: 'interrupted',
+    ok: 'ok',
+    internal: 'internal error',
+    usage: 'usage',
+    connection: 'connection',
+    login: 'login',
+    tls: 'TLS',
+    notFound: 'remote file not found',
+    local: 'local file error',
+    transfer: 'transfer failed after retries',
+    exists: 'destination exists',
+    infected: 'infected (quarantined)',
+    checkFailed: 'check after transfer failed',
+    differences: 'check found differences',
+    interrupted: 'interrupted',
   };
   return (Object.keys(ExitCode) as ExitCodeName[]).map((k) => `${ExitCode[k]} ${short[k]}`).join(', ');
 }

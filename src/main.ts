@@ -110,7 +110,7 @@ async function runLine(argv: string[], out: Output, io: Io): Promise<number> {
 /** yargs (help, completion) only for the lines that ask for it. */
 const help = () => import('./commands/help.js');
 
-async function cliCommands(): Promise<Array<CommandSpec<any>>> {
+async function cliCommands(): Promise<Array<CommandSpec>> {
   return (await loadAll()).filter((s) => !s.modes || s.modes.includes('cli'));
 }
 

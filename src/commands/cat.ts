@@ -13,24 +13,28 @@ export async function catFile(ctx: CommandContext, session: Session, url: FtpUrl
   requireFile(url);
   let printed = 0;
   let stdoutFailed: Error | undefined;
-  await session.run(`cat ${displayUrl(url)}`, () => printed, async (client) => {
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        ctx.out.writeRaw(chunk, (err) => {
-          if (err) stdoutFailed = err;
-          else printed += chunk.length;
-          done(err);
-        });
-      },
-    });
-    try {
-      await retrieve(client, sink, url.path, printed);
-    } catch (err) {
-      // A closed stdout (cat … | head) is the reader's choice, not a connection problem to retry.
-      if (stdoutFailed) throw new RftpError('local', `cat: cannot write to stdout (${(stdoutFailed as NodeJS.ErrnoException).code ?? stdoutFailed.message})`);
-      throw err;
-    }
-  });
+  await session.run(
+    `cat ${displayUrl(url)}`,
+    () => printed,
+    async (client) => {
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, done) {
+          ctx.out.writeRaw(chunk, (err) => {
+            if (err) stdoutFailed = err;
+            else printed += chunk.length;
+            done(err);
+          });
+        },
+      });
+      try {
+        await retrieve(client, sink, url.path, printed);
+      } catch (err) {
+        // A closed stdout (cat … | head) is the reader's choice, not a connection problem to retry.
+        if (stdoutFailed) throw new RftpError('local', `cat: cannot write to stdout (${(stdoutFailed as NodeJS.ErrnoException).code ?? stdoutFailed.message})`);
+        throw err;
+      }
+    },
+  );
   return printed;
 }
 

@@ -30,16 +30,24 @@ function defaultText(o: OptionSpec): string {
 }
 
 /** The generated blocks, by name. */
-export function readmeBlocks(cli: Array<CommandSpec<any>>, shell: Array<CommandSpec<any>>, settings: Record<string, { about: string; aliases: string[] }>): Map<string, string[]> {
+export function readmeBlocks(cli: Array<CommandSpec>, shell: Array<CommandSpec>, settings: Record<string, { about: string; aliases: string[] }>): Map<string, string[]> {
   const blocks = new Map<string, string[]>();
-  blocks.set('commands', ['| command | what it does |', '| --- | --- |', ...cli.map((s) => `| \`rftp ${usageLine(s)}\`${s.aliases?.length ? ` (also ${s.aliases.map((a) => `\`${a}\``).join(', ')})` : ''} | ${cell(s.summary)} |`)]);
+  blocks.set('commands', [
+    '| command | what it does |',
+    '| --- | --- |',
+    ...cli.map((s) => `| \`rftp ${usageLine(s)}\`${s.aliases?.length ? ` (also ${s.aliases.map((a) => `\`${a}\``).join(', ')})` : ''} | ${cell(s.summary)} |`),
+  ]);
   blocks.set('options-connection', optionRows([...sessionOptions, ...outputOptions]));
   for (const s of cli) {
     const own = s.options.filter((o) => !shared.has(o.name));
     if (own.length > 0) blocks.set(`options-${s.name}`, optionRows(own));
   }
   const shellOnly = shell.filter((s) => s.modes && !s.modes.includes('cli'));
-  blocks.set('shell-commands', ['| command | what it does |', '| --- | --- |', ...shellOnly.map((s) => `| \`${s.name === '!' ? '!COMMAND' : usageLine(s)}\`${s.aliases?.length ? ` (also ${s.aliases.map((a) => `\`${a}\``).join(', ')})` : ''} | ${cell(s.summary)} |`)]);
+  blocks.set('shell-commands', [
+    '| command | what it does |',
+    '| --- | --- |',
+    ...shellOnly.map((s) => `| \`${s.name === '!' ? '!COMMAND' : usageLine(s)}\`${s.aliases?.length ? ` (also ${s.aliases.map((a) => `\`${a}\``).join(', ')})` : ''} | ${cell(s.summary)} |`),
+  ]);
   const users = (name: string) => [...new Set(shell.flatMap((s) => s.options.filter((o) => o.setting === name).map((o) => `\`${s.name} --${o.name}\``)))];
   blocks.set('settings', [
     '| setting | lftp | what it is | default of |',

@@ -78,7 +78,14 @@ export const spec: CommandSpec = {
   summary: 'download files, resuming partial downloads from an earlier run',
   positionals: [{ name: 'url', arity: 'many', completes: 'remote', describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)' }],
   options: [
-    { name: 'output', short: 'o', type: 'string', value: 'PATH', completes: 'local', describe: 'local file, or directory (a trailing / or an existing one); default: the remote name in the current directory' },
+    {
+      name: 'output',
+      short: 'o',
+      type: 'string',
+      value: 'PATH',
+      completes: 'local',
+      describe: 'local file, or directory (a trailing / or an existing one); default: the remote name in the current directory',
+    },
     createDirsOption('make the local directory of -o PATH when it is missing'),
     { name: 'segments', type: 'number', describe: 'fetch each file in N segments over N connections (as pget -n N)' },
     ...transferOptions,

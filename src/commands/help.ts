@@ -12,7 +12,7 @@ type Yargs = import('yargs').Argv;
 const SENTINEL = '\u0001examples\u0001';
 
 /** `get <url>... [options]`: the command's form, as help and the shell's command list show it. */
-export function usageLine(spec: CommandSpec<any>): string {
+export function usageLine(spec: CommandSpec): string {
   const words = spec.usage ?? spec.positionals.map(positionalWord).join(' ');
   return [spec.name, words, ...(spec.options.length ? ['[options]'] : [])].filter(Boolean).join(' ');
 }
@@ -53,7 +53,7 @@ function capture(y: Yargs, words: string[], calls = 1): Promise<string> {
   });
 }
 
-function describeCommand(b: Yargs, spec: CommandSpec<any>): Yargs {
+function describeCommand(b: Yargs, spec: CommandSpec): Yargs {
   for (const p of spec.positionals) b.positional(p.name, { type: 'string', describe: p.describe });
   for (const o of spec.options) {
     b.option(o.name, { alias: o.short, type: o.type, describe: o.describe, ...(o.default !== undefined ? { default: o.default } : {}) });
@@ -62,7 +62,7 @@ function describeCommand(b: Yargs, spec: CommandSpec<any>): Yargs {
 }
 
 /** `rftp help get` = `rftp get --help` = the shell's `help get`. */
-export async function commandHelp(spec: CommandSpec<any>, width = helpWidth()): Promise<string> {
+export async function commandHelp(spec: CommandSpec, width = helpWidth()): Promise<string> {
   const y = await newYargs(width);
   // yargs needs a command string of its own to list the positionals; our usage line replaces it.
   // (Under a name of its own: `help` is yargs' own word.)
@@ -78,7 +78,7 @@ export async function commandHelp(spec: CommandSpec<any>, width = helpWidth()): 
   return [...text.split('\n').map((line) => (line.trim() === SENTINEL ? examples(spec, width) : line)), ...[...aliases, ...(spec.details ?? [])].map((l) => wrap(l, width, ''))].join('\n');
 }
 
-function examples(spec: CommandSpec<any>, width: number): string {
+function examples(spec: CommandSpec, width: number): string {
   return (spec.examples ?? []).map(([cmd, what]) => `  rftp ${cmd}\n${wrap(what, width, '      ')}`).join('\n');
 }
 
@@ -104,7 +104,7 @@ $0 help COMMAND               what a command does, its options and examples
 Resumable FTP/FTPS transfers: run the same command again after any interruption.`;
 
 /** `rftp --help`: every command of the command line, credentials and the exit codes. */
-export async function overviewHelp(specs: Array<CommandSpec<any>>, width = helpWidth()): Promise<string> {
+export async function overviewHelp(specs: Array<CommandSpec>, width = helpWidth()): Promise<string> {
   const y = await newYargs(width);
   y.usage(OVERVIEW).version('version', 'show the version number', '');
   for (const spec of specs) y.command([usageLine(spec), ...(spec.aliases ?? [])], spec.summary);
@@ -113,7 +113,7 @@ export async function overviewHelp(specs: Array<CommandSpec<any>>, width = helpW
 }
 
 /** The words a bash or zsh completion asks about (yargs' protocol), answered from the specs. */
-export async function completionAnswer(specs: Array<CommandSpec<any>>, words: string[], bookmarks: () => string[]): Promise<string> {
+export async function completionAnswer(specs: Array<CommandSpec>, words: string[], bookmarks: () => string[]): Promise<string> {
   const y = await newYargs(100);
   for (const spec of specs) y.command([spec.name, ...(spec.aliases ?? [])], spec.summary, (b) => describeCommand(b, spec));
   y.completion('completion', false, (current: string, argv: { _: Array<string | number> }, defaults: (cb: (err: Error | null, list?: string[]) => void) => void, done: (list: string[]) => void) => {
@@ -164,7 +164,10 @@ export const spec: CommandSpec = {
     }
     const spec = specs.find((s) => s.name === name || s.aliases?.includes(name));
     if (!spec) {
-      const guess = closest(name, specs.flatMap((s) => [s.name, ...(s.aliases ?? [])]));
+      const guess = closest(
+        name,
+        specs.flatMap((s) => [s.name, ...(s.aliases ?? [])]),
+      );
       throw usageError(`help: no command ${name}${guess ? `; did you mean ${guess}?` : ''}`);
     }
     ctx.out.print(await commandHelp(spec));

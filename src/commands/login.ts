@@ -22,9 +22,10 @@ export function keychainUser(url: FtpUrl, userOption: string | undefined): strin
 
 /** The password from stdin when it is not a terminal (first line), else asked without echo. */
 async function readPassword(question: string): Promise<string> {
-  if (process.stdin.isTTY) return promptHidden(question).catch(() => {
-    throw new RftpError('interrupted', 'interrupted');
-  });
+  if (process.stdin.isTTY)
+    return promptHidden(question).catch(() => {
+      throw new RftpError('interrupted', 'interrupted');
+    });
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0];
@@ -46,7 +47,11 @@ export async function storeLogin(ctx: CommandContext, url: FtpUrl, args: Session
   if (args.check) {
     const session = sessionFactory({ ...url, user, password, path: '' }, { ...args, user: undefined }, ctx)();
     try {
-      await session.run('login', () => 0, async () => undefined);
+      await session.run(
+        'login',
+        () => 0,
+        async () => undefined,
+      );
     } finally {
       session.close();
     }
@@ -58,7 +63,9 @@ export async function storeLogin(ctx: CommandContext, url: FtpUrl, args: Session
 export const spec: CommandSpec = {
   name: 'login',
   summary: "store the password for the URL's user in the OS keychain (read from stdin, or asked without echo)",
-  positionals: [{ name: 'url', arity: 'optional', completes: 'none', describe: 'ftp://USER@host[:port]/ (the path is ignored); in the shell by default the open server, with the password it was opened with' }],
+  positionals: [
+    { name: 'url', arity: 'optional', completes: 'none', describe: 'ftp://USER@host[:port]/ (the path is ignored); in the shell by default the open server, with the password it was opened with' },
+  ],
   options: [{ name: 'check', type: 'boolean', default: true, describe: 'log in once before storing, so a mistyped password is not kept (--no-check to skip)' }, ...remoteOptions],
   examples: [
     ['login ftpes://alice@files.example.com', 'asks for the password, checks it, stores it'],

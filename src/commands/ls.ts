@@ -1,6 +1,5 @@
-import { FileType, type FileInfo } from 'basic-ftp';
 import { RftpError } from '../errors.js';
-import { listEntries } from '../session/ops.js';
+import { listEntries, type FileInfo } from '../session/ops.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
 import { escapeControl } from '../ui/redact.js';
@@ -9,13 +8,23 @@ import { forEachRemote } from './many.js';
 import { remoteOptions } from './options.js';
 import type { CommandSpec } from './spec.js';
 
-export interface ListOptions { url: FtpUrl; long: boolean; json?: boolean }
+export interface ListOptions {
+  url: FtpUrl;
+  long: boolean;
+  json?: boolean;
+}
 
 /** The entries of a remote directory, without "." and "..", sorted by name. */
 export async function listRemote(session: Session, url: FtpUrl): Promise<FileInfo[]> {
-  const entries = await session.run(`ls ${displayUrl(url)}`, () => 0, (client) => listEntries(client, url.path)).catch((err: unknown) => {
-    throw err instanceof RftpError && err.message === 'remote directory not found' ? new RftpError('notFound', `remote directory not found: ${displayUrl(url)}`) : err;
-  });
+  const entries = await session
+    .run(
+      `ls ${displayUrl(url)}`,
+      () => 0,
+      (client) => listEntries(client, url.path),
+    )
+    .catch((err: unknown) => {
+      throw err instanceof RftpError && err.message === 'remote directory not found' ? new RftpError('notFound', `remote directory not found: ${displayUrl(url)}`) : err;
+    });
   return entries.filter((e) => e.name !== '.' && e.name !== '..').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
@@ -30,11 +39,11 @@ export async function listDir(ctx: CommandContext, session: Session, opts: ListO
 }
 
 function typeWord(e: FileInfo): string {
-  return e.type === FileType.Directory ? 'dir' : e.type === FileType.File ? 'file' : e.type === FileType.SymbolicLink ? 'link' : 'unknown';
+  return e.isDirectory ? 'dir' : e.isFile ? 'file' : e.isSymbolicLink ? 'link' : 'unknown';
 }
 
 function longLine(e: FileInfo): string {
-  const kind = e.type === FileType.Directory ? 'd' : e.type === FileType.SymbolicLink ? 'l' : '-';
+  const kind = e.isDirectory ? 'd' : e.isSymbolicLink ? 'l' : '-';
   const p = e.permissions;
   const bits = (n: number) => (n & 4 ? 'r' : '-') + (n & 2 ? 'w' : '-') + (n & 1 ? 'x' : '-');
   const perms = p ? bits(p.user) + bits(p.group) + bits(p.world) : '---------';

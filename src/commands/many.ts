@@ -50,7 +50,11 @@ export async function eachOnConnections<T>(
           // pget opens each file's connections itself: its workers only take turns.
           pool = Array<Session>(workers).fill(first);
         } else if (workers > 1) {
-          await first.run(`login ${displayUrl({ ...group[0].job.url, path: '' })}`, () => 0, async () => undefined);
+          await first.run(
+            `login ${displayUrl({ ...group[0].job.url, path: '' })}`,
+            () => 0,
+            async () => undefined,
+          );
           const make = ctx.remote.sessions(group[0].job.url, args);
           extra.push(...Array.from({ length: workers - 1 }, () => make(ctx.signal)));
           pool = await acceptedConnections(first, extra, (text) => ctx.out.warn(text));

@@ -10,7 +10,11 @@ import type { CommandSpec } from './spec.js';
 /** One directory of `mkdir`. */
 export async function makeDirectory(_ctx: CommandContext, session: Session, url: FtpUrl, parents: boolean): Promise<void> {
   if (url.path.replace(/\/+$/, '') === '') throw usageError('mkdir: the URL names no directory');
-  await session.run(`mkdir ${displayUrl(url)}`, () => 0, (client) => makeDir(client, url.path, parents));
+  await session.run(
+    `mkdir ${displayUrl(url)}`,
+    () => 0,
+    (client) => makeDir(client, url.path, parents),
+  );
 }
 
 export const spec: CommandSpec = {

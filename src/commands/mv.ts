@@ -13,7 +13,11 @@ export async function moveRemote(_ctx: CommandContext, session: Session, from: F
   const target = to.endsWith('/') ? to + remoteBasename(from.path) : to;
   checkRemotePath(target);
   if (target === '' || from.path === '') throw usageError('mv: give a source and a target path');
-  await session.run(`mv ${displayUrl(from)}`, () => 0, (client) => renameRemote(client, from.path, target));
+  await session.run(
+    `mv ${displayUrl(from)}`,
+    () => 0,
+    (client) => renameRemote(client, from.path, target),
+  );
 }
 
 export const spec: CommandSpec = {
@@ -22,7 +26,11 @@ export const spec: CommandSpec = {
   summary: 'rename or move a remote file or directory on the same server',
   positionals: [
     { name: 'url', completes: 'remote', describe: 'URL of the file to move (in the shell: a path)' },
-    { name: 'to', completes: 'remote', describe: 'new path (relative to the login directory, or /absolute; in the shell relative to the remote directory), or a URL of the same server; ending in / = into that directory' },
+    {
+      name: 'to',
+      completes: 'remote',
+      describe: 'new path (relative to the login directory, or /absolute; in the shell relative to the remote directory), or a URL of the same server; ending in / = into that directory',
+    },
   ],
   options: remoteOptions,
   examples: [['mv ftp://alice@host/upload.tmp upload.tar', 'rename in the login directory']],

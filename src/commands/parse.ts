@@ -11,7 +11,7 @@ export type HelpHint = (command: string) => string;
 export const cliHint: HelpHint = (c) => `rftp ${c} --help`;
 export const shellHint: HelpHint = (c) => `help ${c}`;
 
-export function parseCommand(spec: CommandSpec<any>, words: string[], hint: HelpHint = cliHint): ParsedCommand {
+export function parseCommand(spec: CommandSpec, words: string[], hint: HelpHint = cliHint): ParsedCommand {
   const fail = (message: string) => usageError(`${spec.name}: ${message} (see ${hint(spec.name)})`);
   const args: Record<string, ArgValue> = {};
   const positionals: string[] = [];
@@ -46,7 +46,17 @@ export function parseCommand(spec: CommandSpec<any>, words: string[], hint: Help
       }
       if (!o) {
         const short = name.length === 1 ? spec.options.find((x) => x.short === name) : undefined;
-        throw fail(`unknown option --${name}${short ? `; did you mean -${name}?` : suggest(name, spec.options.map((x) => x.name), '--')}`);
+        throw fail(
+          `unknown option --${name}${
+            short
+              ? `; did you mean -${name}?`
+              : suggest(
+                  name,
+                  spec.options.map((x) => x.name),
+                  '--',
+                )
+          }`,
+        );
       }
       if (o.type === 'boolean') {
         if (inline !== undefined && !/^(true|false)$/.test(inline)) throw fail(`--${name} takes no value (or =true, =false)`);
@@ -87,14 +97,14 @@ export function parseCommand(spec: CommandSpec<any>, words: string[], hint: Help
  * Any letter is one edit from any other, so only a letter in the wrong case is suggested (-K for
  * -k), or the long option the letter starts when it is the only one.
  */
-function shortSuggestion(spec: CommandSpec<any>, letter: string): string {
+function shortSuggestion(spec: CommandSpec, letter: string): string {
   const other = spec.options.find((o) => o.short !== undefined && o.short !== letter && o.short.toLowerCase() === letter.toLowerCase());
   if (other) return `; did you mean -${other.short}?`;
   const long = spec.options.filter((o) => o.name.startsWith(letter));
   return long.length === 1 ? `; did you mean --${long[0].name}?` : '';
 }
 
-function findLong(spec: CommandSpec<any>, name: string): OptionSpec | undefined {
+function findLong(spec: CommandSpec, name: string): OptionSpec | undefined {
   // The camel-case spelling (--maxDelete) was accepted by yargs, so it still is.
   return spec.options.find((o) => o.name === name || camel(o.name) === name);
 }
@@ -117,7 +127,7 @@ function typed(o: OptionSpec, text: string, fail: (m: string) => Error): ArgValu
   return Number(text);
 }
 
-function placePositionals(spec: CommandSpec<any>, words: string[], args: Record<string, ArgValue>, fail: (m: string) => Error): void {
+function placePositionals(spec: CommandSpec, words: string[], args: Record<string, ArgValue>, fail: (m: string) => Error): void {
   let i = 0;
   for (const p of spec.positionals) {
     const arity = p.arity ?? 'one';
@@ -135,7 +145,7 @@ function placePositionals(spec: CommandSpec<any>, words: string[], args: Record<
 }
 
 /** The arguments a command runs with: what was given, then the shell's settings, then the defaults. */
-export function withDefaults(spec: CommandSpec<any>, given: Record<string, ArgValue>, settings: Record<string, ArgValue | undefined> = {}): Args {
+export function withDefaults(spec: CommandSpec, given: Record<string, ArgValue>, settings: Record<string, ArgValue | undefined> = {}): Args {
   const args: Args = { ...given };
   for (const o of spec.options) {
     const key = camel(o.name);

@@ -1,7 +1,6 @@
 import { basename } from 'node:path';
 import { RftpError, usageError } from '../errors.js';
-import { FTPError } from 'basic-ftp';
-import { isDirectory, makeDir } from '../session/ops.js';
+import { isDirectory, makeDir, replyCode } from '../session/ops.js';
 import { checkLocalPath, checkRemotePath, remoteDirname } from '../session/paths.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
@@ -14,7 +13,14 @@ import { eachOnConnections } from './many.js';
 import { createDirsOption, transferOptions } from './options.js';
 import type { CommandSpec } from './spec.js';
 
-export interface PutFileArgs { local: string; url: FtpUrl; force: boolean; continue: boolean; limiter?: TokenBucket; createDirs?: boolean }
+export interface PutFileArgs {
+  local: string;
+  url: FtpUrl;
+  force: boolean;
+  continue: boolean;
+  limiter?: TokenBucket;
+  createDirs?: boolean;
+}
 
 /** One file of `put`; a URL ending in / is a directory, the file goes in under its local name. */
 export async function putFile(ctx: CommandContext, session: Session, args: PutFileArgs): Promise<FileResult> {
@@ -26,7 +32,12 @@ export async function putFile(ctx: CommandContext, session: Session, args: PutFi
   checkRemotePath(url.path);
   if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');
   const dir = remoteDirname(url.path);
-  if (args.createDirs && dir !== '') await session.run(`mkdir ${displayUrl(url, dir)}`, () => 0, (client) => makeDir(client, dir, true));
+  if (args.createDirs && dir !== '')
+    await session.run(
+      `mkdir ${displayUrl(url, dir)}`,
+      () => 0,
+      (client) => makeDir(client, dir, true),
+    );
   try {
     const result = await upload(session, args.local, url, { force: args.force, continue: args.continue, settleMs: settleMs(ctx.env), limiter: args.limiter }, ctx.out);
     if (!result.skipped) await checkStoredName(session, url.path);
@@ -34,9 +45,15 @@ export async function putFile(ctx: CommandContext, session: Session, args: PutFi
   } catch (err) {
     // A server refuses to create a file in a missing directory in its own words (vsftpd: "553
     // Could not create file."): say what is wrong.
-    const reply = (err as RftpError).cause;
-    if (dir !== '' && reply instanceof FTPError && (reply.code === 550 || reply.code === 553)) {
-      if (!(await session.run(`cd ${displayUrl(url, dir)}`, () => 0, (client) => isDirectory(client, dir)))) {
+    const code = replyCode(err);
+    if (dir !== '' && (code === 550 || code === 553)) {
+      if (
+        !(await session.run(
+          `cd ${displayUrl(url, dir)}`,
+          () => 0,
+          (client) => isDirectory(client, dir),
+        ))
+      ) {
         throw new RftpError('notFound', `remote directory not found: ${displayUrl(url, dir)} (--create-dirs makes it)`);
       }
     }
@@ -49,9 +66,23 @@ export const spec: CommandSpec = {
   summary: 'upload files, resuming partial uploads from an earlier run',
   usage: '<local>... <url>',
   details: ['in the shell: put [-o REMOTE] LOCAL..., into the remote directory by default (as lftp)'],
-  positionals: [{ name: 'local', arity: 'many', completes: 'local', describe: 'local files, then the remote URL (a directory when it ends in /); in the shell the destination is -o, by default the remote directory' }],
+  positionals: [
+    {
+      name: 'local',
+      arity: 'many',
+      completes: 'local',
+      describe: 'local files, then the remote URL (a directory when it ends in /); in the shell the destination is -o, by default the remote directory',
+    },
+  ],
   options: [
-    { name: 'output', short: 'o', type: 'string', value: 'REMOTE', completes: 'remote', describe: 'remote file, or directory when it ends in / (on the command line the last argument may say it instead)' },
+    {
+      name: 'output',
+      short: 'o',
+      type: 'string',
+      value: 'REMOTE',
+      completes: 'remote',
+      describe: 'remote file, or directory when it ends in / (on the command line the last argument may say it instead)',
+    },
     createDirsOption('make the missing remote directories of the target first'),
     ...transferOptions,
   ],

@@ -1,4 +1,4 @@
-import { ExitCode, RftpError } from '../errors.js';
+import { ExitCode, type RftpError } from '../errors.js';
 import type { FileResult } from '../transfer/download.js';
 
 export type ResultWord = 'ok' | 'skipped' | 'error' | 'interrupted';

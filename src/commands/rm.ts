@@ -15,11 +15,21 @@ export async function removePath(ctx: CommandContext, session: Session, url: Ftp
   if (recursive) {
     // ".", "sub/..", "~" or ".." in the shell, or the login directory (or one above it) by its
     // absolute name: resolved against the login directory, none of them may take it (or "/") away.
-    const home = posix.resolve(await session.run(`rm ${displayUrl(url)}`, () => 0, (client) => resolveDir(client, '')));
+    const home = posix.resolve(
+      await session.run(
+        `rm ${displayUrl(url)}`,
+        () => 0,
+        (client) => resolveDir(client, ''),
+      ),
+    );
     const target = posix.resolve(home, url.path);
-    if (target === '/' || target === home || home.startsWith(target + '/')) throw refuse();
+    if (target === '/' || target === home || home.startsWith(`${target}/`)) throw refuse();
   }
-  await session.run(`rm ${displayUrl(url)}`, () => 0, (client) => (recursive ? removeDirectory(client, url.path, true) : deleteFile(client, url.path)));
+  await session.run(
+    `rm ${displayUrl(url)}`,
+    () => 0,
+    (client) => (recursive ? removeDirectory(client, url.path, true) : deleteFile(client, url.path)),
+  );
   ctx.out.debug(`removed ${url.path}`);
 }
 

@@ -10,7 +10,11 @@ import type { CommandSpec } from './spec.js';
 /** One directory of `rmdir`. */
 export async function removeDir(_ctx: CommandContext, session: Session, url: FtpUrl): Promise<void> {
   if (url.path.replace(/\/+$/, '') === '') throw usageError('rmdir: refusing to remove the login or root directory');
-  await session.run(`rmdir ${displayUrl(url)}`, () => 0, (client) => removeDirectory(client, url.path, false));
+  await session.run(
+    `rmdir ${displayUrl(url)}`,
+    () => 0,
+    (client) => removeDirectory(client, url.path, false),
+  );
 }
 
 export const spec: CommandSpec = {

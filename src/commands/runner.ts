@@ -32,7 +32,7 @@ export interface RunHost {
  * wires Ctrl-C/SIGTERM to an abort signal, turns every error into one line and an exit code, and
  * prints the --json report. Returns the exit code.
  */
-export async function runCommand(spec: CommandSpec<any>, parsed: ParsedCommand, host: RunHost): Promise<number> {
+export async function runCommand(spec: CommandSpec, parsed: ParsedCommand, host: RunHost): Promise<number> {
   const args = withDefaults(spec, parsed.args, host.settings);
   const out = outputFor(host.out, args);
   const controller = host.controller;
@@ -75,7 +75,7 @@ export async function runCommand(spec: CommandSpec<any>, parsed: ParsedCommand, 
     out.stopStatus();
     const err = failureOf(raw, controller.signal.aborted);
     if (err.message) out.error(err.message);
-    if (out.mode.debug && err.kind === 'internal') process.stderr.write(redact(String((raw as Error)?.stack ?? raw)) + '\n');
+    if (out.mode.debug && err.kind === 'internal') process.stderr.write(`${redact(String((raw as Error)?.stack ?? raw))}\n`);
     const partial = partialResultOf(raw);
     if (json) out.json(makeReport(spec.name, partial ? [...ctx.results, partial] : ctx.results, startedAt, err));
     return raw instanceof Reported && !controller.signal.aborted ? raw.code : err.exitCode;

@@ -82,6 +82,7 @@ export interface SessionArgs {
 
 /** The shell's own hooks for the commands that change where it is (open). */
 export interface SiteHost {
+  // biome-ignore lint/suspicious/noConfusingVoidType: an exit code, or nothing for success (an async body that returns nothing)
   open(target: string, args: SessionArgs, ctx: RunContext): Promise<number | void>;
 }
 
@@ -104,9 +105,9 @@ export interface RunContext extends CommandContext {
   /** How to name the command's own help in an error: `rftp get --help` or `help get`. */
   helpHint: string;
   /** The commands where this runs (for help): the command line's, or the shell's. */
-  commands(): Promise<Array<CommandSpec<any>>>;
+  commands(): Promise<Array<CommandSpec>>;
   /** The list `help` prints without a name. */
-  overview(specs: Array<CommandSpec<any>>): Promise<string>;
+  overview(specs: Array<CommandSpec>): Promise<string>;
 }
 
 export interface CommandSpec<C extends RunContext = RunContext> {
@@ -135,6 +136,7 @@ export interface CommandSpec<C extends RunContext = RunContext> {
    */
   signals?: 'abort' | 'ignore' | 'none';
   /** Runs the command; a thrown RftpError becomes one line and its exit code. Returns the exit code. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: an exit code, or nothing for success (an async body that returns nothing)
   run(ctx: C, args: Args): Promise<number | void>;
 }
 

@@ -53,7 +53,7 @@ export const spec: CommandSpec = {
   summary: 'mirror a remote directory tree down (URL LOCALDIR) or a local one up (LOCALDIR URL); rerun to continue',
   positionals: [
     { name: 'source', completes: 'remote', describe: 'URL of a remote directory, or a local directory (in the shell: a remote path, or a local one with -R)' },
-    { name: 'destination', arity: 'optional', completes: 'local', describe: 'local directory, or URL of a remote directory (in the shell it may be left out: the source\'s name, here or there)' },
+    { name: 'destination', arity: 'optional', completes: 'local', describe: "local directory, or URL of a remote directory (in the shell it may be left out: the source's name, here or there)" },
   ],
   options: [
     { name: 'delete', short: 'e', lftp: '-e', type: 'boolean', default: false, describe: 'remove what the source lacks: last, and only after a clean run' },
@@ -68,7 +68,13 @@ export const spec: CommandSpec = {
     { name: 'max-dirs', type: 'number', default: DEFAULT_LIMITS.maxDirs, describe: 'directories one side may have; beyond, the walk stops and the run fails (an endless tree ends)' },
     { name: 'max-entries', type: 'number', default: DEFAULT_LIMITS.maxEntries, describe: 'files and directories one side may have, in all' },
     { name: 'use-pget-n', lftp: '--use-pget-n=N', type: 'number', describe: 'downloads: each file of 2 MiB or more in up to N segments over N connections of its own (as pget -n N)' },
-    { name: 'pipelining', lftp: 'set ftp:sync-mode', type: 'boolean', default: true, describe: 'ask a LIST-only server for file times many per write; --no-pipelining asks one at a time (a server or middlebox that loses commands sent together)' },
+    {
+      name: 'pipelining',
+      lftp: 'set ftp:sync-mode',
+      type: 'boolean',
+      default: true,
+      describe: 'ask a LIST-only server for file times many per write; --no-pipelining asks one at a time (a server or middlebox that loses commands sent together)',
+    },
     ...sessionOptions,
     ...outputOptions,
   ],
@@ -78,7 +84,7 @@ export const spec: CommandSpec = {
     ['mirror -R -e ./build ftp://deploy@host/www/', 'the same with lftp-style options'],
   ],
   usage: '<source> <destination>',
-  details: ['in the shell: mirror [-R] SOURCE [TARGET], the remote side a path relative to the remote directory (as lftp), TARGET by default the source\'s name'],
+  details: ["in the shell: mirror [-R] SOURCE [TARGET], the remote side a path relative to the remote directory (as lftp), TARGET by default the source's name"],
   // The JSON report of a sync is its own (plan, per-file results), printed by syncDirs.
   ownJson: true,
   async run(ctx, args) {
@@ -138,7 +144,10 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     const limiter = limiterFor(args.limitRate, ctx.signal);
     // The shell's mirror calls this handler with only the options it knows: the rest are defaults.
     const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs ?? DEFAULT_LIMITS.maxDirs, maxEntries: args.maxEntries ?? DEFAULT_LIMITS.maxEntries };
-    for (const [name, v] of [['--max-dirs', limits.maxDirs], ['--max-entries', limits.maxEntries]] as const) {
+    for (const [name, v] of [
+      ['--max-dirs', limits.maxDirs],
+      ['--max-entries', limits.maxEntries],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new RftpError('usage', `${name} must be a whole number, 1 or more`);
     }
     const url = parseFtpUrl(down ? args.source : args.destination);
@@ -160,7 +169,8 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
   const shownUrl = displayUrl(url, remoteRoot);
   const report = new ReportBuilder(direction, down ? shownUrl : localText, down ? localText : shownUrl, args, startedAt);
 
-  const retirements = (report.retirements = new Retirements((text) => out.warn(text)));
+  const retirements = new Retirements((text) => out.warn(text));
+  report.retirements = retirements;
   let sessions: Session[] = [];
   try {
     // Inside the try: the session options (--timeout, …) are checked here, and --json reports that too.
@@ -179,21 +189,30 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     if (!down && !localSt) throw new RftpError('local', `${localText}: no such directory`);
     // The root is the user's choice (it may be a symlink); below it, nothing is followed.
     if (localSt) localRoot = await realpath(localRoot);
-    const remoteExists = await sessions[0].run(`list ${escapeControl(shownUrl)}`, () => 0, (client) => isDirectory(client, remoteRoot));
+    const remoteExists = await sessions[0].run(
+      `list ${escapeControl(shownUrl)}`,
+      () => 0,
+      (client) => isDirectory(client, remoteRoot),
+    );
     if (down && !remoteExists) throw new RftpError('notFound', `remote directory not found: ${shownUrl}`);
     // The walk starts on the first connection while the others log in.
     const connections = openConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
 
     const remoteWalk = () => (remoteExists ? walkRemote(connections.sessions, remoteRoot, side(down ? 'source' : 'destination'), connections.ready, retirements) : Promise.resolve(emptyTree()));
     const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
-    const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : (await Promise.all([localWalk(), remoteWalk()]));
+    const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : await Promise.all([localWalk(), remoteWalk()]);
     const accepted = await connections.accepted;
     report.accepted = accepted.length;
     /** The accepted connections not retired in the walk, for the next steps. */
     const pool = () => retirements.active(accepted);
     if (remoteExists) {
       out.setPhase('asking the server for file times');
-      const asked = await addRemoteTimes(pool(), remoteRoot, down ? src : dst, down ? dst : src, { forDownload: down && !args.dryRun, warn: (m) => out.warn(m), retirements, pipelining: args.pipelining !== false });
+      const asked = await addRemoteTimes(pool(), remoteRoot, down ? src : dst, down ? dst : src, {
+        forDownload: down && !args.dryRun,
+        warn: (m) => out.warn(m),
+        retirements,
+        pipelining: args.pipelining !== false,
+      });
       if (asked > 0) out.debug(`asked the server for the times of ${asked} files`);
     }
     out.stopBar();

@@ -3,7 +3,7 @@
 // handling, the data connection's setter, passive mode). package.json pins the exact version these
 // were written against; test/unit/basic-ftp-internals.test.ts fails with a clear message when
 // they change shape.
-import { FTPError, type Client, type FTPContext, type FTPResponse } from 'basic-ftp';
+import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
 import { ProgressTracker } from 'basic-ftp/dist/ProgressTracker.js';
 import { StringWriter } from 'basic-ftp/dist/StringWriter.js';
 import { downloadTo, parseEpsvResponse, parsePasvResponse, uploadFrom } from 'basic-ftp/dist/transfer.js';

@@ -37,7 +37,7 @@ export async function resolveCredentials(url: FtpUrl, userOption: string | undef
 async function lookup(url: FtpUrl, userOption: string | undefined, deps: CredentialDeps): Promise<Credentials> {
   let optionUser = userOption;
   let optionPassword: string | undefined;
-  if (userOption !== undefined && userOption.includes(':')) {
+  if (userOption?.includes(':')) {
     // curl's -u user:password form; accepted, though the password is then visible in `ps`.
     optionUser = userOption.slice(0, userOption.indexOf(':'));
     optionPassword = userOption.slice(userOption.indexOf(':') + 1);

@@ -47,7 +47,10 @@ export async function requireKeychain(env: NodeJS.ProcessEnv): Promise<Keytar> {
   if (env.RFTP_NO_KEYCHAIN) throw new RftpError('local', `the OS keychain is switched off (RFTP_NO_KEYCHAIN is set); ${INSTEAD}`);
   const keytar = await loadKeytar();
   if (!keytar) {
-    throw new RftpError('local', `the OS keychain is not available: the optional module keytar is not installed or cannot load (on Debian: apt-get install libsecret-1-dev, then npm_config_build_from_source=true npm_config_nodedir=${nodePrefix()} npm rebuild keytar); ${INSTEAD}`);
+    throw new RftpError(
+      'local',
+      `the OS keychain is not available: the optional module keytar is not installed or cannot load (on Debian: apt-get install libsecret-1-dev, then npm_config_build_from_source=true npm_config_nodedir=${nodePrefix()} npm rebuild keytar); ${INSTEAD}`,
+    );
   }
   return keytar;
 }

@@ -2,7 +2,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export interface NetrcEntry { machine: string | null; login?: string; password?: string; }
+export interface NetrcEntry {
+  machine: string | null;
+  login?: string;
+  password?: string;
+}
 
 /** Parses the netrc format (machine/default/login/password/account/macdef), as curl and ftp read it. */
 export function parseNetrc(text: string): NetrcEntry[] {
@@ -14,9 +18,10 @@ export function parseNetrc(text: string): NetrcEntry[] {
     for (let t = 0; t < tokens.length; t++) {
       const token = tokens[t];
       const next = () => unquote(tokens[++t] ?? '');
-      if (token === 'machine') entries.push((current = { machine: next() }));
-      else if (token === 'default') entries.push((current = { machine: null }));
-      else if (token === 'login' && current) current.login = next();
+      if (token === 'machine' || token === 'default') {
+        current = { machine: token === 'machine' ? next() : null };
+        entries.push(current);
+      } else if (token === 'login' && current) current.login = next();
       else if (token === 'password' && current) current.password = next();
       else if (token === 'account') next();
       else if (token === 'macdef') {

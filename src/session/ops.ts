@@ -1,4 +1,4 @@
-import { Client, FTPError, type FileInfo } from 'basic-ftp';
+import { type Client, FTPError, type FileInfo } from 'basic-ftp';
 import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
@@ -15,8 +15,17 @@ const notImplemented = (err: unknown) => err instanceof FTPError && [500, 501, 5
 /** A permanent refusal (5xx) from the server, as opposed to a dropped or timed-out connection. */
 export const refusedByServer = (err: unknown) => err instanceof FTPError && err.code >= 500;
 
+/** The FTP reply code behind an error (itself, or the cause of a classified one), if any. */
+export function replyCode(err: unknown): number | undefined {
+  const e = err instanceof FTPError ? err : (err as { cause?: unknown })?.cause;
+  return e instanceof FTPError ? e.code : undefined;
+}
+
 export class CommandRefused extends Error {
-  constructor(readonly command: string, readonly reply: string) {
+  constructor(
+    readonly command: string,
+    readonly reply: string,
+  ) {
     super(`the server refused ${command} (${reply.trim()})`);
   }
 }
@@ -65,7 +74,10 @@ async function refusalAfter(client: Client, err: unknown): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   const reply = client.ftp.handle(undefined, (res, task) => (res instanceof Error ? task.reject(res) : task.resolve(res)));
   const late = await Promise.race([
-    reply.then(() => undefined, (e: unknown) => e),
+    reply.then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
     new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), REFUSAL_GRACE_MS))),
   ]);
   clearTimeout(timer);
@@ -333,7 +345,11 @@ export function failedReply(message: string): boolean {
   return /\b(fail(s|ed|ure)?|den(y|ied)|cannot|can'?t|unable|not permitted|errors?)\b/i.test(text);
 }
 
-const oneLine = (text: string) => text.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ').trim().slice(0, 200);
+const oneLine = (text: string) =>
+  text
+    .replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ')
+    .trim()
+    .slice(0, 200);
 
 /** Each line parsed on its own (see listStrict): the entries with their lines, and what yielded none. */
 function parseLines(client: Client, text: string): { parsed: Array<{ info: FileInfo; line: string }>; dropped: string[] } {

@@ -30,7 +30,7 @@ export function remoteDirname(path: string): string {
 
 export function remoteJoin(dir: string, name: string): string {
   if (dir === '') return name;
-  return (dir.endsWith('/') ? dir : dir + '/') + name;
+  return (dir.endsWith('/') ? dir : `${dir}/`) + name;
 }
 
 /**
@@ -38,5 +38,5 @@ export function remoteJoin(dir: string, name: string): string {
  * "-" taken for an option of LIST (vsftpd's `LIST -a -x` lists the current directory).
  */
 export function commandPath(path: string): string {
-  return path.startsWith(' ') || path.startsWith('-') ? './' + path : path;
+  return path.startsWith(' ') || path.startsWith('-') ? `./${path}` : path;
 }

@@ -27,7 +27,15 @@ export interface OpenConnections {
  */
 export function openConnections(first: Session, extra: Session[], warn: (text: string) => void): OpenConnections {
   const logins = extra.map((s) => s.connected());
-  const ready = [Promise.resolve(true), ...logins.map((p) => p.then(() => true, () => false))];
+  const ready = [
+    Promise.resolve(true),
+    ...logins.map((p) =>
+      p.then(
+        () => true,
+        () => false,
+      ),
+    ),
+  ];
   const accepted = settle(first, extra, logins, warn);
   // Not awaited when the run fails before it needs the whole pool.
   accepted.catch(() => {});

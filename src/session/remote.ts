@@ -91,7 +91,7 @@ export async function modifiedTimes(client: Client, paths: string[]): Promise<Ti
   if (!ftp.closed) {
     for (const c of commands) ftp.log(`> ${c}`);
     ftp.log('> NOOP');
-    ftp.socket.write(commands.map((c) => c + '\r\n').join('') + 'NOOP\r\n', ftp.encoding);
+    ftp.socket.write(`${commands.map((c) => `${c}\r\n`).join('')}NOOP\r\n`, ftp.encoding);
   }
   await done;
   const end = replies[replies.length - 1];

@@ -63,9 +63,18 @@ export class Session {
       this.out.stopStatus();
       throw closedError();
     }
-    this.out.debug(`connecting to ${hostPort(url)} (${url.security === 'none' && !this.config.tls.requireTls ? 'plain' : 'TLS ' + (url.security === 'implicit' ? 'implicit' : 'explicit')}), password from ${this.creds.source}`);
+    this.out.debug(
+      `connecting to ${hostPort(url)} (${url.security === 'none' && !this.config.tls.requireTls ? 'plain' : `TLS ${url.security === 'implicit' ? 'implicit' : 'explicit'}`}), password from ${this.creds.source}`,
+    );
     try {
-      this.client = await openClient(url, this.creds, this.config.tls, { timeoutMs: this.config.timeoutMs, trustPasvAddress: this.config.trustPasvAddress ?? false }, this.loginSignal, this.out.mode.debug ? (m) => this.out.debug(m) : undefined);
+      this.client = await openClient(
+        url,
+        this.creds,
+        this.config.tls,
+        { timeoutMs: this.config.timeoutMs, trustPasvAddress: this.config.trustPasvAddress ?? false },
+        this.loginSignal,
+        this.out.mode.debug ? (m) => this.out.debug(m) : undefined,
+      );
     } catch (err) {
       // Closed while the login was under way (a pool's extra connection, the run already over).
       if (this.closed && !this.signal.aborted) throw closedError();

@@ -57,7 +57,7 @@ export function parseFtpUrl(text: string): FtpUrl {
   let parsed: URL;
   try {
     // WHATWG URL only knows "special" schemes; parse as http to get host handling, keep our scheme.
-    parsed = new URL('http://' + text.slice(match[0].length));
+    parsed = new URL(`http://${text.slice(match[0].length)}`);
   } catch {
     throw usageError(`malformed URL: "${redactUrlText(text)}"`);
   }
@@ -73,7 +73,10 @@ export function parseFtpUrl(text: string): FtpUrl {
   checkRemotePath(path);
   const user = parsed.username ? decode(parsed.username, 'user name') : undefined;
   const password = parsed.password ? decode(parsed.password, 'password') : undefined;
-  for (const [value, what] of [[user, 'user name'], [password, 'password']] as const) {
+  for (const [value, what] of [
+    [user, 'user name'],
+    [password, 'password'],
+  ] as const) {
     if (value !== undefined && /[\r\n\0]/.test(value)) throw usageError(`malformed URL: the ${what} contains CR, LF or NUL`);
   }
   return { security: scheme.security, host, port, user, password, path };
@@ -86,7 +89,7 @@ export function displayUrl(url: FtpUrl, path = url.path): string {
   const defaultPort = url.security === 'implicit' ? 990 : 21;
   const port = url.port === defaultPort ? '' : `:${url.port}`;
   const user = url.user ? `${encodeURIComponent(url.user)}@` : '';
-  const encodedPath = path.startsWith('/') ? '%2F' + encodePath(path.slice(1)) : encodePath(path);
+  const encodedPath = path.startsWith('/') ? `%2F${encodePath(path.slice(1))}` : encodePath(path);
   return `${scheme}://${user}${host}${port}/${encodedPath}`;
 }
 

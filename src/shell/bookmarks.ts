@@ -56,7 +56,7 @@ export function saveBookmarks(path: string, bookmarks: Record<string, Bookmark>)
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(bookmarks, null, 2) + '\n', { mode: 0o600 });
+    writeFileSync(tmp, `${JSON.stringify(bookmarks, null, 2)}\n`, { mode: 0o600 });
     renameSync(tmp, path);
   } catch (err) {
     throw new RftpError('local', `cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);

@@ -80,7 +80,7 @@ export const localCommands: ShellSpec[] = [
   },
   {
     name: 'set',
-    summary: 'show or change settings, the defaults of the commands\' options here (alone: list them)',
+    summary: "show or change settings, the defaults of the commands' options here (alone: list them)",
     positionals: [
       { name: 'name', arity: 'optional', completes: 'setting', describe: 'the setting (or its lftp name)' },
       { name: 'value', arity: 'optional', completes: 'none', describe: 'its new value' },

@@ -87,7 +87,9 @@ export const remoteCommands: ShellSpec[] = [
       const bookmarks = loadBookmarks(path);
       if (sub === 'list') {
         for (const [name, b] of Object.entries(bookmarks).sort()) {
-          const opts = Object.entries(b.options ?? {}).map(([k, v]) => (v === true ? ` --${k}` : ` --${k}=${v}`)).join('');
+          const opts = Object.entries(b.options ?? {})
+            .map(([k, v]) => (v === true ? ` --${k}` : ` --${k}=${v}`))
+            .join('');
           // A hand-edited file may hold anything: nothing raw reaches the terminal.
           sh.out.print(`${escapeControl(name)}\t${escapeControl(b.url + opts)}`);
         }

@@ -10,7 +10,7 @@ import { globToRegExp, hasGlob } from './glob.js';
 
 // mget and mput: the registry's get and put, on the files a wildcard matches (as lftp's).
 
-const dirSlash = (p: string) => (p.endsWith('/') ? p : p + '/');
+const dirSlash = (p: string) => (p.endsWith('/') ? p : `${p}/`);
 
 /** Remote files matching a pattern in the last path segment; a name without wildcards is taken as it is. */
 async function expandRemote(ctx: ShellContext, pattern: string): Promise<string[]> {

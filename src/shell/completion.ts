@@ -9,7 +9,10 @@ import { escapeWord, splitLine, type Token } from './parse.js';
 import { settings } from './settings.js';
 import type { Shell } from './state.js';
 
-interface Entry { name: string; dir: boolean }
+interface Entry {
+  name: string;
+  dir: boolean;
+}
 
 /**
  * Names completion never offers: control characters (C0, DEL, C1) would reach the terminal raw
@@ -36,13 +39,13 @@ export class Completer {
 
   /** readline's completer: [candidates, the text they replace]. Every candidate starts with that text. */
   async complete(line: string): Promise<[string[], string]> {
-    let commands;
+    let commands: ReturnType<typeof splitLine>;
     try {
       commands = splitLine(line, true);
     } catch {
       return [[], ''];
     }
-    const endsInSpace = line === '' || /[\s;]$/.test(line) && !commands.at(-1)?.words.at(-1)?.openQuote;
+    const endsInSpace = line === '' || (/[\s;]$/.test(line) && !commands.at(-1)?.words.at(-1)?.openQuote);
     const last = line.trimEnd().endsWith(';') || commands.length === 0 ? undefined : commands.at(-1);
     if (last?.local !== undefined) return [[], ''];
     const words = last?.words ?? [];
@@ -50,11 +53,27 @@ export class Completer {
     const raw = current ? line.slice(current.start) : '';
     const typed = current?.value ?? '';
     const index = words.length - (current ? 1 : 0);
-    if (index === 0) return [commandNames(this.sh.commands).filter((n) => n.startsWith(typed)).sort().map((n) => n + ' '), raw];
+    if (index === 0)
+      return [
+        commandNames(this.sh.commands)
+          .filter((n) => n.startsWith(typed))
+          .sort()
+          .map((n) => `${n} `),
+        raw,
+      ];
     const cmd = findCommand(this.sh.commands, words[0].value);
     if (!cmd) return [[], raw];
-    if (typed.startsWith('-')) return [optionNames(cmd).filter((n) => n.startsWith(typed)).map((n) => n + ' '), raw];
-    const kind = wordKind(cmd, words.slice(1, index).map((w) => w.value));
+    if (typed.startsWith('-'))
+      return [
+        optionNames(cmd)
+          .filter((n) => n.startsWith(typed))
+          .map((n) => `${n} `),
+        raw,
+      ];
+    const kind = wordKind(
+      cmd,
+      words.slice(1, index).map((w) => w.value),
+    );
     const entries = await this.candidates(kind, typed, words[1]?.value);
     const slash = typed.lastIndexOf('/');
     const base = typed.slice(slash + 1);
@@ -129,7 +148,7 @@ export class Completer {
 }
 
 /** --long and -l spellings of a command's options. */
-function optionNames(cmd: CommandSpec<any>): string[] {
+function optionNames(cmd: CommandSpec): string[] {
   return cmd.options.flatMap((o) => [`--${o.name}`, ...(o.short ? [`-${o.short}`] : [])]);
 }
 
@@ -137,7 +156,7 @@ function optionNames(cmd: CommandSpec<any>): string[] {
  * What the next word of a command is: the value of the option before it (-o PATH), or the
  * positional it fills (options and their values skipped); the last positional repeats.
  */
-function wordKind(cmd: CommandSpec<any>, before: string[]): Completes {
+function wordKind(cmd: CommandSpec, before: string[]): Completes {
   const last = before.at(-1);
   const option = last === undefined ? undefined : valueOption(cmd, last);
   if (option) return option.completes ?? 'none';
@@ -152,7 +171,7 @@ function wordKind(cmd: CommandSpec<any>, before: string[]): Completes {
 }
 
 /** The option a word ends with when it still needs its value (-o, --output, -ko), else undefined. */
-function valueOption(cmd: CommandSpec<any>, word: string): OptionSpec | undefined {
+function valueOption(cmd: CommandSpec, word: string): OptionSpec | undefined {
   if (word.startsWith('--')) {
     const o = word.includes('=') ? undefined : cmd.options.find((x) => x.name === word.slice(2) || camel(x.name) === word.slice(2));
     return o?.type === 'boolean' ? undefined : o;
@@ -174,7 +193,11 @@ async function local(dirPart: string, env: NodeJS.ProcessEnv): Promise<Entry[]> 
     for (const d of dirents) {
       if (!completable(d.name)) continue;
       let isDir = d.isDirectory();
-      if (d.isSymbolicLink()) isDir = await readdir(join(dir, d.name)).then(() => true, () => false);
+      if (d.isSymbolicLink())
+        isDir = await readdir(join(dir, d.name)).then(
+          () => true,
+          () => false,
+        );
       out.push({ name: d.name, dir: isDir });
     }
     return out;
@@ -182,4 +205,3 @@ async function local(dirPart: string, env: NodeJS.ProcessEnv): Promise<Entry[]> 
     return [];
   }
 }
-

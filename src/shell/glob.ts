@@ -17,8 +17,8 @@ export function globToRegExp(pattern: string): RegExp {
       if (close < 0) re += '\\[';
       else {
         let body = pattern.slice(i + 1, close);
-        if (body.startsWith('!')) body = '^' + body.slice(1);
-        re += '[' + body.replace(/\\/g, '\\\\') + ']';
+        if (body.startsWith('!')) body = `^${body.slice(1)}`;
+        re += `[${body.replace(/\\/g, '\\\\')}]`;
         i = close;
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');

@@ -18,7 +18,7 @@ export function historyPath(env: NodeJS.ProcessEnv): string {
  * Unchanged words keep their typed text; a changed one is written back escaped.
  */
 export function historyLine(line: string): string | undefined {
-  let commands;
+  let commands: ReturnType<typeof splitLine>;
   try {
     commands = splitLine(line);
   } catch {
@@ -26,7 +26,7 @@ export function historyLine(line: string): string | undefined {
     return undefined;
   }
   const parts = commands.map((c) => {
-    if (c.local !== undefined) return '!' + c.local;
+    if (c.local !== undefined) return `!${c.local}`;
     const kept = stripPasswords(c.words.map((w) => w.value));
     return kept.map((v, i) => (v === c.words[i].value ? line.slice(c.words[i].start, c.words[i].end) : escapeWord(v))).join(' ');
   });
@@ -48,7 +48,7 @@ export function loadHistory(path: string): string[] {
   if (lines.length > HISTORY_SIZE * 2) {
     // Appending keeps concurrent shells from losing each other's lines; trim now and then.
     try {
-      writeFileSync(path, kept.join('\n') + '\n', { mode: 0o600 });
+      writeFileSync(path, `${kept.join('\n')}\n`, { mode: 0o600 });
     } catch {
       // A read-only state dir only costs the trim.
     }
@@ -59,7 +59,7 @@ export function loadHistory(path: string): string[] {
 export function appendHistory(path: string, line: string): void {
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    appendFileSync(path, line.replace(/[\r\n]/g, ' ') + '\n', { mode: 0o600 });
+    appendFileSync(path, `${line.replace(/[\r\n]/g, ' ')}\n`, { mode: 0o600 });
   } catch {
     // History is a comfort: a full disk or read-only home must not break the shell.
   }

@@ -79,7 +79,7 @@ export function splitLine(line: string, partial = false): ParsedCommand[] {
 
 /** A word as it must be typed to come back unchanged (completion inserts these). */
 export function escapeWord(text: string): string {
-  return text.replace(/[\s;'"\\#!$`*?[\]]/g, (c) => '\\' + c);
+  return text.replace(/[\s;'"\\#!$`*?[\]]/g, (c) => `\\${c}`);
 }
 
 /**

@@ -66,7 +66,7 @@ export async function runShell(start: ShellStart): Promise<number> {
 }
 
 /** The settings that are option defaults (set parallel, set pget-n…) start at those of the options. */
-function commandDefaults(table: Array<CommandSpec<any>>): Pick<ShellSettings, 'parallel' | 'pgetN'> {
+function commandDefaults(table: Array<CommandSpec>): Pick<ShellSettings, 'parallel' | 'pgetN'> {
   const of = (setting: string) => table.flatMap((s) => s.options).find((o) => o.setting === setting && o.default !== undefined)?.default as number;
   return { parallel: of('parallel'), pgetN: of('pget-n') };
 }
@@ -173,7 +173,10 @@ function readLine(prompt: string, history: string[], completer: Completer): Prom
       historySize: HISTORY_SIZE,
       removeHistoryDuplicates: true,
       completer: (text: string, done: (err: Error | null, result: [string[], string]) => void) => {
-        completer.complete(text).then((r) => done(null, r), () => done(null, [[], text]));
+        completer.complete(text).then(
+          (r) => done(null, r),
+          () => done(null, [[], text]),
+        );
       },
     });
     const finish = (value: string | undefined) => {
@@ -195,4 +198,3 @@ function readLine(prompt: string, history: string[], completer: Completer): Prom
     rl.prompt();
   });
 }
-

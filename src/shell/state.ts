@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import { posix } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { RftpError, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
 import { sessionFactory, type CommandContext, type SessionArgs } from '../commands/context.js';
 import { shellHint } from '../commands/parse.js';
 import type { RunHost } from '../commands/runner.js';
@@ -52,11 +52,11 @@ export class Shell {
     public settings: ShellSettings,
     readonly interactive: boolean,
     /** Every command the shell knows, in the order `help` lists them. */
-    readonly commands: Array<CommandSpec<any>> = [],
+    readonly commands: Array<CommandSpec> = [],
   ) {}
 
   /** Where the shell's commands run: its settings as defaults, remote paths relative to the site. */
-  host(overview: (specs: Array<CommandSpec<any>>) => Promise<string>): RunHost {
+  host(overview: (specs: Array<CommandSpec>) => Promise<string>): RunHost {
     return {
       out: this.out,
       env: this.env,
@@ -177,7 +177,11 @@ export class Shell {
     // With no password found, leave it unset so the login error can say where to put one.
     const site = this.makeSite({ ...bare, user: creds.user, password: creds.source === 'none' ? undefined : creds.password }, { ...args, user: undefined });
     try {
-      site.home = await site.session.run('open', () => 0, (client) => resolveDir(client, ''));
+      site.home = await site.session.run(
+        'open',
+        () => 0,
+        (client) => resolveDir(client, ''),
+      );
     } catch (err) {
       site.session.close();
       throw err;
@@ -208,7 +212,11 @@ export class Shell {
 
   async cd(path: string): Promise<void> {
     const site = this.requireSite();
-    const dir = await site.session.run(`cd ${path}`, () => 0, (client) => resolveDir(client, path));
+    const dir = await site.session.run(
+      `cd ${path}`,
+      () => 0,
+      (client) => resolveDir(client, path),
+    );
     if (dir !== site.cwd) site.previous = site.cwd;
     site.cwd = dir;
   }
@@ -247,8 +255,8 @@ export class Shell {
   prompt(): string {
     if (!this.site) return 'rftp> ';
     const { url, cwd, home } = this.site;
-    const under = home === '/' ? cwd.slice(1) : cwd.startsWith(home + '/') ? cwd.slice(home.length + 1) : undefined;
-    const where = cwd === home ? '~' : under !== undefined ? '~/' + under : cwd;
+    const under = home === '/' ? cwd.slice(1) : cwd.startsWith(`${home}/`) ? cwd.slice(home.length + 1) : undefined;
+    const where = cwd === home ? '~' : under !== undefined ? `~/${under}` : cwd;
     const host = url.host.includes(':') ? `[${url.host}]` : url.host;
     return escapeControl(`rftp ${url.user ?? 'anonymous'}@${host}:${where}> `);
   }
@@ -268,7 +276,7 @@ function sameServer(a: FtpUrl, b: FtpUrl): boolean {
 export function relativeToHome(path: string, home: string): string {
   if (!path.startsWith('/') || !home.startsWith('/')) return path;
   if (path === home) return '';
-  const base = home.endsWith('/') ? home : home + '/';
+  const base = home.endsWith('/') ? home : `${home}/`;
   return path.startsWith(base) ? path.slice(base.length) : path;
 }
 

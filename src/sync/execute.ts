@@ -13,13 +13,12 @@ import { nameAtRisk, storedNames } from '../transfer/stored-names.js';
 import { upload } from '../transfer/upload.js';
 import { segmentedDownload, type SessionMaker } from '../transfer/segmented.js';
 import { quoteName } from '../ui/redact.js';
-import { ancestorWhere, checkNoSymlinks, localPathInside, UnsafePath } from './names.js';
-import type { Action, Plan } from './plan.js';
-import type { SyncOutput } from './report.js';
-import { RetireWorker, runPool, stopOrRetire, type Retirements } from './workers.js';
-import { remotePathOf } from './walk-remote.js';
+import { ancestorWhere, checkNoSymlinks, localPathInside, remotePathOf, UnsafePath } from './names.js';
+import type { Plan } from './plan.js';
+import type { Direction, ExecResult, ItemResult, SyncOutput } from './report.js';
+import { FATAL, RetireWorker, runPool, stopOrRetire, type Retirements } from './workers.js';
 
-export type Direction = 'down' | 'up';
+export type { Direction, ExecResult, ItemResult } from './report.js';
 
 export interface ExecSetup {
   direction: Direction;
@@ -46,28 +45,6 @@ export interface ExecSetup {
 
 /** No segment smaller than this (as lftp's pget:min-chunk-size): a smaller file is not split. */
 const MIN_SEGMENT_BYTES = 1024 * 1024;
-
-export interface ItemResult {
-  op: Action['op'];
-  path: string;
-  ok: boolean;
-  size?: number;
-  bytesTransferred: number;
-  resumedFrom: number;
-  error?: string;
-  /** A delete that cleared the way for the source's file or directory (--delete). */
-  replacedBy?: 'file' | 'dir';
-}
-
-export interface ExecResult {
-  items: ItemResult[];
-  /** A failure that stopped the whole run (connection lost for good, login, interrupted). */
-  fatal?: RftpError;
-  deletesSkipped?: string;
-}
-
-/** Errors that would hit every remaining file as well: stop instead of failing each one. */
-export const FATAL = new Set(['interrupted', 'login', 'tls', 'connection']);
 
 function asError(err: unknown, what: string): RftpError {
   if (err instanceof UnsafePath) return new RftpError('local', err.message);
@@ -97,13 +74,18 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
     // 1. The destination root.
     if (setup.createRoot) {
       if (direction === 'down') await mkdir(setup.localRoot, { recursive: true });
-      else await crew()[0].run('mkdir', () => 0, async (client) => {
-        const parts = setup.remoteRoot.split('/');
-        for (let i = 1; i <= parts.length; i++) {
-          const p = parts.slice(0, i).join('/');
-          if (p !== '' && p !== '/') await makeDirIfMissing(client, p);
-        }
-      });
+      else
+        await crew()[0].run(
+          'mkdir',
+          () => 0,
+          async (client) => {
+            const parts = setup.remoteRoot.split('/');
+            for (let i = 1; i <= parts.length; i++) {
+              const p = parts.slice(0, i).join('/');
+              if (p !== '' && p !== '/') await makeDirIfMissing(client, p);
+            }
+          },
+        );
     }
     // 2. With --delete, destination entries of the wrong type go first, so the source's can take
     // their place (a directory where the source now has a file, or the other way round).
@@ -112,7 +94,7 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
         record(item);
         if (item.ok) return;
         // The entry that was in the way: the shallowest replaced path holding this one.
-        const root = plan.replaced.filter((r) => item.path === r.path || item.path.startsWith(r.path + '/')).sort((a, b) => a.path.length - b.path.length)[0];
+        const root = plan.replaced.filter((r) => item.path === r.path || item.path.startsWith(`${r.path}/`)).sort((a, b) => a.path.length - b.path.length)[0];
         blocked.set(root.path, 'the entry in its way could not be removed');
       });
     }
@@ -126,18 +108,28 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
       // Below a blocked path nothing is made; the files there are reported as failed.
       const queue = levels.get(depth)!.filter((path) => !blockedBy(path));
       const sessions = crew();
-      await runPool(queue, sessions.map((session) => async (path: string) => {
-        try {
-          if (direction === 'down') await makeLocalDir(setup.localRoot, path, realDirs);
-          else await session.run(`mkdir ${quoteName(path)}`, () => 0, (client) => makeDirIfMissing(client, remotePathOf(setup.remoteRoot, path)));
-          record({ op: 'mkdir', path, ok: true, bytesTransferred: 0, resumedFrom: 0 });
-        } catch (raw) {
-          const err = asError(raw, `mkdir ${quoteName(path)}`);
-          if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
-          blocked.set(path, 'its directory could not be created');
-          record({ op: 'mkdir', path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message });
-        }
-      }), (q) => q.shift(), retirements.of(sessions));
+      await runPool(
+        queue,
+        sessions.map((session) => async (path: string) => {
+          try {
+            if (direction === 'down') await makeLocalDir(setup.localRoot, path, realDirs);
+            else
+              await session.run(
+                `mkdir ${quoteName(path)}`,
+                () => 0,
+                (client) => makeDirIfMissing(client, remotePathOf(setup.remoteRoot, path)),
+              );
+            record({ op: 'mkdir', path, ok: true, bytesTransferred: 0, resumedFrom: 0 });
+          } catch (raw) {
+            const err = asError(raw, `mkdir ${quoteName(path)}`);
+            if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
+            blocked.set(path, 'its directory could not be created');
+            record({ op: 'mkdir', path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message });
+          }
+        }),
+        (q) => q.shift(),
+        retirements.of(sessions),
+      );
     }
 
     // 4. Files: small ones first on every connection but one, which takes the largest first, so
@@ -148,45 +140,53 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
       return !why;
     });
     queue.sort((a, b) => (a.size ?? Infinity) - (b.size ?? Infinity));
-    out.startFiles(queue.length, queue.reduce((n, t) => n + (t.size ?? 0), 0));
+    out.startFiles(
+      queue.length,
+      queue.reduce((n, t) => n + (t.size ?? 0), 0),
+    );
     const sessions = crew();
-    await runPool(queue, sessions.map((session) => async (t: (typeof queue)[number]) => {
-      try {
-        const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
-        const whole = t.op !== 'continue' && t.size !== undefined && t.size <= WHOLE_FILE_BYTES;
-        let r: FileResult;
-        if (direction === 'down') {
-          const local = await checkNoSymlinks(setup.localRoot, t.path, 'file', realDirs);
-          const segments = Math.min(setup.segments ?? 1, Math.floor((t.size ?? 0) / MIN_SEGMENT_BYTES));
-          const opts = { force: true, continue: false, limiter: setup.limiter };
-          r = whole
-            ? await downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, renamedIn)
-            : segments > 1 && setup.newSession
-              ? await segmentedDownload(setup.newSession, session.signal, remoteUrl, local, { ...opts, segments }, out).catch((err) => {
-                  // A server at its connection cap refuses the segments' own connections: this
-                  // worker's connection works, so the file comes over it (not a retirement).
-                  if (!refusedExtraConnection(err)) throw err;
-                  out.debug(`${quoteName(t.path)}: no connection for segments (${(err as Error).message}); one stream instead`);
-                  return download(session, remoteUrl, local, opts, out);
-                })
-              : await download(session, remoteUrl, local, opts, out);
-        } else {
-          const local = localPathInside(setup.localRoot, t.path);
-          r = whole
-            ? await uploadWhole(session, local, remoteUrl, setup.limiter)
-            : await upload(session, local, remoteUrl, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, out);
+    await runPool(
+      queue,
+      sessions.map((session) => async (t: (typeof queue)[number]) => {
+        try {
+          const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
+          const whole = t.op !== 'continue' && t.size !== undefined && t.size <= WHOLE_FILE_BYTES;
+          let r: FileResult;
+          if (direction === 'down') {
+            const local = await checkNoSymlinks(setup.localRoot, t.path, 'file', realDirs);
+            const segments = Math.min(setup.segments ?? 1, Math.floor((t.size ?? 0) / MIN_SEGMENT_BYTES));
+            const opts = { force: true, continue: false, limiter: setup.limiter };
+            r = whole
+              ? await downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, renamedIn)
+              : segments > 1 && setup.newSession
+                ? await segmentedDownload(setup.newSession, session.signal, remoteUrl, local, { ...opts, segments }, out).catch((err) => {
+                    // A server at its connection cap refuses the segments' own connections: this
+                    // worker's connection works, so the file comes over it (not a retirement).
+                    if (!refusedExtraConnection(err)) throw err;
+                    out.debug(`${quoteName(t.path)}: no connection for segments (${(err as Error).message}); one stream instead`);
+                    return download(session, remoteUrl, local, opts, out);
+                  })
+                : await download(session, remoteUrl, local, opts, out);
+          } else {
+            const local = localPathInside(setup.localRoot, t.path);
+            r = whole
+              ? await uploadWhole(session, local, remoteUrl, setup.limiter)
+              : await upload(session, local, remoteUrl, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, out);
+          }
+          const op = r.resumedFrom > 0 ? 'continue' : t.op === 'continue' ? (r.restarted ? 'replace' : 'send') : t.op;
+          record({ op, path: t.path, ok: true, size: r.size, bytesTransferred: r.bytesTransferred, resumedFrom: r.resumedFrom });
+          out.fileDone(op, t.path, r);
+        } catch (raw) {
+          const err = asError(raw, t.path);
+          // Refused on a reconnect while the other connections work: a cap, not a broken server.
+          if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
+          record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: err.message });
+          out.fileDone('failed', t.path);
         }
-        const op = r.resumedFrom > 0 ? 'continue' : t.op === 'continue' ? (r.restarted ? 'replace' : 'send') : t.op;
-        record({ op, path: t.path, ok: true, size: r.size, bytesTransferred: r.bytesTransferred, resumedFrom: r.resumedFrom });
-        out.fileDone(op, t.path, r);
-      } catch (raw) {
-        const err = asError(raw, t.path);
-        // Refused on a reconnect while the other connections work: a cap, not a broken server.
-        if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
-        record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: err.message });
-        out.fileDone('failed', t.path);
-      }
-    }), (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()), retirements.of(sessions));
+      }),
+      (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()),
+      retirements.of(sessions),
+    );
     out.stopBar();
     if (direction === 'down') await removeLeftovers(plan, setup);
     else await checkStored(result, setup, crew()[0]);
@@ -205,7 +205,11 @@ export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult>
   // One fsync per directory for all the renames into it, instead of one per file (a few at a
   // time: thousands of directories open at once could run out of file descriptors).
   const dirs = [...renamedIn];
-  await runPool(dirs, Array.from({ length: Math.min(16, dirs.length) }, () => syncDir), (q) => q.shift());
+  await runPool(
+    dirs,
+    Array.from({ length: Math.min(16, dirs.length) }, () => syncDir),
+    (q) => q.shift(),
+  );
   return result;
 }
 
@@ -249,7 +253,11 @@ async function runDeletes(list: Plan['deletes'], setup: ExecSetup, crew: () => S
         await (d.type === 'dir' ? rmdir(path) : unlink(path));
       } else {
         const path = remotePathOf(setup.remoteRoot, d.path);
-        await session.run(`delete ${quoteName(d.path)}`, () => 0, (client) => (d.type === 'dir' ? removeDirectory(client, path, false) : deleteFile(client, path)));
+        await session.run(
+          `delete ${quoteName(d.path)}`,
+          () => 0,
+          (client) => (d.type === 'dir' ? removeDirectory(client, path, false) : deleteFile(client, path)),
+        );
       }
       record({ op: 'delete', path: d.path, ok: true, bytesTransferred: 0, resumedFrom: 0, replacedBy: d.replacedBy });
       setup.out.fileDone('delete', d.path);
@@ -260,7 +268,12 @@ async function runDeletes(list: Plan['deletes'], setup: ExecSetup, crew: () => S
     }
   };
   const sessions = crew();
-  await runPool(files, sessions.map((s) => (d: (typeof files)[number]) => del(s, d)), (q) => q.shift(), setup.retirements.of(sessions));
+  await runPool(
+    files,
+    sessions.map((s) => (d: (typeof files)[number]) => del(s, d)),
+    (q) => q.shift(),
+    setup.retirements.of(sessions),
+  );
   // One at a time, deepest first: a directory is empty once the ones below it are gone. A
   // connection refused for good is retired and the next one goes on.
   for (const d of dirs) {

@@ -1,5 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
+import { remoteJoin } from '../session/paths.js';
 
 /**
  * Why a name from a listing (or a local directory) cannot become a path on the other side, or
@@ -48,10 +49,6 @@ export function ancestorWhere(rel: string, has: (dir: string) => boolean): strin
   return undefined;
 }
 
-export function depthOf(rel: string): number {
-  return rel === '' ? 0 : rel.split('/').length;
-}
-
 /**
  * The local path for a relative sync path, proven to lie inside root. Every segment is checked
  * again here, so a path that did not come through a walker still cannot escape.
@@ -95,4 +92,9 @@ export async function checkNoSymlinks(root: string, rel: string, target: 'file' 
     if (st.isDirectory()) checked?.add(cur);
   }
   return path;
+}
+
+/** Absolute or login-relative remote path of a relative sync path. */
+export function remotePathOf(root: string, rel: string): string {
+  return rel === '' ? root : remoteJoin(root, rel);
 }

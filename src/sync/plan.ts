@@ -82,9 +82,7 @@ function compareFile(path: string, src: Entry, dst: Entry | undefined, partial: 
   }
   const mtimeMs = src.mtimeMs;
   if (!dst) return { op: 'send', path, size, mtimeMs, reason: 'missing at the destination' };
-  const reason = src.size === undefined ? 'source size unknown'
-    : dst.size !== src.size ? `size differs (${dst.size ?? '?'} -> ${src.size})`
-    : 'the destination is older';
+  const reason = src.size === undefined ? 'source size unknown' : dst.size !== src.size ? `size differs (${dst.size ?? '?'} -> ${src.size})` : 'the destination is older';
   return { op: 'replace', path, size, mtimeMs, reason };
 }
 
@@ -103,15 +101,19 @@ function keptBelow(kept: Set<string>): Set<string> {
 export function makePlan(src: Tree, dst: Tree, opts: PlanOptions): Plan {
   const kept = new Set([...src.kept, ...dst.kept]);
   // Why no delete may run, whatever the plan: a tree not fully or not safely read.
-  const unsafe = !opts.delete ? undefined
-    : !src.complete || !dst.complete ? 'a listing was incomplete'
-    : src.problems.length > 0 || dst.problems.length > 0 ? 'some entries could not be read safely'
-    : undefined;
+  const unsafe = !opts.delete
+    ? undefined
+    : !src.complete || !dst.complete
+      ? 'a listing was incomplete'
+      : src.problems.length > 0 || dst.problems.length > 0
+        ? 'some entries could not be read safely'
+        : undefined;
   const plan = planWith(src, dst, opts, kept, !opts.delete ? '--delete replaces it' : unsafe && `not replaced: ${unsafe}`);
   const removals = plan.deletes.length + plan.replaced.length;
-  const overCap = opts.maxDelete !== undefined && removals > opts.maxDelete
-    ? `${removals} deletions planned${plan.replaced.length > 0 ? ` (${plan.replaced.length} of them in the way of the source)` : ''}, more than --max-delete ${opts.maxDelete}`
-    : undefined;
+  const overCap =
+    opts.maxDelete !== undefined && removals > opts.maxDelete
+      ? `${removals} deletions planned${plan.replaced.length > 0 ? ` (${plan.replaced.length} of them in the way of the source)` : ''}, more than --max-delete ${opts.maxDelete}`
+      : undefined;
   if (plan.replaced.length > 0 && overCap) {
     // Over the cap: nothing is removed, so the entries in the way stay conflicts.
     const capped = planWith(src, dst, opts, kept, `not replaced: ${overCap}`);
@@ -152,7 +154,7 @@ function planWith(src: Tree, dst: Tree, opts: PlanOptions, kept: Set<string>, no
         conflicts.add(path);
         continue;
       }
-      const inside = [...dst.entries.keys()].filter((p) => p.startsWith(path + '/'));
+      const inside = [...dst.entries.keys()].filter((p) => p.startsWith(`${path}/`));
       for (const p of [path, ...inside]) {
         const type = dst.entries.get(p)!.type;
         plan.replaced.push({ op: 'delete', path: p, type, replacedBy: s.type });
@@ -217,7 +219,7 @@ export function globMatcher(glob: string): (path: string) => boolean {
   const anchored = glob.includes('/');
   let re: RegExp;
   try {
-    re = new RegExp('^' + globToRegExp(glob.replace(/^\/+/, '').replace(/\/+$/, '')) + '$');
+    re = new RegExp(`^${globToRegExp(glob.replace(/^\/+/, '').replace(/\/+$/, ''))}$`);
   } catch {
     // A class such as [z-a].
     throw new RftpError('usage', `bad glob "${glob}": check its [...] class`);
@@ -246,7 +248,7 @@ export function globToRegExp(glob: string): string {
       if (end < 0) out += '\\[';
       else {
         let body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-        if (body.startsWith('!')) body = '^' + body.slice(1);
+        if (body.startsWith('!')) body = `^${body.slice(1)}`;
         out += `[${body}]`;
         i = end;
       }

@@ -2,8 +2,29 @@ import type { FileResult } from '../transfer/download.js';
 import { formatBytes, formatDuration } from '../ui/format.js';
 import { Output, type OutputMode, type TransferProgress } from '../ui/output.js';
 import { quoteName } from '../ui/redact.js';
-import type { ExecResult } from './execute.js';
-import type { Plan, Problem } from './plan.js';
+import type { RftpError } from '../errors.js';
+import type { Action, Plan, Problem } from './plan.js';
+
+export type Direction = 'down' | 'up';
+
+export interface ItemResult {
+  op: Action['op'];
+  path: string;
+  ok: boolean;
+  size?: number;
+  bytesTransferred: number;
+  resumedFrom: number;
+  error?: string;
+  /** A delete that cleared the way for the source's file or directory (--delete). */
+  replacedBy?: 'file' | 'dir';
+}
+
+export interface ExecResult {
+  items: ItemResult[];
+  /** A failure that stopped the whole run (connection lost for good, login, interrupted). */
+  fatal?: RftpError;
+  deletesSkipped?: string;
+}
 
 /**
  * Output for a sync: on a terminal one overall line (files, bytes, rate) instead of a bar per
@@ -25,7 +46,10 @@ export class SyncOutput extends Output {
   /** Downloads "got" a file, uploads "sent" it. */
   direction: 'down' | 'up' = 'down';
 
-  constructor(mode: OutputMode, private readonly err: NodeJS.WriteStream = process.stderr) {
+  constructor(
+    mode: OutputMode,
+    private readonly err: NodeJS.WriteStream = process.stderr,
+  ) {
     super(mode, err);
   }
 
@@ -91,7 +115,10 @@ export class SyncOutput extends Output {
 
   fileDone(op: string, path: string, r?: FileResult): void {
     if (op !== 'delete') this.doneFiles++;
-    if (op === 'failed') return this.draw(true);
+    if (op === 'failed') {
+      this.draw(true);
+      return;
+    }
     if (r) this.completedBytes += r.size;
     if (!this.interactive) {
       const what = r ? ` (${formatBytes(r.size)}${r.resumedFrom > 0 ? `, continued at ${formatBytes(r.resumedFrom)}` : ''})` : '';
@@ -130,7 +157,8 @@ export class SyncOutput extends Output {
   }
 }
 
-const pastTense = (op: string, direction: 'down' | 'up') => ({ send: direction === 'down' ? 'got' : 'sent', replace: 'replaced', continue: 'continued', delete: 'deleted', mkdir: 'created' })[op] ?? op;
+const pastTense = (op: string, direction: 'down' | 'up') =>
+  ({ send: direction === 'down' ? 'got' : 'sent', replace: 'replaced', continue: 'continued', delete: 'deleted', mkdir: 'created' })[op] ?? op;
 
 /** The dry-run plan, one line per action (up-to-date files are only counted). */
 export function planLines(plan: Plan): string[] {
@@ -182,10 +210,20 @@ export function summarize(plan: Plan, exec: ExecResult | undefined, problems: Pr
 
 export function summaryText(s: SyncSummary, dryRun: boolean, plan: Plan, direction: 'down' | 'up'): string {
   if (dryRun) {
-    const dels = (plan.replaced.length > 0 ? `, remove ${plan.replaced.length} in the way` : '') + (plan.deletes.length > 0 ? `, delete ${plan.deletes.length}${plan.deletesBlocked ? ` (blocked: ${plan.deletesBlocked})` : ''}` : '');
+    const dels =
+      (plan.replaced.length > 0 ? `, remove ${plan.replaced.length} in the way` : '') +
+      (plan.deletes.length > 0 ? `, delete ${plan.deletes.length}${plan.deletesBlocked ? ` (blocked: ${plan.deletesBlocked})` : ''}` : '');
     return `dry run, nothing changed: would send ${plan.transfers.filter((t) => t.op === 'send').length}, replace ${plan.transfers.filter((t) => t.op === 'replace').length}, continue ${plan.transfers.filter((t) => t.op === 'continue').length}, create ${plan.mkdirs.length} directories${dels}; ${s.skipped} up to date`;
   }
-  const parts = [direction === 'down' ? `${s.received} received` : `${s.sent} sent`, `${s.replaced} replaced`, `${s.continued} continued`, `${s.skipped} up to date`, `${s.dirsCreated} directories created`, `${s.deleted} deleted`, `${s.failed} failed`];
+  const parts = [
+    direction === 'down' ? `${s.received} received` : `${s.sent} sent`,
+    `${s.replaced} replaced`,
+    `${s.continued} continued`,
+    `${s.skipped} up to date`,
+    `${s.dirsCreated} directories created`,
+    `${s.deleted} deleted`,
+    `${s.failed} failed`,
+  ];
   if (s.conflicts) parts.push(`${s.conflicts} conflicts`);
   if (s.problems) parts.push(`${s.problems} unreadable or unsafe entries`);
   return `sync: ${parts.join(', ')}; ${formatBytes(s.bytesTransferred)} in ${s.seconds.toFixed(1)} s`;

@@ -1,15 +1,13 @@
 import { RftpError } from '../errors.js';
-import { remoteJoin } from '../session/paths.js';
 import { classify } from '../session/classify.js';
 import { listStrict, type Client, type ListedEntry } from '../session/ops.js';
 import { modifiedTime, modifiedTimeChecked, modifiedTimes, PipelineMismatch, type TimeAnswer } from '../session/remote.js';
 import { WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
 import type { Session } from '../session/session.js';
 import { escapeControl, quoteName } from '../ui/redact.js';
-import { isReserved, partialOf, relJoin, RESERVED_SKIPPED, unsafeName } from './names.js';
+import { isReserved, partialOf, relJoin, remotePathOf, RESERVED_SKIPPED, unsafeName } from './names.js';
 import { emptyTree, type Filter, type Tree } from './plan.js';
-import { FATAL } from './execute.js';
-import { runPool, stopOrRetire, type Retirements } from './workers.js';
+import { FATAL, runPool, stopOrRetire, type Retirements } from './workers.js';
 
 export interface WalkLimits {
   /** Directories deeper than this are not entered (an endless tree must end). */
@@ -34,11 +32,6 @@ export interface WalkSide {
 }
 
 const shownRel = (rel: string) => quoteName(rel);
-
-/** Absolute or login-relative remote path of a relative sync path. */
-export function remotePathOf(root: string, rel: string): string {
-  return rel === '' ? root : remoteJoin(root, rel);
-}
 
 /**
  * Walks a remote tree breadth first over the given sessions (one listing per connection at a
@@ -138,7 +131,11 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
     }
     const path = remotePathOf(root, item.rel);
     try {
-      const listing = await session.run(`list ${quoteName(path) || '.'}`, () => 0, (client) => listStrict(client, path));
+      const listing = await session.run(
+        `list ${quoteName(path) || '.'}`,
+        () => 0,
+        (client) => listStrict(client, path),
+      );
       dirs++;
       for (const line of listing.dropped) {
         tree.problems.push({ path: shownRel(item.rel) || '.', message: `unreadable listing line: ${escapeControl(line).slice(0, 200)}` });
@@ -173,7 +170,13 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
  * of a file of the same size), which the minutes of a sync make unlikely, not impossible.
  * Returns how many times were asked for.
  */
-export async function addRemoteTimes(sessions: Session[], root: string, remote: Tree, local: Tree, opts: { forDownload?: boolean; warn?: (m: string) => void; retirements?: Retirements; pipelining?: boolean } = {}): Promise<number> {
+export async function addRemoteTimes(
+  sessions: Session[],
+  root: string,
+  remote: Tree,
+  local: Tree,
+  opts: { forDownload?: boolean; warn?: (m: string) => void; retirements?: Retirements; pipelining?: boolean } = {},
+): Promise<number> {
   const paths: string[] = [];
   for (const [path, r] of remote.entries) {
     if (r.type !== 'file' || r.mtimeMs !== undefined) continue;
@@ -198,43 +201,62 @@ export async function addRemoteTimes(sessions: Session[], root: string, remote: 
     }
     return answers;
   };
-  await runPool(batches, sessions.map((session) => async (batch: string[]) => {
-    if (unsupported) return;
-    const what = `mdtm ${quoteName(batch[0])}${batch.length > 1 ? ` and ${batch.length - 1} more` : ''}`;
-    const full = batch.map((p) => remotePathOf(root, p));
-    let answers: TimeAnswer[];
-    try {
-      if (!pipelined || full.length === 1) answers = await session.run(what, () => 0, (client) => oneByOne(client, full));
-      else {
-        let failure = 'lost' as 'mismatch' | 'stalled' | 'lost';
-        try {
-          answers = await session.run(what, () => 0, (client) => modifiedTimes(client, full).catch((raw) => {
-            if (session.signal.aborted) throw raw;
-            const err = classify(raw, what);
-            failure = raw instanceof PipelineMismatch ? 'mismatch' : /stalled|time(d )?out/i.test(err.message) ? 'stalled' : 'lost';
-            throw new PipelineFailed(err);
-          }));
-        } catch (err) {
-          if (!(err instanceof PipelineFailed)) throw err;
-          // The batch is asked again one at a time, on a new connection, without using up a
-          // retry. A server (or middlebox) that loses or miscounts commands sent together gets
-          // them one at a time from now on; a connection that was merely lost does not.
-          if (failure !== 'lost' && pipelined) {
-            pipelined = false;
-            opts.warn?.(`${err.message}; asking for file times one at a time`);
+  await runPool(
+    batches,
+    sessions.map((session) => async (batch: string[]) => {
+      if (unsupported) return;
+      const what = `mdtm ${quoteName(batch[0])}${batch.length > 1 ? ` and ${batch.length - 1} more` : ''}`;
+      const full = batch.map((p) => remotePathOf(root, p));
+      let answers: TimeAnswer[];
+      try {
+        if (!pipelined || full.length === 1)
+          answers = await session.run(
+            what,
+            () => 0,
+            (client) => oneByOne(client, full),
+          );
+        else {
+          let failure = 'lost' as 'mismatch' | 'stalled' | 'lost';
+          try {
+            answers = await session.run(
+              what,
+              () => 0,
+              (client) =>
+                modifiedTimes(client, full).catch((raw) => {
+                  if (session.signal.aborted) throw raw;
+                  const err = classify(raw, what);
+                  failure = raw instanceof PipelineMismatch ? 'mismatch' : /stalled|time(d )?out/i.test(err.message) ? 'stalled' : 'lost';
+                  throw new PipelineFailed(err);
+                }),
+            );
+          } catch (err) {
+            if (!(err instanceof PipelineFailed)) throw err;
+            // The batch is asked again one at a time, on a new connection, without using up a
+            // retry. A server (or middlebox) that loses or miscounts commands sent together gets
+            // them one at a time from now on; a connection that was merely lost does not.
+            if (failure !== 'lost' && pipelined) {
+              pipelined = false;
+              opts.warn?.(`${err.message}; asking for file times one at a time`);
+            }
+            if (failure === 'mismatch') checked = true;
+            answers = await session.run(
+              what,
+              () => 0,
+              (client) => oneByOne(client, full),
+            );
           }
-          if (failure === 'mismatch') checked = true;
-          answers = await session.run(what, () => 0, (client) => oneByOne(client, full));
         }
+      } catch (err) {
+        throw stopOrRetire(err);
       }
-    } catch (err) {
-      throw stopOrRetire(err);
-    }
-    answers.forEach((a, i) => {
-      if (a.unsupported) unsupported = true;
-      else if (a.mtimeMs !== undefined) remote.entries.get(batch[i])!.mtimeMs = a.mtimeMs;
-    });
-  }), (q) => q.shift(), opts.retirements?.of(sessions));
+      answers.forEach((a, i) => {
+        if (a.unsupported) unsupported = true;
+        else if (a.mtimeMs !== undefined) remote.entries.get(batch[i])!.mtimeMs = a.mtimeMs;
+      });
+    }),
+    (q) => q.shift(),
+    opts.retirements?.of(sessions),
+  );
   return paths.length;
 }
 

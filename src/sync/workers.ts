@@ -4,6 +4,9 @@
 import type { Session } from '../session/session.js';
 import { refusedExtraConnection } from '../session/ops.js';
 
+/** Errors that would hit every remaining file as well: stop instead of failing each one. */
+export const FATAL = new Set(['interrupted', 'login', 'tls', 'connection']);
+
 /**
  * Thrown by a worker whose connection the server refuses for good in the middle of a run (a
  * per-address or per-user cap, its slot taken by someone else): the item goes back to the queue
@@ -23,7 +26,13 @@ export class RetireWorker extends Error {
  * logged in), and never when it gives false; the pool does not wait for logins still under way
  * once its work is done or has failed (a walk that fails at the root ends the run at once).
  */
-export async function runPool<T>(queue: T[], workers: Array<(item: T) => Promise<void>>, take: (q: T[], worker: number) => T | undefined, onRetire?: (left: number, reason: unknown, worker: number) => void, ready?: Array<Promise<boolean>>): Promise<void> {
+export async function runPool<T>(
+  queue: T[],
+  workers: Array<(item: T) => Promise<void>>,
+  take: (q: T[], worker: number) => T | undefined,
+  onRetire?: (left: number, reason: unknown, worker: number) => void,
+  ready?: Array<Promise<boolean>>,
+): Promise<void> {
   let busy = 0;
   let active = workers.length;
   let failure: { err: unknown } | undefined;

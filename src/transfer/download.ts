@@ -109,9 +109,7 @@ export async function download(session: Session, url: FtpUrl, target: string, op
     const plain = await readState<DownloadState>(stateFile, 'download');
     // A pget partial (get --segments 1, sync) is continued from the end of its proven prefix.
     const pget = plain ? undefined : await readState<SegmentedState>(stateFile, 'segmented');
-    let decision: ResumeDecision | SingleStreamDecision = pget
-      ? decideSingleStreamResume(partialSize, pget, display, remote)
-      : decideDownloadResume(partialSize, plain, display, remote);
+    let decision: ResumeDecision | SingleStreamDecision = pget ? decideSingleStreamResume(partialSize, pget, display, remote) : decideDownloadResume(partialSize, plain, display, remote);
     if (decision.action !== 'fresh' && decision.action !== 'restart' && restUnsupported) decision = { action: 'restart', reason: 'the server refused REST' };
     if (decision.action === 'restart') {
       out.info(`${name}: restarting from zero: ${decision.reason}`);

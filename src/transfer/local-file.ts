@@ -6,13 +6,20 @@ import { syncDir } from './state.js';
 
 export function localError(path: string, err: unknown, doing: string): RftpError {
   const code = (err as NodeJS.ErrnoException)?.code;
-  const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'ENOENT' ? 'no such file or directory'
-    : code === 'ENOTDIR' ? 'a parent is not a directory'
-    : code === 'ENOSPC' ? 'no space left on device'
-    : code === 'EROFS' ? 'read-only file system'
-    : code === 'EISDIR' ? 'is a directory'
-    : code ?? String(err);
+  const why =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission denied'
+      : code === 'ENOENT'
+        ? 'no such file or directory'
+        : code === 'ENOTDIR'
+          ? 'a parent is not a directory'
+          : code === 'ENOSPC'
+            ? 'no space left on device'
+            : code === 'EROFS'
+              ? 'read-only file system'
+              : code === 'EISDIR'
+                ? 'is a directory'
+                : (code ?? String(err));
   return new RftpError('local', `cannot ${doing} ${path}: ${why}`, { cause: err });
 }
 

@@ -81,7 +81,10 @@ export class PartialWriter extends Writable {
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, callback: (err?: Error | null) => void): void {
-    this.consume(chunks.map((c) => c.chunk), callback);
+    this.consume(
+      chunks.map((c) => c.chunk),
+      callback,
+    );
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
@@ -94,22 +97,34 @@ export class PartialWriter extends Writable {
     if (this.verified < tail.length) {
       const data = list.length === 1 ? list[0] : Buffer.concat(list);
       const n = Math.min(tail.length - this.verified, data.length);
-      if (!data.subarray(0, n).equals(tail.subarray(this.verified, this.verified + n))) return callback(new OverlapMismatch());
+      if (!data.subarray(0, n).equals(tail.subarray(this.verified, this.verified + n))) {
+        callback(new OverlapMismatch());
+        return;
+      }
       this.verified += n;
       this.position += n;
-      if (n === data.length) return callback();
+      if (n === data.length) {
+        callback();
+        return;
+      }
       list = [data.subarray(n)];
     }
     let length = list.reduce((sum, b) => sum + b.length, 0);
     const { stopAt, limiter } = this.opts;
     if (stopAt !== undefined) {
-      if (this.position >= stopAt) return callback();
+      if (this.position >= stopAt) {
+        callback();
+        return;
+      }
       if (this.position + length > stopAt) {
         list = firstBytes(list, stopAt - this.position);
         length = stopAt - this.position;
       }
     }
-    if (this.opts.limit !== undefined && this.position + length > this.opts.limit) return callback(new TooMuchData(this.opts.limit));
+    if (this.opts.limit !== undefined && this.position + length > this.opts.limit) {
+      callback(new TooMuchData(this.opts.limit));
+      return;
+    }
     const at = this.position;
     const bytes = list;
     if (this.inline) {
@@ -122,16 +137,23 @@ export class PartialWriter extends Writable {
         this.opts.onBytes?.(this.position);
         if (stopAt !== undefined && this.position >= stopAt) this.opts.onFull?.();
       } catch (err) {
-        return callback(err as Error);
+        callback(err as Error);
+        return;
       }
-      return callback();
+      callback();
+      return;
     }
-    this.pending = (limiter ? limiter.take(length) : Promise.resolve()).then(() => writeAll(this.fh, bytes, length, at)).then(() => {
-      this.position = at + length;
-      this.opts.onBytes?.(this.position);
-      if (stopAt !== undefined && this.position >= stopAt) this.opts.onFull?.();
-    });
-    this.pending.then(() => callback(), (err) => callback(err));
+    this.pending = (limiter ? limiter.take(length) : Promise.resolve())
+      .then(() => writeAll(this.fh, bytes, length, at))
+      .then(() => {
+        this.position = at + length;
+        this.opts.onBytes?.(this.position);
+        if (stopAt !== undefined && this.position >= stopAt) this.opts.onFull?.();
+      });
+    this.pending.then(
+      () => callback(),
+      (err) => callback(err),
+    );
   }
 
   /** Resolves once no write is in flight, whatever happened to the stream. */

@@ -49,13 +49,7 @@ export type SegmentedDecision =
  * before it records the plain state: a crash in between leaves a shorter partial, still proven
  * below its length).
  */
-function checkSegmentedRecord(
-  partialSize: number,
-  segmented: SegmentedState,
-  url: string,
-  remote: RemoteInfo,
-  shorter: boolean,
-): { ranges: Range[] } | { reason: string } {
+function checkSegmentedRecord(partialSize: number, segmented: SegmentedState, url: string, remote: RemoteInfo, shorter: boolean): { ranges: Range[] } | { reason: string } {
   const asPlain: DownloadState = { version: 1, kind: 'download', url: segmented.url, remoteSize: segmented.remoteSize, remoteMtimeMs: segmented.remoteMtimeMs };
   const d = decideDownloadResume(partialSize, asPlain, url, remote);
   if (d.action === 'restart') return { reason: d.reason };

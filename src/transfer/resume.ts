@@ -1,10 +1,7 @@
 import type { DownloadState } from './state.js';
 import type { RemoteInfo } from '../session/remote.js';
 
-export type ResumeDecision =
-  | { action: 'fresh' }
-  | { action: 'resume'; offset: number }
-  | { action: 'restart'; reason: string };
+export type ResumeDecision = { action: 'fresh' } | { action: 'resume'; offset: number } | { action: 'restart'; reason: string };
 
 /**
  * Whether a partial download may be continued. Only a partial whose recorded remote identity
@@ -27,7 +24,12 @@ export function decideDownloadResume(partialSize: number | undefined, state: Dow
 }
 
 /** Which local file an upload reads and which remote names it writes. */
-export interface UploadIdentity { url: string; tempPath: string; localSize: number; localMtimeMs: number; }
+export interface UploadIdentity {
+  url: string;
+  tempPath: string;
+  localSize: number;
+  localMtimeMs: number;
+}
 
 export function decideUploadResume(remotePartial: number | undefined, state: UploadIdentity | undefined, local: UploadIdentity): ResumeDecision {
   if (remotePartial === undefined) return { action: 'fresh' };

@@ -69,7 +69,11 @@ export async function segmentedDownload(newSession: SessionMaker, signal: AbortS
       };
       try {
         const first = open();
-        const remote = await first.run(`pget ${display}`, () => 0, (c) => statRemote(c, url.path));
+        const remote = await first.run(
+          `pget ${display}`,
+          () => 0,
+          (c) => statRemote(c, url.path),
+        );
         result.size = remote.size ?? 0;
         if (existing && opts.continue && !opts.force && isComplete(existing, remote)) {
           result.skipped = true;
@@ -90,7 +94,14 @@ export async function segmentedDownload(newSession: SessionMaker, signal: AbortS
         const size = remote.size;
         const decision: SegmentedDecision = forceFresh
           ? { action: 'fresh', ranges: splitRanges(size, opts.segments) }
-          : decideSegmentedResume((await fh.stat()).size, await readState<SegmentedState>(stateFile, 'segmented'), await readState<DownloadState>(stateFile, 'download'), display, { ...remote, size }, opts.segments);
+          : decideSegmentedResume(
+              (await fh.stat()).size,
+              await readState<SegmentedState>(stateFile, 'segmented'),
+              await readState<DownloadState>(stateFile, 'download'),
+              display,
+              { ...remote, size },
+              opts.segments,
+            );
         const state: SegmentedState = { version: 1, kind: 'segmented', url: display, remoteSize: size, remoteMtimeMs: remote.mtimeMs ?? null, ranges: decision.ranges };
         if (decision.action === 'restart') {
           out.info(`${name}: restarting from zero: ${decision.reason}`);
@@ -178,7 +189,14 @@ async function fetchAll(job: Job): Promise<'done' | Restart> {
   if (queue.length === 0) return 'done';
   const want = Math.min(job.opts.segments, queue.length);
   // Servers cap connections per user or address (vsftpd's max_per_ip answers 421): use what we got.
-  const workers = want > 1 ? await acceptedConnections(job.first, Array.from({ length: want - 1 }, () => job.open()), (text) => out.warn(`${name}: ${text}`)) : [job.first];
+  const workers =
+    want > 1
+      ? await acceptedConnections(
+          job.first,
+          Array.from({ length: want - 1 }, () => job.open()),
+          (text) => out.warn(`${name}: ${text}`),
+        )
+      : [job.first];
 
   const checkpoint = checkpointer(job);
   const timer = setInterval(() => void checkpoint().catch(() => {}), CHECKPOINT_MS);
@@ -195,7 +213,11 @@ async function fetchAll(job: Job): Promise<'done' | Restart> {
         alive--;
         counted = false;
         // Checked and put back in one step, so no other worker can leave in between.
-        const giveUp = () => alive > 0 && (queue.unshift(l), true);
+        const giveUp = () => {
+          if (alive === 0) return false;
+          queue.unshift(l);
+          return true;
+        };
         if (!(await reconnect(session, round.signal, giveUp, out))) {
           // This connection is refused now (the cap counts it): the others take over its ranges.
           out.warn(`${name}: a connection was refused; continuing with ${alive}`);
@@ -271,57 +293,61 @@ async function fetchRange(job: Job, session: Session, l: Live): Promise<'done' |
   const { fh, url, display, remote, opts, result, progress, live } = job;
   const r = l.range;
   let attempts = 0;
-  return session.run(`pget ${display} bytes ${r.start}-${r.end - 1}`, () => l.pos, async (client) => {
-    if (attempts++ > 0) {
-      const now = await statRemote(client, url.path);
-      if (now.size !== remote.size || now.mtimeMs !== remote.mtimeMs) return new Restart('the remote file changed during the download');
-    }
-    const from = l.pos;
-    // The bytes just before the resume point are fetched again and compared (as a plain get does).
-    // A range with little or nothing done reaches back into the previous range when that one is
-    // complete on disk: so even its first byte is proven to come from the right offset (a server
-    // that accepts REST but ignores it is caught). Range 0 starts at 0 and needs no REST.
-    const prev = live.find((o) => o.range.end === r.start);
-    const floor = prev && prev.pos >= prev.range.end ? prev.range.start : r.start;
-    const verifyFrom = Math.max(floor, from - OVERLAP_BYTES);
-    const writer = new PartialWriter(fh, {
-      start: verifyFrom,
-      verifyTail: await readRange(fh, verifyFrom, from),
-      limit: remote.size,
-      // The last range runs to the end of the file, so a file that grew is noticed (TooMuchData).
-      stopAt: r.end < (remote.size ?? 0) ? r.end : undefined,
-      limiter: opts.limiter,
-      syncWrites: dataIsEncrypted(client),
-      // basic-ftp has no ABOR: a range cut short ends with its connection, never reused.
-      onFull: () => closeConnection(client),
-      onBytes: (pos) => {
-        l.pos = pos;
-        progress.update(doneBytes(live));
-      },
-    });
-    const account = () => {
-      result.bytesTransferred += writer.position - verifyFrom;
-    };
-    try {
-      await retrieve(client, writer, url.path, verifyFrom);
-    } catch (err) {
+  return session.run(
+    `pget ${display} bytes ${r.start}-${r.end - 1}`,
+    () => l.pos,
+    async (client) => {
+      if (attempts++ > 0) {
+        const now = await statRemote(client, url.path);
+        if (now.size !== remote.size || now.mtimeMs !== remote.mtimeMs) return new Restart('the remote file changed during the download');
+      }
+      const from = l.pos;
+      // The bytes just before the resume point are fetched again and compared (as a plain get does).
+      // A range with little or nothing done reaches back into the previous range when that one is
+      // complete on disk: so even its first byte is proven to come from the right offset (a server
+      // that accepts REST but ignores it is caught). Range 0 starts at 0 and needs no REST.
+      const prev = live.find((o) => o.range.end === r.start);
+      const floor = prev && prev.pos >= prev.range.end ? prev.range.start : r.start;
+      const verifyFrom = Math.max(floor, from - OVERLAP_BYTES);
+      const writer = new PartialWriter(fh, {
+        start: verifyFrom,
+        verifyTail: await readRange(fh, verifyFrom, from),
+        limit: remote.size,
+        // The last range runs to the end of the file, so a file that grew is noticed (TooMuchData).
+        stopAt: r.end < (remote.size ?? 0) ? r.end : undefined,
+        limiter: opts.limiter,
+        syncWrites: dataIsEncrypted(client),
+        // basic-ftp has no ABOR: a range cut short ends with its connection, never reused.
+        onFull: () => closeConnection(client),
+        onBytes: (pos) => {
+          l.pos = pos;
+          progress.update(doneBytes(live));
+        },
+      });
+      const account = () => {
+        result.bytesTransferred += writer.position - verifyFrom;
+      };
+      try {
+        await retrieve(client, writer, url.path, verifyFrom);
+      } catch (err) {
+        await writer.settled();
+        account();
+        if (l.pos >= r.end) return 'done';
+        if (err instanceof OverlapMismatch || err instanceof TooMuchData) return new Restart(err.message);
+        if (err instanceof CommandRefused) {
+          throw new RftpError('transfer', `${display}: ${err.message}: it cannot be fetched in segments; use rftp get`);
+        }
+        throw err;
+      }
       await writer.settled();
       account();
-      if (l.pos >= r.end) return 'done';
-      if (err instanceof OverlapMismatch || err instanceof TooMuchData) return new Restart(err.message);
-      if (err instanceof CommandRefused) {
-        throw new RftpError('transfer', `${display}: ${err.message}: it cannot be fetched in segments; use rftp get`);
+      if (l.pos < r.end) {
+        if (!writer.overlapChecked) return new Restart('the remote file is shorter than the partial data');
+        throw new RftpError('transfer', `segment ended early: ${l.pos - r.start} of ${r.end - r.start} bytes`, { retryable: true });
       }
-      throw err;
-    }
-    await writer.settled();
-    account();
-    if (l.pos < r.end) {
-      if (!writer.overlapChecked) return new Restart('the remote file is shorter than the partial data');
-      throw new RftpError('transfer', `segment ended early: ${l.pos - r.start} of ${r.end - r.start} bytes`, { retryable: true });
-    }
-    return 'done';
-  });
+      return 'done';
+    },
+  );
 }
 
 /**

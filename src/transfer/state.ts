@@ -55,7 +55,7 @@ export async function writeState(path: string, state: DownloadState | UploadStat
   try {
     const fh = await open(tmp, 'w', 0o600);
     try {
-      await fh.writeFile(JSON.stringify(state) + '\n');
+      await fh.writeFile(`${JSON.stringify(state)}\n`);
       await fh.sync();
     } finally {
       await fh.close();

@@ -26,7 +26,11 @@ export async function storedNames(session: Session, paths: string[]): Promise<Ma
   }
   const found = new Map<string, string | undefined>();
   for (const [dir, inDir] of byDir) {
-    const { entries } = await session.run(`list ${quoteName(dir || '.')}`, () => 0, (client) => listStrict(client, dir));
+    const { entries } = await session.run(
+      `list ${quoteName(dir || '.')}`,
+      () => 0,
+      (client) => listStrict(client, dir),
+    );
     const listed = new Set(entries.map((e) => e.name));
     for (const p of inDir) {
       const name = remoteBasename(p);

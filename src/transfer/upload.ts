@@ -50,14 +50,7 @@ export async function upload(session: Session, localPath: string, url: FtpUrl, o
   }
 }
 
-async function uploadOpen(
-  session: Session,
-  fh: FileHandle,
-  local: { path: string; size: number; mtimeMs: number },
-  url: FtpUrl,
-  opts: UploadOptions,
-  out: Output,
-): Promise<FileResult> {
+async function uploadOpen(session: Session, fh: FileHandle, local: { path: string; size: number; mtimeMs: number }, url: FtpUrl, opts: UploadOptions, out: Output): Promise<FileResult> {
   const display = displayUrl(url);
   const finalPath = url.path;
   const tempPath = remoteTempPath(finalPath);
@@ -172,11 +165,14 @@ async function uploadOpen(
     // when the data connection pulls: bytes are counted as they are handed over, not read ahead
     // before the server has even answered STOR.
     let sent = 0;
-    const source = Readable.from(readChunks(local.path, offset, opts.limiter, (n) => {
-      sent += n;
-      furthest = Math.max(furthest, offset + sent);
-      progress?.update(offset + sent);
-    }), { objectMode: false, highWaterMark: 64 * 1024 });
+    const source = Readable.from(
+      readChunks(local.path, offset, opts.limiter, (n) => {
+        sent += n;
+        furthest = Math.max(furthest, offset + sent);
+        progress?.update(offset + sent);
+      }),
+      { objectMode: false, highWaterMark: 64 * 1024 },
+    );
     const how: StoreMode = offset === 0 ? { mode: 'stor' } : appeRefused ? { mode: 'rest-stor', offset } : { mode: 'appe' };
     try {
       await store(client, source, tempPath, how);
@@ -197,13 +193,17 @@ async function uploadOpen(
 
   try {
     for (;;) {
-      const outcome = await session.run(`put ${display}`, () => furthest + readBack, async (client) => {
-        if (appeRefused && restRefused && !forceRestart) {
-          restRefused = false;
-          return restart('the server can neither append (APPE) nor restart (REST) uploads');
-        }
-        return attempt(client);
-      });
+      const outcome = await session.run(
+        `put ${display}`,
+        () => furthest + readBack,
+        async (client) => {
+          if (appeRefused && restRefused && !forceRestart) {
+            restRefused = false;
+            return restart('the server can neither append (APPE) nor restart (REST) uploads');
+          }
+          return attempt(client);
+        },
+      );
       if (outcome === 'skip') {
         result.skipped = true;
         await removeState(stateFile);
@@ -327,4 +327,3 @@ async function tailMatches(client: Client, fh: FileHandle, path: string, offset:
   }
   return Buffer.concat(chunks).equals(expected);
 }
-

@@ -35,28 +35,32 @@ export async function downloadWhole(session: Session, url: FtpUrl, target: strin
   let reached = 0;
   let attempts = 0;
   let data: Buffer[] = [];
-  await session.run(`get ${result.remote}`, () => reached, async (client) => {
-    attempts++;
-    // The local copy takes the server's time, so a later change on the server is seen as newer.
-    if (mtimeMs === undefined) mtimeMs = (await modifiedTime(client, url.path)).mtimeMs;
-    const sink = new MemorySink(size, limiter);
-    try {
-      await retrieve(client, sink, url.path, 0);
-    } catch (err) {
-      if (err instanceof TooMuchData) throw new RftpError('transfer', `the file changed since it was listed (more than ${size} bytes)`);
-      throw err;
-    } finally {
-      await sink.settled();
-      result.bytesTransferred += sink.length;
-      reached = Math.max(reached, sink.length);
-    }
-    if (sink.length !== size) {
-      // A cut-off transfer is worth another try; the same short length again means the file
-      // shrank since it was listed, which no retry fixes.
-      throw new RftpError('transfer', `transfer ended early: ${sink.length} of ${size} bytes${attempts >= 3 ? ' (has the file changed since it was listed?)' : ''}`, { retryable: attempts < 3 });
-    }
-    data = sink.chunks;
-  });
+  await session.run(
+    `get ${result.remote}`,
+    () => reached,
+    async (client) => {
+      attempts++;
+      // The local copy takes the server's time, so a later change on the server is seen as newer.
+      if (mtimeMs === undefined) mtimeMs = (await modifiedTime(client, url.path)).mtimeMs;
+      const sink = new MemorySink(size, limiter);
+      try {
+        await retrieve(client, sink, url.path, 0);
+      } catch (err) {
+        if (err instanceof TooMuchData) throw new RftpError('transfer', `the file changed since it was listed (more than ${size} bytes)`);
+        throw err;
+      } finally {
+        await sink.settled();
+        result.bytesTransferred += sink.length;
+        reached = Math.max(reached, sink.length);
+      }
+      if (sink.length !== size) {
+        // A cut-off transfer is worth another try; the same short length again means the file
+        // shrank since it was listed, which no retry fixes.
+        throw new RftpError('transfer', `transfer ended early: ${sink.length} of ${size} bytes${attempts >= 3 ? ' (has the file changed since it was listed?)' : ''}`, { retryable: attempts < 3 });
+      }
+      data = sink.chunks;
+    },
+  );
   const part = partialPath(target);
   await writeDurably(part, data, size, mtimeMs);
   try {
@@ -119,10 +123,16 @@ class MemorySink extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
-    if (this.length + chunk.length > this.limit) return callback(new TooMuchData(this.limit));
+    if (this.length + chunk.length > this.limit) {
+      callback(new TooMuchData(this.limit));
+      return;
+    }
     this.chunks.push(chunk);
     this.length += chunk.length;
-    if (!this.limiter) return callback();
+    if (!this.limiter) {
+      callback();
+      return;
+    }
     // --limit-rate: the next chunk is taken once this one's bytes are allowed (backpressure).
     this.pending = this.limiter.take(chunk.length);
     this.pending.then(() => callback(), callback);
@@ -142,22 +152,26 @@ export async function uploadWhole(session: Session, localPath: string, url: FtpU
   const temp = remoteTempPath(url.path);
   const result: FileResult = { remote: displayUrl(url), local: localPath, size: data.length, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
   let attempts = 0;
-  await session.run(`put ${result.remote}`, () => 0, async (client) => {
-    attempts++;
-    await store(client, limiter ? Readable.from(paced(limiter, data)) : Readable.from([data]), temp, { mode: 'stor' });
-    result.bytesTransferred += data.length;
-    const remote = await sizeOf(client, temp);
-    if (remote !== data.length && (remote !== undefined || (await hasFeature(client, 'SIZE')))) {
-      throw new RftpError('transfer', `upload ended early: the server has ${remote ?? 'no'} of ${data.length} bytes`, { retryable: attempts < 3 });
-    }
-    // Edited since it was read (same size, say): the server's copy, newer by its time, would look
-    // up to date for ever. Failing the file makes the next run send the new version.
-    const now = await statOrUndefined(localPath);
-    if (!now || now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
-      throw new RftpError('local', `${localPath} changed while it was being uploaded; run again to upload the new version`);
-    }
-    await renameRemote(client, temp, url.path);
-  });
+  await session.run(
+    `put ${result.remote}`,
+    () => 0,
+    async (client) => {
+      attempts++;
+      await store(client, limiter ? Readable.from(paced(limiter, data)) : Readable.from([data]), temp, { mode: 'stor' });
+      result.bytesTransferred += data.length;
+      const remote = await sizeOf(client, temp);
+      if (remote !== data.length && (remote !== undefined || (await hasFeature(client, 'SIZE')))) {
+        throw new RftpError('transfer', `upload ended early: the server has ${remote ?? 'no'} of ${data.length} bytes`, { retryable: attempts < 3 });
+      }
+      // Edited since it was read (same size, say): the server's copy, newer by its time, would look
+      // up to date for ever. Failing the file makes the next run send the new version.
+      const now = await statOrUndefined(localPath);
+      if (!now || now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
+        throw new RftpError('local', `${localPath} changed while it was being uploaded; run again to upload the new version`);
+      }
+      await renameRemote(client, temp, url.path);
+    },
+  );
   return result;
 }
 

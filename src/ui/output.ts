@@ -15,7 +15,10 @@ export interface TransferProgress {
   stop(): void;
 }
 
-interface Spinner { text: string; stop(): void; }
+interface Spinner {
+  text: string;
+  stop(): void;
+}
 
 /**
  * The only place that prints. Terminal niceties (spinner, progress bar) appear only when stderr is
@@ -48,7 +51,7 @@ export class Output {
   private line(text: string): void {
     this.clearTransient();
     // Server replies and names can carry terminal escape sequences: never let them through.
-    this.stderr.write(escapeControl(redact(text)) + '\n');
+    this.stderr.write(`${escapeControl(redact(text))}\n`);
   }
 
   /** Progress notes (resuming, retrying): shown unless --quiet. */
@@ -70,13 +73,13 @@ export class Output {
 
   /** Machine-readable result on stdout (--json), or plain text results (e.g. a listing). */
   json(value: unknown): void {
-    this.stdout.write(redact(JSON.stringify(value)) + '\n');
+    this.stdout.write(`${redact(JSON.stringify(value))}\n`);
   }
 
   /** A plain result line on stdout (listings, pwd, the shell's help), redacted. */
   print(text: string): void {
     this.clearTransient();
-    this.stdout.write(redact(text) + '\n');
+    this.stdout.write(`${redact(text)}\n`);
   }
 
   /** File contents for `cat`, byte for byte; the callback runs once stdout took them (backpressure). */
@@ -93,7 +96,8 @@ export class Output {
     }
     // ora is loaded only when a terminal will show it: start-up stays quick in CI and scripts.
     // Several connections ask at once (pget -n 3): one spinner, whoever asked last names it.
-    const { default: ora } = await (this.oraLoading ??= import('ora'));
+    this.oraLoading ??= import('ora');
+    const { default: ora } = await this.oraLoading;
     if (this.spinner || this.statusText === undefined) return;
     // discardStdin would put the terminal in raw mode while it spins, where Ctrl-C is only a
     // byte: with several spinners started and stopped at once it stayed so, and Ctrl-C was lost.

@@ -43,7 +43,7 @@ export class ProgressBar {
       pct = `${(frac * 100).toFixed(0).padStart(3)}% `;
       eta = rate > 0 ? ` ETA ${formatDuration((this.total - this.current) / rate)}` : ' ETA --:--';
     }
-    const name = this.label.length > 24 ? '…' + this.label.slice(-23) : this.label;
+    const name = this.label.length > 24 ? `…${this.label.slice(-23)}` : this.label;
     const of = this.total !== undefined ? `/${formatBytes(this.total)}` : '';
     return `${name} ${bar}${pct}${formatBytes(this.current)}${of} ${formatBytes(rate)}/s${eta}`;
   }

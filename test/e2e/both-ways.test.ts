@@ -132,11 +132,15 @@ const cases: Case[] = [
     cli: (u) => ['ls', '--json', u('j/')],
     shell: () => 'ls --json j',
     code: 0,
-    check: (r) => assert.deepEqual(JSON.parse(r.stdout).map((e: { name: string; type: string }) => [e.name, e.type]), [['one', 'file']]),
+    check: (r) =>
+      assert.deepEqual(
+        JSON.parse(r.stdout).map((e: { name: string; type: string }) => [e.name, e.type]),
+        [['one', 'file']],
+      ),
   },
   {
     name: 'cat of two files',
-    remote: { 'c1': 'one\n', 'c2': 'two\n' },
+    remote: { c1: 'one\n', c2: 'two\n' },
     cli: (u) => ['cat', u('c1'), u('c2')],
     shell: () => 'cat c1 c2',
     code: 0,
@@ -158,7 +162,7 @@ const cases: Case[] = [
     check: (_r, c) => assert.ok(!existsSync(remoteFile(c, 'gone'))),
   },
   {
-    name: 'rmdir of a directory that is not empty: the server\'s refusal',
+    name: "rmdir of a directory that is not empty: the server's refusal",
     remote: { 'e/keep': '' },
     cli: (u) => ['rmdir', u('e')],
     shell: () => 'rmdir e',
@@ -191,7 +195,7 @@ const cases: Case[] = [
     check: (r) => assert.match(errorLines(r.stderr)[0], /keychain/i),
   },
   {
-    name: 'a usage mistake names the command\'s help',
+    name: "a usage mistake names the command's help",
     cli: (u) => ['get', '--segmnets', '2', u('a')],
     shell: () => 'get --segmnets 2 a',
     code: 2,
@@ -239,15 +243,25 @@ describe('every command, once from the command line and once from the shell', ()
         assert.doesNotMatch(r.stderr, /internal error|^\s+at /m, how);
         c.check?.(r, ctx);
         // Nothing but the case's own files was left beside them.
-        assert.deepEqual(readdirSync(ctx.local).filter((f) => f.includes('rftp-')), [], how);
+        assert.deepEqual(
+          readdirSync(ctx.local).filter((f) => f.includes('rftp-')),
+          [],
+          how,
+        );
       }
       // The same errors, word for word, apart from how the remote file and the help are named.
-      const same = (t: string) => errorLines(t).map((l) => l.replace(/ftp:\/\/\S+?\/run\d+-(cli|shell)\//g, '').replace(/\/run\d+-(cli|shell)\//g, '').replace(/\(see (rftp \w+ --help|help \w+)\)/, '(see help)'));
+      const same = (t: string) =>
+        errorLines(t).map((l) =>
+          l
+            .replace(/ftp:\/\/\S+?\/run\d+-(cli|shell)\//g, '')
+            .replace(/\/run\d+-(cli|shell)\//g, '')
+            .replace(/\(see (rftp \w+ --help|help \w+)\)/, '(see help)'),
+        );
       assert.deepEqual(same(results.shell.stderr).length, same(results.cli.stderr).length, `${results.cli.stderr}\n---\n${results.shell.stderr}`);
     });
   }
 
-  test('help: rftp help get = rftp get --help = the shell\'s help get', async () => {
+  test("help: rftp help get = rftp get --help = the shell's help get", async () => {
     const home = tmpHome();
     dirs.push(home);
     const env = testEnv(home);

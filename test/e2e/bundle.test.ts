@@ -22,12 +22,15 @@ const scratch = scratchDirs();
  */
 function loadRecorder(d: string, more = ''): { log: string; register: string } {
   const log = join(d, 'loaded.txt');
-  writeFileSync(join(d, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
+  writeFileSync(
+    join(d, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';
 export async function load(url, context, next) {
   if (url.startsWith('file:')) appendFileSync(${JSON.stringify(log)}, url + '\\n');
   return next(url, context);
 }
-`);
+`,
+  );
   writeFileSync(join(d, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(d, 'hooks.mjs')).href)});\n${more}`);
   return { log, register: pathToFileURL(join(d, 'register.mjs')).href };
 }
@@ -44,7 +47,10 @@ test('bin/rftp loads only the bundle: no dist/src module, nothing from node_modu
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /rftp get <url>/);
   assert.match(r.stdout, /--limit-rate/);
-  const loaded = readFileSync(log, 'utf8').trim().split('\n').map((u) => fileURLToPath(u));
+  const loaded = readFileSync(log, 'utf8')
+    .trim()
+    .split('\n')
+    .map((u) => fileURLToPath(u));
   assert.ok(loaded.includes(RFTP), `bin/rftp itself is among the loaded files: ${loaded.join(', ')}`);
   const others = loaded.filter((p) => p !== RFTP && !p.startsWith(join(repo, 'dist/bundle/')));
   assert.deepEqual(others, [], 'everything but bin/rftp comes from dist/bundle/');
@@ -55,19 +61,30 @@ test('start-up stays lean: --version, --help and a get in CI load no spinner, sh
   const { d, home } = scratch();
   // string-width (ora's, and cliui's for yargs' help) builds an Intl.Segmenter, slow on first use:
   // a transfer in CI never needs one.
-  const { log, register } = loadRecorder(d, `
+  const { log, register } = loadRecorder(
+    d,
+    `
 import { appendFileSync } from 'node:fs';
 const Real = Intl.Segmenter;
 Intl.Segmenter = class extends Real { constructor(...a) { appendFileSync(${JSON.stringify(join(d, 'loaded.txt'))}, 'Intl.Segmenter\\n'); super(...a); } };
-`);
-  const runs: Array<[string[], number]> = [[['--version'], 0], [['get', '--help'], 0], [['sync', '--help'], 0], [['get', 'ftp://127.0.0.1:1/x', '-o', join(d, 'x')], 3]];
+`,
+  );
+  const runs: Array<[string[], number]> = [
+    [['--version'], 0],
+    [['get', '--help'], 0],
+    [['sync', '--help'], 0],
+    [['get', 'ftp://127.0.0.1:1/x', '-o', join(d, 'x')], 3],
+  ];
   for (const [args, code] of runs) {
     const help = args.includes('--help');
     writeFileSync(log, '');
     const r = spawnSync(process.execPath, ['--import', register, RFTP, ...args], { env: testEnv(home, { CI: 'true' }), encoding: 'utf8' });
     assert.equal(r.status, code, `${args.join(' ')}: ${r.stderr}`);
     const loaded = readFileSync(log, 'utf8').trim().split('\n');
-    assert.ok(loaded.some((l) => l.endsWith('/dist/bundle/cli.js')), loaded.join(', '));
+    assert.ok(
+      loaded.some((l) => l.endsWith('/dist/bundle/cli.js')),
+      loaded.join(', '),
+    );
     const heavy = loaded.filter((l) => (l === 'Intl.Segmenter' && !help) || /\/(ora|repl|open)-[A-Z0-9]+\.js$/.test(l) || /keytar/.test(l));
     assert.deepEqual(heavy, [], args.join(' '));
   }
@@ -80,7 +97,7 @@ test("the bundle and its source maps do not record the build machine's paths", (
   }
 });
 
-test('--version prints package.json\'s version (cli.ts finds ../../package.json from the bundle)', async () => {
+test("--version prints package.json's version (cli.ts finds ../../package.json from the bundle)", async () => {
   const { home } = scratch();
   const { version } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string };
   const r = await runRftp(['--version'], { env: testEnv(home) });
@@ -96,7 +113,7 @@ test("yargs' translations are found from the bundle", async () => {
   assert.match(r.stdout, /--limit-rate/);
 });
 
-test('bin/rftp runs tsc\'s output when the bundle is missing or older than it', () => {
+test("bin/rftp runs tsc's output when the bundle is missing or older than it", () => {
   const { d } = scratch();
   // A copy of bin/rftp in a package layout whose two entry points say which one ran.
   mkdirSync(join(d, 'bin'));

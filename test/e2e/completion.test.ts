@@ -30,7 +30,9 @@ test('rftp completion: bash completes commands, options and bookmarks', async ()
 COMP_WORDS=(${words.map((w) => JSON.stringify(w)).join(' ')}); COMP_CWORD=${words.length - 1}
 _rftp_yargs_completions
 printf '%s\\n' "\${COMPREPLY[@]}"`;
-    return execFileSync('bash', ['-c', bash], { env: { ...env, PATH: `${bin}:${env.PATH}` }, encoding: 'utf8' }).split('\n').filter(Boolean);
+    return execFileSync('bash', ['-c', bash], { env: { ...env, PATH: `${bin}:${env.PATH}` }, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
   };
   assert.deepEqual(complete('rftp', 'sy'), ['sync']);
   assert.ok(complete('rftp', '').includes('mirror'));

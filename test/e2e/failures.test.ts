@@ -81,11 +81,17 @@ test('a server that accepts the connection and never greets, the first time: one
 
 test('OPTS UTF8 ON is sent once, after login, and only when FEAT lists UTF8', async () => {
   const { d, home } = workdir();
-  for (const [feat, expectUtf8] of [[['SIZE', 'MDTM', 'UTF8'], true], [['SIZE', 'MDTM'], false]] as const) {
+  for (const [feat, expectUtf8] of [
+    [['SIZE', 'MDTM', 'UTF8'], true],
+    [['SIZE', 'MDTM'], false],
+  ] as const) {
     const s = await fake({ '/a.txt': 'a' }, { feat: [...feat] });
     const r = await runRftp(['get', `ftp://u@127.0.0.1:${s.port}/a.txt`, '-o', join(d, `a-${expectUtf8}`)], { env: testEnv(home, { RFTP_PASSWORD: 'pw' }) });
     assert.equal(r.code, 0, r.stderr);
-    const utf8 = s.commands.map((c, i) => [c, i] as const).filter(([c]) => c === 'OPTS UTF8 ON').map(([, i]) => i);
+    const utf8 = s.commands
+      .map((c, i) => [c, i] as const)
+      .filter(([c]) => c === 'OPTS UTF8 ON')
+      .map(([, i]) => i);
     assert.equal(utf8.length, expectUtf8 ? 1 : 0, s.commands.join(', '));
     if (expectUtf8) assert.ok(utf8[0] > s.commands.indexOf('PASS ***'), s.commands.join(', '));
     assert.equal(s.commands.filter((c) => c === 'FEAT').length, 1);

@@ -21,7 +21,7 @@ for (const mode of ['none', 'explicit', 'implicit'] as TlsMode[]) {
       const { d, home } = workdir();
       const data = randomData(3 * 1024 * 1024 + 17);
       await server.put('dir/big.bin', data);
-      const r = await runRftp(['get', server.url('dir/big.bin'), '-o', d + '/', ...tlsArgs()], { env: testEnv(home, { RFTP_PASSWORD: server.password }) });
+      const r = await runRftp(['get', server.url('dir/big.bin'), '-o', `${d}/`, ...tlsArgs()], { env: testEnv(home, { RFTP_PASSWORD: server.password }) });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(sha256File(join(d, 'big.bin')), sha256(data));
       assert.deepEqual(readdirSync(d), ['big.bin']);
@@ -192,7 +192,11 @@ describe('errors a user can make, against plain vsftpd', () => {
     const bad = await runRftp(['get'], { env: env(home) });
     assert.equal(bad.code, 2);
     // Timer values past what Node's timers hold (about 24 days) are refused, not warned about.
-    for (const opt of [['--timeout', '99999999999'], ['--retry-delay', '99999999999'], ['--timeout', '0']]) {
+    for (const opt of [
+      ['--timeout', '99999999999'],
+      ['--retry-delay', '99999999999'],
+      ['--timeout', '0'],
+    ]) {
       const r = await runRftp(['get', ...opt, server.url('exists.txt')], { env: env(home) });
       assert.equal(r.code, 2, `${opt.join(' ')}: ${r.stderr}`);
       assert.equal(errorLines(r.stderr).length, 1, r.stderr);

@@ -77,7 +77,7 @@ test('REST refused: the download restarts from zero with a warning and is still 
   const first = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', target, '--retries', '0', ...fast], { env });
   assert.equal(first.code, 8, first.stderr);
   assert.equal(existsSync(target), false, 'no incomplete file at the target path');
-  assert.equal(statSync(target + '.rftp-part').size, 80_000);
+  assert.equal(statSync(`${target}.rftp-part`).size, 80_000);
   s.behaviour.shortRetr = undefined;
   s.behaviour.rest = 'refuse';
   const second = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', target, ...fast], { env });
@@ -85,8 +85,8 @@ test('REST refused: the download restarts from zero with a warning and is still 
   assert.match(second.stderr, /refused REST/);
   assert.match(second.stderr, /restarting from zero/);
   assert.equal(sha256File(target), sha256(data));
-  assert.equal(existsSync(target + '.rftp-part'), false);
-  assert.equal(existsSync(target + '.rftp-state'), false);
+  assert.equal(existsSync(`${target}.rftp-part`), false);
+  assert.equal(existsSync(`${target}.rftp-state`), false);
 });
 
 test('REST accepted but ignored (data from 0): the overlap check catches it and restarts', async () => {
@@ -142,7 +142,7 @@ test('junk SIZE means the size is unknown: no resume is attempted on a partial',
   const data = randomData(50_000);
   const s = await fake({ '/f.bin': data }, { size: 'junk', mdtm: 'junk' });
   const target = join(d, 'f.bin');
-  writeFileSync(target + '.rftp-part', data.subarray(0, 1000));
+  writeFileSync(`${target}.rftp-part`, data.subarray(0, 1000));
   const r = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', target, ...fast], { env });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /restarting from zero/);
@@ -236,7 +236,10 @@ test('upload: state from a failed earlier run plus an old final file of the same
   const statePath = uploadStatePath(url, local, env);
   mkdirSync(join(statePath, '..'), { recursive: true });
   // What a run that failed before sending anything (e.g. 553) leaves: state, no partial.
-  writeFileSync(statePath, JSON.stringify({ version: 1, kind: 'upload', url, tempPath: 'site.bin.rftp-part', localPath: local, localSize: data.length, localMtimeMs: Math.trunc(statSync(local).mtimeMs) }));
+  writeFileSync(
+    statePath,
+    JSON.stringify({ version: 1, kind: 'upload', url, tempPath: 'site.bin.rftp-part', localPath: local, localSize: data.length, localMtimeMs: Math.trunc(statSync(local).mtimeMs) }),
+  );
   const plain = await runRftp(['put', local, url, ...fast], { env });
   assert.equal(plain.code, 9, plain.stderr);
   assert.equal(sha256(s.files.get('/site.bin')!.data), sha256(old));
@@ -255,7 +258,10 @@ test('upload resume where the read-back of the partial ignores REST: restart fro
   const url = `ftp://alice@127.0.0.1:${s.port}/up.bin`;
   const statePath = uploadStatePath(url, local, env);
   mkdirSync(join(statePath, '..'), { recursive: true });
-  writeFileSync(statePath, JSON.stringify({ version: 1, kind: 'upload', url, tempPath: 'up.bin.rftp-part', localPath: local, localSize: data.length, localMtimeMs: Math.trunc(statSync(local).mtimeMs) }));
+  writeFileSync(
+    statePath,
+    JSON.stringify({ version: 1, kind: 'upload', url, tempPath: 'up.bin.rftp-part', localPath: local, localSize: data.length, localMtimeMs: Math.trunc(statSync(local).mtimeMs) }),
+  );
   const r = await runRftp(['put', local, url, ...fast], { env: { ...env, RFTP_UPLOAD_SETTLE_MS: '20' } });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /restarting upload from zero: the remote partial does not match/);
@@ -324,8 +330,8 @@ test('pget against a server that accepts REST but ignores it: fails, and keeps n
   } else {
     assert.equal(r.code, 8, r.stderr);
     assert.equal(existsSync(target), false);
-    assert.equal(existsSync(target + '.rftp-part'), false, 'no unproven partial is kept for a later run');
-    assert.equal(existsSync(target + '.rftp-state'), false);
+    assert.equal(existsSync(`${target}.rftp-part`), false, 'no unproven partial is kept for a later run');
+    assert.equal(existsSync(`${target}.rftp-state`), false);
   }
 });
 
@@ -340,9 +346,22 @@ test('pget resume of a segment not yet started, against a server that now ignore
   // second not started.
   const part = Buffer.alloc(data.length);
   data.copy(part, 0, 0, MiB);
-  writeFileSync(target + '.rftp-part', part);
+  writeFileSync(`${target}.rftp-part`, part);
   const mtime = Date.UTC(2020, 0, 2, 3, 4, 5); // the fake server's default modification time
-  writeFileSync(target + '.rftp-state', JSON.stringify({ version: 1, kind: 'segmented', url, remoteSize: data.length, remoteMtimeMs: mtime, ranges: [{ start: 0, end: MiB, done: MiB }, { start: MiB, end: 2 * MiB, done: 0 }] }));
+  writeFileSync(
+    `${target}.rftp-state`,
+    JSON.stringify({
+      version: 1,
+      kind: 'segmented',
+      url,
+      remoteSize: data.length,
+      remoteMtimeMs: mtime,
+      ranges: [
+        { start: 0, end: MiB, done: MiB },
+        { start: MiB, end: 2 * MiB, done: 0 },
+      ],
+    }),
+  );
   const r = await runRftp(['pget', '-n', '2', url, '-o', target, ...fast], { env });
   if (r.code === 0) assert.equal(sha256File(target), sha256(data), 'exit 0 only with the exact file');
   else {
@@ -438,7 +457,7 @@ test('CLI input audit: repeated or bad-valued options, empty paths, other scheme
   assert.ok(lstatSync(join(d, 'dangling')).isSymbolicLink());
 });
 
-test('a reply line over 64 KiB is the server\'s fault (8), not an internal error (1)', async () => {
+test("a reply line over 64 KiB is the server's fault (8), not an internal error (1)", async () => {
   const { d, env } = workdir();
   const s = await fake({ '/a.txt': 'hello' });
   s.behaviour.replyInstead = (command) => (command.startsWith('SIZE') ? `213 ${'9'.repeat(70_000)}` : undefined);
@@ -451,7 +470,10 @@ test('a reply line over 64 KiB is the server\'s fault (8), not an internal error
 test('rftp open --no-fix-pasv-address carries the option into the shell', async () => {
   const { env } = workdir();
   const s = await fake({ '/a.txt': 'hello' });
-  for (const [opt, want] of [[[], 'on'], [['--no-fix-pasv-address'], 'off']] as const) {
+  for (const [opt, want] of [
+    [[], 'on'],
+    [['--no-fix-pasv-address'], 'off'],
+  ] as const) {
     const r = await runRftp(['open', ...opt, `ftp://u@127.0.0.1:${s.port}/`], { env, input: 'set\n' });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^set fix-pasv-address ${want}$`, 'm'));
@@ -460,7 +482,11 @@ test('rftp open --no-fix-pasv-address carries the option into the shell', async 
 
 test('sync --json reports a refusal of its arguments as JSON too (exit 2), without the password', async () => {
   const { d, env } = workdir();
-  for (const args of [['--parallel', '0', 'ftp://u:Secr3tPW@127.0.0.1:1/x/', d], [d, join(d, 'other')], ['--timeout', '0', 'ftp://127.0.0.1:1/x/', d]]) {
+  for (const args of [
+    ['--parallel', '0', 'ftp://u:Secr3tPW@127.0.0.1:1/x/', d],
+    [d, join(d, 'other')],
+    ['--timeout', '0', 'ftp://127.0.0.1:1/x/', d],
+  ]) {
     const r = await runRftp(['sync', '--json', ...args], { env });
     assert.equal(r.code, 2, r.stderr);
     const report = JSON.parse(r.stdout);
@@ -471,7 +497,11 @@ test('sync --json reports a refusal of its arguments as JSON too (exit 2), witho
 });
 
 test('replies ending in a bare CR, a bare LF or LF CR: get, put and ls work as with CRLF', async () => {
-  for (const [what, lineEnd] of [['bare CR', '\r'], ['bare LF', '\n'], ['LF CR', '\n\r']] as const) {
+  for (const [what, lineEnd] of [
+    ['bare CR', '\r'],
+    ['bare LF', '\n'],
+    ['LF CR', '\n\r'],
+  ] as const) {
     const { d, env } = workdir();
     const data = randomData(200_000);
     const s = await fake({ '/dir/f.bin': data, '/dir/g.txt': 'g' }, { lineEnd });

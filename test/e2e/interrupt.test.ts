@@ -25,7 +25,7 @@ describe('interrupted transfers against a throttled vsftpd', () => {
     const data = randomData(8 * MiB);
     await server.put('kill/down.bin', data);
     const target = join(d, 'down.bin');
-    const part = target + '.rftp-part';
+    const part = `${target}.rftp-part`;
     const sentBefore = (await server.xferTotals()).sent;
     for (const atLeast of [1 * MiB, 3 * MiB]) {
       const { child, done } = spawnRftp(['get', server.url('kill/down.bin'), '-o', target], { env: env(home) });
@@ -34,8 +34,8 @@ describe('interrupted transfers against a throttled vsftpd', () => {
       const r = await done;
       assert.equal(r.signal, 'SIGKILL');
       assert.equal(existsSync(target), false, 'a killed download never leaves a file at the target path');
-      assert.ok(existsSync(target + '.rftp-state'));
-      assert.doesNotMatch(readFileSync(target + '.rftp-state', 'utf8'), new RegExp(server.password.replace(/[^\w]/g, '.')));
+      assert.ok(existsSync(`${target}.rftp-state`));
+      assert.doesNotMatch(readFileSync(`${target}.rftp-state`, 'utf8'), new RegExp(server.password.replace(/[^\w]/g, '.')));
     }
     const r = await runRftp(['get', server.url('kill/down.bin'), '-o', target], { env: env(home) });
     assert.equal(r.code, 0, r.stderr);
@@ -89,7 +89,11 @@ describe('interrupted transfers against a throttled vsftpd', () => {
     const second = workdir();
     const copy = join(second.d, 'moved.bin');
     writeFileSync(copy, data);
-    await waitFor(async () => { const a = sizeOr0(remotePart); await new Promise((r) => setTimeout(r, 300)); return sizeOr0(remotePart) === a; }, 'the killed upload to stop growing');
+    await waitFor(async () => {
+      const a = sizeOr0(remotePart);
+      await new Promise((r) => setTimeout(r, 300));
+      return sizeOr0(remotePart) === a;
+    }, 'the killed upload to stop growing');
     const partial = sizeOr0(remotePart);
     const receivedBefore = (await server.xferTotals()).received;
     const r = await runRftp(['put', copy, server.url('')], { env: env(second.home) });
@@ -124,7 +128,7 @@ describe('interrupted transfers against a throttled vsftpd', () => {
     await server.put('drop.bin', data);
     const target = join(d, 'drop.bin');
     const { done } = spawnRftp(['get', server.url('drop.bin'), '-o', target, '--retry-delay', '0.2'], { env: env(home) });
-    await waitFor(() => sizeOr0(target + '.rftp-part') >= 2 * MiB, 'partial to reach 2 MiB');
+    await waitFor(() => sizeOr0(`${target}.rftp-part`) >= 2 * MiB, 'partial to reach 2 MiB');
     assert.ok(server.killSessions('SIGKILL') > 0);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
@@ -152,7 +156,7 @@ describe('interrupted transfers against a throttled vsftpd', () => {
     await server.put('stall.bin', data);
     const target = join(d, 'stall.bin');
     const { done } = spawnRftp(['get', server.url('stall.bin'), '-o', target, '--timeout', '2', '--retry-delay', '0.2'], { env: env(home) });
-    await waitFor(() => sizeOr0(target + '.rftp-part') >= 2 * MiB, 'partial to reach 2 MiB');
+    await waitFor(() => sizeOr0(`${target}.rftp-part`) >= 2 * MiB, 'partial to reach 2 MiB');
     const stopped = server.sessionPids();
     server.killSessions('SIGSTOP');
     try {
@@ -177,7 +181,7 @@ describe('interrupted transfers against a throttled vsftpd', () => {
     await server.put('replaced.bin', oldData, new Date(Date.now() - 3600_000));
     const target = join(d, 'replaced.bin');
     const { child, done } = spawnRftp(['get', server.url('replaced.bin'), '-o', target], { env: env(home) });
-    await waitFor(() => sizeOr0(target + '.rftp-part') >= 1 * MiB, 'partial to reach 1 MiB');
+    await waitFor(() => sizeOr0(`${target}.rftp-part`) >= 1 * MiB, 'partial to reach 1 MiB');
     child.kill('SIGKILL');
     await done;
     const newData = randomData(6 * MiB);
@@ -194,7 +198,7 @@ describe('interrupted transfers against a throttled vsftpd', () => {
     await server.put('int.bin', data);
     const target = join(d, 'int.bin');
     const { child, done } = spawnRftp(['get', server.url('int.bin'), '-o', target, '--json'], { env: env(home) });
-    await waitFor(() => sizeOr0(target + '.rftp-part') >= 1 * MiB, 'partial to reach 1 MiB');
+    await waitFor(() => sizeOr0(`${target}.rftp-part`) >= 1 * MiB, 'partial to reach 1 MiB');
     child.kill('SIGINT');
     const r = await done;
     assert.equal(r.code, 130, r.stderr);
@@ -204,7 +208,7 @@ describe('interrupted transfers against a throttled vsftpd', () => {
     // The report of the failed run still says what it moved.
     assert.ok(interrupted.bytesTransferred >= 1 * MiB, r.stdout);
     assert.equal(interrupted.files.length, 1);
-    const kept = statSync(target + '.rftp-part').size;
+    const kept = statSync(`${target}.rftp-part`).size;
     assert.ok(kept >= 1 * MiB);
     const again = await runRftp(['get', server.url('int.bin'), '-o', target, '--json'], { env: env(home) });
     assert.equal(again.code, 0, again.stderr);

@@ -13,7 +13,7 @@ after(() => cleanup(...dirs));
 
 /** rftp login with the password on stdin (not a terminal), as a script would give it. */
 function login(args: string[], password: string, env: NodeJS.ProcessEnv): Promise<RunResult> {
-  return runRftp(args, { env, input: password + '\n' });
+  return runRftp(args, { env, input: `${password}\n` });
 }
 
 describe('OS keychain through keytar and the Secret Service', () => {

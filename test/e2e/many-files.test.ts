@@ -39,7 +39,11 @@ describe('several files against a vsftpd that accepts two connections per addres
     assert.doesNotMatch(r.stderr, /reconnecting/);
     for (let i = 0; i < 6; i++) assert.equal(sha256File(join(d, `f${i}.bin`)), sha256(readFileSync(join(server.root, `f${i}.bin`))));
     const report = JSON.parse(r.stdout);
-    assert.deepEqual(report.files.map((f: { local: string }) => f.local), urls.map((_, i) => join(d, `f${i}.bin`)), 'in the order given');
+    assert.deepEqual(
+      report.files.map((f: { local: string }) => f.local),
+      urls.map((_, i) => join(d, `f${i}.bin`)),
+      'in the order given',
+    );
   });
 });
 
@@ -65,7 +69,14 @@ test('one missing file of three: the others arrive, exit 6 after a summary; --js
   assert.equal(readFileSync(join(d, 'c'), 'utf8'), 'ccc');
   const report = JSON.parse(r.stdout);
   assert.deepEqual([report.result, report.exitCode], ['error', 6]);
-  assert.deepEqual(report.files.map((f: { remote: string; error?: string }) => [f.remote.replace(/.*\//, ''), f.error === undefined]), [['a', true], ['missing', false], ['c', true]]);
+  assert.deepEqual(
+    report.files.map((f: { remote: string; error?: string }) => [f.remote.replace(/.*\//, ''), f.error === undefined]),
+    [
+      ['a', true],
+      ['missing', false],
+      ['c', true],
+    ],
+  );
 });
 
 test('two files that would land on one local name are refused before anything starts (2)', async () => {

@@ -116,7 +116,7 @@ describe('proftpd: a refused upload is the refusal, at once', () => {
   after(() => server?.stop());
   const env = (home: string) => testEnv(home, { RFTP_PASSWORD: server.password });
 
-  test('put into a missing directory: 6, the server\'s words, no retries; --create-dirs makes it', async () => {
+  test("put into a missing directory: 6, the server's words, no retries; --create-dirs makes it", async () => {
     const { d, home } = workdir();
     writeFileSync(join(d, 'f.txt'), 'f\n');
     const started = Date.now();
@@ -155,7 +155,11 @@ describe('proftpd: a refused upload is the refusal, at once', () => {
   test('ls of a missing directory: 6, "remote directory not found"; of a file: the file', async () => {
     const { home } = workdir();
     await server.put('here.txt', 'x');
-    for (const args of [['ls', server.url('nodir2/')], ['ls', '-l', server.url('nodir2')], ['ls', '--json', server.url('nodir2/')]]) {
+    for (const args of [
+      ['ls', server.url('nodir2/')],
+      ['ls', '-l', server.url('nodir2')],
+      ['ls', '--json', server.url('nodir2/')],
+    ]) {
       const r = await runRftp(args, { env: env(home) });
       assert.equal(r.code, 6, `${args.join(' ')}: ${r.stderr}`);
       assert.match(errorLines(r.stderr)[0], /remote directory not found/);
@@ -193,7 +197,6 @@ describe('pure-ftpd: a name the server stores otherwise', () => {
   });
 });
 
-
 test('an IIS-style listing keeps names exactly, leading spaces too: ls and sync find the files', async () => {
   const { fakeServers } = await import('../helpers/fake-ftp.js');
   const fake = fakeServers();
@@ -208,9 +211,12 @@ test('an IIS-style listing keeps names exactly, leading spaces too: ls and sync 
   const e = testEnv(home, { RFTP_PASSWORD: 'pw' });
   const ls = await runRftp(['ls', '--json', url('iis/')], { env: e });
   assert.equal(ls.code, 0, ls.stderr);
-  assert.deepEqual(JSON.parse(ls.stdout).map((x: { name: string }) => x.name), ['  lead.txt', 'plain.txt', 'sub']);
+  assert.deepEqual(
+    JSON.parse(ls.stdout).map((x: { name: string }) => x.name),
+    ['  lead.txt', 'plain.txt', 'sub'],
+  );
   const r = await runRftp(['sync', url('iis/'), join(d, 'm'), '--exclude', 'sub'], { env: e });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readFileSync(join(d, 'm', '  lead.txt'), 'utf8'), 'lead\n');
-  assert.match(r.stderr, /got "  lead\.txt"/, 'a name with a space at its start is quoted in messages');
+  assert.match(r.stderr, /got " {2}lead\.txt"/, 'a name with a space at its start is quoted in messages');
 });

@@ -37,7 +37,7 @@ for (const tls of ['none', 'explicit'] as const) {
       await server.put('seg/big.bin', data);
       const tlsArgs = tls === 'none' ? [] : ['--ca-file', server.caFile];
       const before = (await server.xferTotals()).entries;
-      const r = await runRftp(['pget', '-n', '4', server.url('seg/big.bin'), '-o', d + '/', ...tlsArgs, '--json'], { env: testEnv(home, { RFTP_PASSWORD: server.password }) });
+      const r = await runRftp(['pget', '-n', '4', server.url('seg/big.bin'), '-o', `${d}/`, ...tlsArgs, '--json'], { env: testEnv(home, { RFTP_PASSWORD: server.password }) });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(sha256File(join(d, 'big.bin')), sha256(data));
       assert.deepEqual(readdirSync(d), ['big.bin']);
@@ -68,7 +68,7 @@ describe('pget against a throttled vsftpd', () => {
     const data = randomData(8 * MiB);
     await server.put('kill/seg.bin', data);
     const target = join(d, 'seg.bin');
-    const stateFile = target + '.rftp-state';
+    const stateFile = `${target}.rftp-state`;
     const sentBefore = (await server.xferTotals()).sent;
     const { child, done } = spawnRftp(['pget', '-n', '4', server.url('kill/seg.bin'), '-o', target], { env: env(home) });
     await waitFor(() => savedProgress(stateFile) >= 2 * MiB, 'two MiB of saved progress');
@@ -97,7 +97,7 @@ describe('pget against a throttled vsftpd', () => {
     await server.put('drop/s.bin', data);
     const target = join(d, 's.bin');
     const { done } = spawnRftp(['pget', '-n', '4', '--retry-delay', '0.2', server.url('drop/s.bin'), '-o', target], { env: env(home) });
-    await waitFor(() => savedProgress(target + '.rftp-state') >= 2 * MiB, 'saved progress');
+    await waitFor(() => savedProgress(`${target}.rftp-state`) >= 2 * MiB, 'saved progress');
     assert.ok(server.killSessions() > 0);
     const r = await done;
     assert.equal(r.code, 0, r.stderr);
@@ -112,7 +112,7 @@ describe('pget against a throttled vsftpd', () => {
     await server.put('swap/f.bin', old, new Date('2024-01-01T00:00:00Z'));
     const target = join(d, 'f.bin');
     const { child, done } = spawnRftp(['pget', '-n', '3', server.url('swap/f.bin'), '-o', target], { env: env(home) });
-    await waitFor(() => savedProgress(target + '.rftp-state') >= 1 * MiB, 'saved progress');
+    await waitFor(() => savedProgress(`${target}.rftp-state`) >= 1 * MiB, 'saved progress');
     child.kill('SIGKILL');
     await done;
     const fresh = randomData(6 * MiB); // same size, other bytes, newer time
@@ -129,11 +129,11 @@ describe('pget against a throttled vsftpd', () => {
     await server.put('mix/a.bin', data);
     const target = join(d, 'a.bin');
     const g = spawnRftp(['get', server.url('mix/a.bin'), '-o', target], { env: env(home) });
-    await waitFor(() => sizeOr0(target + '.rftp-part') >= 1 * MiB, 'plain partial');
+    await waitFor(() => sizeOr0(`${target}.rftp-part`) >= 1 * MiB, 'plain partial');
     g.child.kill('SIGKILL');
     await g.done;
     const p = spawnRftp(['pget', '-n', '3', server.url('mix/a.bin'), '-o', target], { env: env(home) });
-    await waitFor(() => savedProgress(target + '.rftp-state') >= 3 * MiB, 'segmented progress');
+    await waitFor(() => savedProgress(`${target}.rftp-state`) >= 3 * MiB, 'segmented progress');
     p.child.kill('SIGKILL');
     const killed = await p.done;
     assert.match(killed.stderr, /continuing the .* of an earlier plain download/);
@@ -151,7 +151,7 @@ describe('pget against a throttled vsftpd', () => {
   async function killedPget(remotePath: string, size: number, minSaved: number, target: string, home: string) {
     const data = randomData(size);
     await server.put(remotePath, data);
-    const stateFile = target + '.rftp-state';
+    const stateFile = `${target}.rftp-state`;
     const entries = (await server.xferTotals()).entries;
     const { child, done } = spawnRftp(['pget', '-n', '4', server.url(remotePath), '-o', target], { env: env(home) });
     await waitFor(() => savedProgress(stateFile) >= minSaved, 'saved pget progress');
@@ -203,12 +203,12 @@ describe('pget against a throttled vsftpd', () => {
     const data = randomData(8 * MiB);
     await server.put('chain/c.bin', data);
     const target = join(d, 'c.bin');
-    const stateFile = target + '.rftp-state';
+    const stateFile = `${target}.rftp-state`;
     // A plain partial past 2 MiB: pget -n 4 takes it over with range 0 (2 MiB) complete, and
     // fetches the other three ranges until it is killed.
     let entries = (await server.xferTotals()).entries;
     const g = spawnRftp(['get', server.url('chain/c.bin'), '-o', target], { env: env(home) });
-    await waitFor(() => sizeOr0(target + '.rftp-part') >= 2.25 * MiB, 'plain partial');
+    await waitFor(() => sizeOr0(`${target}.rftp-part`) >= 2.25 * MiB, 'plain partial');
     g.child.kill('SIGKILL');
     await g.done;
     await waitFor(async () => (await server.xferTotals()).entries - entries >= 1, 'the killed get in the xferlog');
@@ -270,11 +270,11 @@ describe('pget against a throttled vsftpd', () => {
     const target = join(d, 'big.bin');
     const sentBefore = (await server.xferTotals()).sent;
     const { child, done } = spawnRftp(['sync', '--use-pget-n', '3', server.url('pn/'), d], { env: env(home) });
-    await waitFor(() => savedProgress(target + '.rftp-state') >= 1.5 * MiB, 'segmented progress');
+    await waitFor(() => savedProgress(`${target}.rftp-state`) >= 1.5 * MiB, 'segmented progress');
     child.kill('SIGKILL');
     await done;
     await killedRunGone();
-    const st = JSON.parse(readFileSync(target + '.rftp-state', 'utf8')) as { kind: string; ranges: Array<{ done: number }> };
+    const st = JSON.parse(readFileSync(`${target}.rftp-state`, 'utf8')) as { kind: string; ranges: Array<{ done: number }> };
     assert.equal(st.kind, 'segmented');
     assert.equal(st.ranges.length, 3);
     assert.ok(st.ranges.filter((r) => r.done > 0).length >= 2, 'several segments made progress at once');
@@ -320,7 +320,11 @@ describe('pget against a throttled vsftpd', () => {
     const up = await runRftp(['put', '--limit-rate', '4M', join(d, 'up.bin'), server.url('rate/')], { env: env(home) });
     assert.equal(up.code, 0, up.stderr);
     assert.equal(sha256File(join(server.root, 'rate', 'up.bin')), sha256(data));
-    for (const cmd of [['get', server.url('rate/r.bin'), '-o', join(d, 'x.bin')], ['sync', '--dry-run', server.url('rate/'), join(d, 'm')], ['sync', 'ftp://127.0.0.1:1/x/', join(d, 'm')]]) {
+    for (const cmd of [
+      ['get', server.url('rate/r.bin'), '-o', join(d, 'x.bin')],
+      ['sync', '--dry-run', server.url('rate/'), join(d, 'm')],
+      ['sync', 'ftp://127.0.0.1:1/x/', join(d, 'm')],
+    ]) {
       const bad = await runRftp([cmd[0], '--limit-rate', 'fast', ...cmd.slice(1)], { env: env(home) });
       assert.equal(bad.code, 2, `${cmd.join(' ')}: ${bad.stderr}`);
       assert.match(bad.stderr, /--limit-rate/);
@@ -347,7 +351,7 @@ describe('pget against a server that caps connections per address', () => {
     assert.deepEqual(readdirSync(d), ['c.bin']);
   });
 
-  test('sync --use-pget-n against a server with no slot left: each large file comes over its worker\'s connection', async () => {
+  test("sync --use-pget-n against a server with no slot left: each large file comes over its worker's connection", async () => {
     const { d, home } = workdir();
     const data = randomData(3 * MiB);
     await server.put('capsync/big.bin', data);
@@ -366,7 +370,7 @@ describe('pget against a server that caps connections per address', () => {
     await server.put('cap/grab.bin', data);
     const target = join(d, 'grab.bin');
     const { done } = spawnRftp(['pget', '-n', '4', '--retries', '3', '--retry-delay', '0.2', server.url('cap/grab.bin'), '-o', target], { env: testEnv(home, { RFTP_PASSWORD: server.password }) });
-    await waitFor(() => savedProgress(target + '.rftp-state') > 0, 'pget under way');
+    await waitFor(() => savedProgress(`${target}.rftp-state`) > 0, 'pget under way');
     // A raw client that keeps any control connection the server accepts, for a few seconds.
     const held: Socket[] = [];
     let grabbing = true;

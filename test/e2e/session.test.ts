@@ -35,6 +35,13 @@ test('close() cuts a login under way: the server sees the connection go, the cal
   await assert.rejects(login, (err: unknown) => err instanceof RftpError && err.kind === 'interrupted' && /closed/.test(err.message));
   await waitFor(() => s.loginsCut === 1, 'the server to see the login cut', 5000);
   // A closed session does not log in again.
-  await assert.rejects(session.run('list', () => 0, (c) => c.list()), /closed/);
+  await assert.rejects(
+    session.run(
+      'list',
+      () => 0,
+      (c) => c.list(),
+    ),
+    /closed/,
+  );
   assert.equal(s.connections, 1);
 });

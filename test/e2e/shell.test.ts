@@ -1,14 +1,13 @@
 // The lftp-style shell: scripts (-c, -f, stdin) and the interactive prompt in a real terminal
 // (tmux), against real vsftpd.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
 import { Terminal } from '../helpers/terminal.js';
-import { cleanup, ensureTool, errorLines, randomData, RFTP, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor } from '../helpers/cli.js';
+import { cleanup, ensureTool, errorLines, randomData, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
 const dirs: string[] = [];
@@ -20,7 +19,6 @@ function workdir() {
   dirs.push(d, home);
   return { d, home };
 }
-
 
 describe('shell scripts (-c, -f, stdin)', () => {
   let server: VsftpdServer;
@@ -218,7 +216,6 @@ describe('interactive shell in a terminal', () => {
   });
 });
 
-
 /** Bytes a pget state file says are on disk (0 while there is none). */
 function savedProgress(stateFile: string): number {
   try {
@@ -277,7 +274,7 @@ describe('interactive shell: reconnects, local side, leaving', () => {
   });
 });
 
-describe('the shell and the one-shot commands continue each other\'s partials', () => {
+describe("the shell and the one-shot commands continue each other's partials", () => {
   let server: VsftpdServer;
   before(async () => {
     server = await startVsftpd({ maxRate: 1 * MiB });
@@ -315,7 +312,7 @@ describe('the shell and the one-shot commands continue each other\'s partials', 
     assert.equal(sha256File(join(d, 'two.bin')), sha256(two));
   });
 
-  test('a pget partial is continued in segments by the shell\'s get', async () => {
+  test("a pget partial is continued in segments by the shell's get", async () => {
     const { d, home } = workdir();
     const data = randomData(4 * MiB);
     await server.put('share/seg.bin', data);
@@ -336,8 +333,8 @@ describe('the shell and the one-shot commands continue each other\'s partials', 
       const { d, home } = workdir();
       await server.put(name === 'pget' ? 'share/p.bin' : 'share/tree/m.bin', randomData(4 * MiB));
       const { child, done } = spawnRftp(['-c', `open ${server.url('/')}; ${cmd}`], { env: env(home), cwd: d });
-      const part = join(d, file + '.rftp-part');
-      await waitFor(() => (name === 'pget' ? savedProgress(join(d, file + '.rftp-state')) : sizeOr0(part)) >= 512 * 1024, 'progress');
+      const part = join(d, `${file}.rftp-part`);
+      await waitFor(() => (name === 'pget' ? savedProgress(join(d, `${file}.rftp-state`)) : sizeOr0(part)) >= 512 * 1024, 'progress');
       child.kill('SIGINT');
       const r = await done;
       assert.equal(r.code, 130, r.stderr);
@@ -367,7 +364,7 @@ describe('shell details', () => {
     assert.equal(p.stderr.includes(server.password), false, p.stderr);
   });
 
-  test('a full URL works without open; a command\'s --debug shows its own conversation; help NAME = NAME --help', async () => {
+  test("a full URL works without open; a command's --debug shows its own conversation; help NAME = NAME --help", async () => {
     const { d, home } = workdir();
     const e = testEnv(home, { RFTP_PASSWORD: server.password });
     const r = await runRftp(['-c', `get ${server.url('pub/a.txt')}; cat ${server.url('pub/a.txt')}`], { env: e, cwd: d });
@@ -388,7 +385,11 @@ describe('shell details', () => {
     ensureTool('tmux', 'tmux');
     const { d, home } = workdir();
     const t = new Terminal(testEnv(home, { RFTP_PASSWORD: server.password, TERM: 'xterm' }));
-    const prompts = () => t.screen().split('\n').filter((l) => /~\/pub>/.test(l)).length;
+    const prompts = () =>
+      t
+        .screen()
+        .split('\n')
+        .filter((l) => /~\/pub>/.test(l)).length;
     try {
       t.start(d, ['open', server.url('pub')], { underShell: true });
       await t.waitScreen(/~\/pub>$/m, 'the prompt');
@@ -447,7 +448,17 @@ describe('rm -r never takes the login directory, also when it is not /', () => {
     }
     assert.deepEqual([...fake.files.keys()].sort(), ['/home/alice/keep.txt', '/home/alice/sub/x.txt']);
     // Names of Object.prototype are only bookmark names like any other.
-    for (const [cmd, msg] of [['open constructor', /neither an ftp/], ['bookmark add __proto__ ' + url(''), /bad bookmark name/], ['bookmark del toString', /no bookmark named toString/], ['set timeout 99999999999', /at most 86400/], ['exit 0x10', /0-255/], ["set parallel ' 0x4'", /whole number/], ['cat a.txt\\', /backslash at the end/], ['mirror --max-entries -5 a b', /--max-entries needs a value; for a value starting with "-" write --max-entries=-XYZ/], ["mirror -P -5 a b", /-P needs a value; for a value starting with "-" write --parallel=-XYZ or -P-XYZ/]] as const) {
+    for (const [cmd, msg] of [
+      ['open constructor', /neither an ftp/],
+      [`bookmark add __proto__ ${url('')}`, /bad bookmark name/],
+      ['bookmark del toString', /no bookmark named toString/],
+      ['set timeout 99999999999', /at most 86400/],
+      ['exit 0x10', /0-255/],
+      ["set parallel ' 0x4'", /whole number/],
+      ['cat a.txt\\', /backslash at the end/],
+      ['mirror --max-entries -5 a b', /--max-entries needs a value; for a value starting with "-" write --max-entries=-XYZ/],
+      ['mirror -P -5 a b', /-P needs a value; for a value starting with "-" write --parallel=-XYZ or -P-XYZ/],
+    ] as const) {
       const r = await runRftp(['-c', cmd], o);
       assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
       assert.match(r.stderr, msg, cmd);

@@ -49,11 +49,20 @@ test('hostile names are skipped with escaped warnings; the rest arrives; nothing
     if (d !== '/h') return { lines: [file('inner.txt', 2)] };
     return {
       lines: [
-        dir('.'), dir('..'),
-        file('real.txt'), file('real.txt'),
+        dir('.'),
+        dir('..'),
+        file('real.txt'),
+        file('real.txt'),
         dir('ok'),
-        file('../escape.txt'), file('../../escape2.txt'), file('/tmp/abs-escape.txt'), file('a/b.txt'),
-        file('back\\slash.txt'), file('C:drive.txt'), file('esc\x1b[31mred.txt'), file('nul\0name.txt'), file('cr\rname.txt'),
+        file('../escape.txt'),
+        file('../../escape2.txt'),
+        file('/tmp/abs-escape.txt'),
+        file('a/b.txt'),
+        file('back\\slash.txt'),
+        file('C:drive.txt'),
+        file('esc\x1b[31mred.txt'),
+        file('nul\0name.txt'),
+        file('cr\rname.txt'),
         'lrwxrwxrwx    1 ftp      ftp             4 Jan 02  2020 link -> /etc',
       ],
     };
@@ -129,13 +138,23 @@ test('MLSD: a directory loop (repeated unique id) and a name with "/" the librar
   const { target, env } = workdir();
   const s = await fake({ '/m/f.txt': 'mlsd' }, { feat: ['SIZE', 'MDTM', 'REST STREAM', 'UTF8', 'MLST type*;size*;modify*;unique*;'] });
   s.behaviour.listing = (d) => ({
-    lines: d === '/m'
-      ? ['type=cdir;unique=root; .', 'type=file;size=4;modify=20200102030405; f.txt', 'type=dir;unique=L1; loop', 'type=file;size=4;modify=20200102030405; ../x.txt', 'type=file;size=4;modify=20200102030405; a/b']
-      : ['type=dir;unique=L1; loop'],
+    lines:
+      d === '/m'
+        ? [
+            'type=cdir;unique=root; .',
+            'type=file;size=4;modify=20200102030405; f.txt',
+            'type=dir;unique=L1; loop',
+            'type=file;size=4;modify=20200102030405; ../x.txt',
+            'type=file;size=4;modify=20200102030405; a/b',
+          ]
+        : ['type=dir;unique=L1; loop'],
   });
   const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/m/`, target, '--delete', ...fast], { env });
   assert.equal(r.code, 8, r.stderr);
-  assert.ok(s.commands.some((c) => c.startsWith('MLSD')), 'MLSD was used');
+  assert.ok(
+    s.commands.some((c) => c.startsWith('MLSD')),
+    'MLSD was used',
+  );
   assert.match(r.stderr, /directory loop/);
   // basic-ftp drops MLSD names containing "/" on its own; they still show up, as unreadable lines.
   assert.match(r.stderr, /unreadable listing line: .*; a\/b/);
@@ -192,7 +211,10 @@ test('a listing of only the directory itself (vsftpd on "LIST -a dir" it cannot 
   assert.match(r.stderr, /secret: listing failed: .*only the directory itself/);
   assert.doesNotMatch(r.stderr, /same: listing failed/);
   assert.deepEqual(tree(target), ['a.txt', 'precious.txt', 'same', 'same/same', 'same/same/x.txt', 'secret']);
-  assert.ok(s.commands.some((c) => /^(LIST -a|MLSD|LIST)$/.test(c)), 'directories are listed without a path argument');
+  assert.ok(
+    s.commands.some((c) => /^(LIST -a|MLSD|LIST)$/.test(c)),
+    'directories are listed without a path argument',
+  );
 });
 
 test('a tree that branches without end stops at the directory budget with exit 8', async () => {
@@ -211,7 +233,6 @@ test('a tree that branches without end stops at the directory budget with exit 8
   assert.ok(made.length - 1 < 100, `${made.length - 1} directories made`);
 });
 
-
 test('a small file that changed size since the listing fails clearly, without a retry storm or a wrong file', async () => {
   const { target, env } = workdir();
   // The listing says 100 bytes; the file is 200 (grew) or 50 (shrank) when it is fetched.
@@ -220,7 +241,7 @@ test('a small file that changed size since the listing fails clearly, without a 
   const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/c/`, target, ...fast], { env });
   assert.equal(r.code, 8, r.stderr);
   assert.match(r.stderr, /changed since it was listed/);
-  assert.ok(s.commands.filter((c) => c === 'RETR grew.bin' || c.endsWith('/grew.bin') && c.startsWith('RETR')).length <= 1, 'a grown file is not fetched again and again');
+  assert.ok(s.commands.filter((c) => c === 'RETR grew.bin' || (c.endsWith('/grew.bin') && c.startsWith('RETR'))).length <= 1, 'a grown file is not fetched again and again');
   assert.ok(s.commands.filter((c) => c.startsWith('RETR') && c.includes('shrank.bin')).length <= 3);
   assert.ok(!existsSync(join(target, 'grew.bin')) && !existsSync(join(target, 'shrank.bin')));
 });
@@ -255,8 +276,9 @@ for (const phase of ['walk', 'file times'] as const) {
     let dropped = false;
     s.behaviour.dropOn = (command, cwd) => {
       const hit = phase === 'walk' ? cwd === '/w/b' && /^LIST/.test(command) : /^MDTM/.test(command);
-      if (hit && !dropped) return (dropped = true);
-      return false;
+      if (!hit || dropped) return false;
+      dropped = true;
+      return true;
     };
     const r = await runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/w/`, target, '--parallel', '2', ...fast, '--json'], { env });
     assert.equal(r.code, 0, r.stderr);
@@ -278,14 +300,21 @@ for (const step of ['MKD', 'RMD'] as const) {
     const s = await fake({ '/u/stale/deep/s.txt': 's', '/u/keep.txt': 'k' }, { acceptConnections: 2 });
     writeFileSync(join(local, 'keep.txt'), 'k');
     let dropped = false;
-    s.behaviour.dropOn = (command) => (command.startsWith(step) && !dropped ? (dropped = true) : false);
+    s.behaviour.dropOn = (command) => {
+      if (!command.startsWith(step) || dropped) return false;
+      dropped = true;
+      return true;
+    };
     const r = await runRftp(['sync', local, `ftp://u@127.0.0.1:${s.port}/u/`, '--delete', '--parallel', '2', ...fast, '--json'], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.ok(dropped);
     assert.deepEqual(JSON.parse(r.stdout).connections, { requested: 2, accepted: 2, retired: 1 });
     assert.equal(r.stderr.match(/continuing with 1 connection/g)?.length, 1, r.stderr);
     assert.equal(s.files.get('/u/new/sub/n.txt')?.data.toString(), 'n');
-    assert.deepEqual([...s.files.keys()].filter((p) => p.startsWith('/u/stale')), []);
+    assert.deepEqual(
+      [...s.files.keys()].filter((p) => p.startsWith('/u/stale')),
+      [],
+    );
     assert.ok(s.commands.includes('RMD /u/stale') || s.commands.some((c) => /^RMD .*stale$/.test(c)), s.commands.join(', '));
   });
 }
@@ -322,11 +351,17 @@ test('--delete: when the entry in the way cannot be removed, nothing is written 
   assert.equal(s.files.get('/u/x/old')?.data.toString(), 'remote old');
   assert.ok(!s.commands.some((c) => /^(STOR|APPE|RNTO) .*\/?x(\.rftp-part)?$/.test(c)), s.commands.join(', '));
   const items = JSON.parse(r.stdout).actions as Array<{ op: string; path: string; ok: boolean; error?: string; replacedBy?: string }>;
-  assert.ok(items.some((i) => i.op === 'replace' && i.path === 'x' && !i.ok && /could not be removed/.test(i.error ?? '')), r.stdout);
+  assert.ok(
+    items.some((i) => i.op === 'replace' && i.path === 'x' && !i.ok && /could not be removed/.test(i.error ?? '')),
+    r.stdout,
+  );
   // y was cleared and replaced; z.txt sent; the failure blocks the ordinary deletes only.
   assert.equal(s.files.get('/u/y/in')?.data.toString(), 'local in');
   assert.equal(s.files.get('/u/z.txt')?.data.toString(), 'z');
-  assert.ok(items.some((i) => i.op === 'delete' && i.path === 'y' && i.ok && i.replacedBy === 'dir'), r.stdout);
+  assert.ok(
+    items.some((i) => i.op === 'delete' && i.path === 'y' && i.ok && i.replacedBy === 'dir'),
+    r.stdout,
+  );
 });
 
 /**
@@ -354,7 +389,11 @@ async function sameSizeTree(behaviour: FakeBehaviour) {
       assert.equal(readFileSync(join(w.target, name), 'utf8'), `${i === 7 ? 'new' : 'old'} ${name}`, name);
     }
     // Every time was asked for.
-    for (const name of Object.keys(files)) assert.ok(s.commands.some((c) => c.startsWith('MDTM ') && c.endsWith(name.slice(2))), `${name}: ${s.commands.join(', ')}`);
+    for (const name of Object.keys(files))
+      assert.ok(
+        s.commands.some((c) => c.startsWith('MDTM ') && c.endsWith(name.slice(2))),
+        `${name}: ${s.commands.join(', ')}`,
+      );
   };
   return { s, run, check };
 }
@@ -414,7 +453,7 @@ test('--no-pipelining: the same server is asked one MDTM at a time from the star
   assert.equal(s.commands.filter((c) => c.startsWith('MDTM')).length, 20);
 });
 
-test('the shell\'s mirror --no-pipelining does the same', async () => {
+test("the shell's mirror --no-pipelining does the same", async () => {
   const names = Array.from({ length: 12 }, (_, i) => `f${i}.txt`);
   const files = Object.fromEntries(names.map((n) => [`/q/${n}`, 'new']));
   const mirror = async (behaviour: FakeBehaviour, option: string) => {

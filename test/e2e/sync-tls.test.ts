@@ -137,7 +137,10 @@ describe('sync over explicit TLS (ftpes://, require_ssl_reuse=YES)', () => {
     serve(server, 'verify');
     const { d, home } = workdir();
     const xfer = await server.xferTotals();
-    for (const [what, extra] of [['no --ca-file', []], ['an unrelated CA', ['--ca-file', server.otherCaFile]]] as const) {
+    for (const [what, extra] of [
+      ['no --ca-file', []],
+      ['an unrelated CA', ['--ca-file', server.otherCaFile]],
+    ] as const) {
       const down = await runSync(server, home, [server.url('verify/'), join(d, 'mirror'), '--parallel', '4', ...extra]);
       assertTlsRefusal(down, `down, ${what}`);
       assert.deepEqual(readdirSync(d), [], `down, ${what}: nothing written locally`);

@@ -164,7 +164,10 @@ describe('sync against vsftpd', () => {
     // Three removals in all (x/old, x, y): over --max-delete 2 nothing is removed, and the conflicts say why.
     const capped = await sync(server.url('types/'), local, '--delete', '--max-delete', '2');
     assert.equal(capped.code, 8, capped.stderr);
-    assert.match(capped.stderr, /x: conflict: the destination is a directory, the source a file \(not replaced: 3 deletions planned \(3 of them in the way of the source\), more than --max-delete 2\)/);
+    assert.match(
+      capped.stderr,
+      /x: conflict: the destination is a directory, the source a file \(not replaced: 3 deletions planned \(3 of them in the way of the source\), more than --max-delete 2\)/,
+    );
     assert.deepEqual(snapshot(local), before);
 
     const dry = await sync(server.url('types/'), local, '--delete', '--dry-run');
@@ -204,7 +207,10 @@ describe('sync against vsftpd', () => {
     writeFileSync(join(local, 'd0/top0.dat'), 'different');
     const before = [snapshot(local), snapshot(remoteDir('dry'))];
     const xfer = await server.xferTotals();
-    for (const [src, dst] of [[server.url('dry/'), local], [local, server.url('dry/')]]) {
+    for (const [src, dst] of [
+      [server.url('dry/'), local],
+      [local, server.url('dry/')],
+    ]) {
       const r = await sync(src, dst, '--dry-run', '--delete');
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^delete +only-(local|remote)/m);
@@ -233,7 +239,10 @@ describe('sync against vsftpd', () => {
     const got = snapshot(local);
     const names = Object.keys(got.files);
     assert.ok(names.length > 20);
-    assert.ok(names.every((n) => n.endsWith('.txt') || n.startsWith('big/') || n === 'd5/keep-me.log'), names.join(' '));
+    assert.ok(
+      names.every((n) => n.endsWith('.txt') || n.startsWith('big/') || n === 'd5/keep-me.log'),
+      names.join(' '),
+    );
     assert.ok(!names.some((n) => /(^|\/)s1\//.test(n) || (n.startsWith('d5/') && n !== 'd5/keep-me.log')));
     assert.ok(names.includes('big/one.bin') && names.includes('d0/s0/f0.txt') && names.includes('d5/keep-me.log'));
     assert.ok(!got.dirs.includes('d5/s0'));
@@ -256,7 +265,12 @@ describe('sync against vsftpd', () => {
 
   test('usage errors: two local directories, two URLs, -R with the URL first (exit 2)', async () => {
     const local = work();
-    for (const args of [[local, local], [server.url('a/'), server.url('b/')], ['-R', server.url('a/'), local], [local, server.url('x/'), '--parallel', '0']]) {
+    for (const args of [
+      [local, local],
+      [server.url('a/'), server.url('b/')],
+      ['-R', server.url('a/'), local],
+      [local, server.url('x/'), '--parallel', '0'],
+    ]) {
       const r = await sync(...args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('rftp: error:')).length, 1, r.stderr);
@@ -279,7 +293,10 @@ describe('sync against vsftpd', () => {
     writeFileSync(join(local, 'extra.txt'), 'local only: a complete listing would delete it');
     const before = snapshot(local);
     // vsftpd runs as the test user, so these modes bite; the suite (root) can undo them.
-    for (const [dir, mode, why] of [['locked/d1', 0o000, /d1: listing failed/], ['locked', 0o311, /failed to open directory/]] as const) {
+    for (const [dir, mode, why] of [
+      ['locked/d1', 0o000, /d1: listing failed/],
+      ['locked', 0o311, /failed to open directory/],
+    ] as const) {
       chmodSync(remoteDir(dir), mode);
       try {
         const r = await sync(server.url('locked/'), local, '--delete');
@@ -359,7 +376,10 @@ describe('sync against vsftpd', () => {
 
   test('--limit-rate is accepted for the whole sync, both ways, and the trees are identical', async () => {
     const up = work();
-    const files: Array<[string, Buffer]> = [['small.txt', randomData(3000)], ['sub/big.bin', randomData(600_000)]];
+    const files: Array<[string, Buffer]> = [
+      ['small.txt', randomData(3000)],
+      ['sub/big.bin', randomData(600_000)],
+    ];
     for (const [name, data] of files) {
       mkdirSync(join(up, name, '..'), { recursive: true });
       writeFileSync(join(up, name), data);
@@ -379,7 +399,10 @@ describe('sync against vsftpd', () => {
     const twoHoursAgo = new Date(Date.now() - 7200_000);
     // Up: a build made two hours ago, deployed an hour ago (the remote time is the upload time).
     const build = work();
-    for (const [name, text] of [['version.txt', '1.2.3'], ['other.txt', 'same']]) {
+    for (const [name, text] of [
+      ['version.txt', '1.2.3'],
+      ['other.txt', 'same'],
+    ]) {
       writeFileSync(join(build, name), text);
       utimesSync(join(build, name), twoHoursAgo, twoHoursAgo);
     }

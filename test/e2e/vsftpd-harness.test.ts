@@ -51,10 +51,7 @@ for (const tls of ['none', 'explicit', 'implicit'] as TlsMode[]) {
       assert.equal(server.tls, tls);
       assert.ok(fs.existsSync(server.caFile) && fs.existsSync(server.otherCaFile));
       const scheme = { none: 'ftp', explicit: 'ftpes', implicit: 'ftps' }[tls];
-      assert.equal(
-        server.url('/a b/c&d.txt', { withPassword: true }),
-        `${scheme}://rftptest:s3cr%26t%3Apw@127.0.0.1:${server.port}/a%20b/c%26d.txt`,
-      );
+      assert.equal(server.url('/a b/c&d.txt', { withPassword: true }), `${scheme}://rftptest:s3cr%26t%3Apw@127.0.0.1:${server.port}/a%20b/c%26d.txt`);
       assert.equal(server.url(), `${scheme}://rftptest@127.0.0.1:${server.port}/`);
 
       const content = randomBytes(100_000);

@@ -9,7 +9,12 @@ import { fileURLToPath } from 'node:url';
 
 export const RFTP = fileURLToPath(new URL('../../../bin/rftp', import.meta.url));
 
-export interface RunResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; }
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
@@ -66,7 +71,10 @@ export function tmpDir(prefix = 'rftp-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export interface Snapshot { files: Record<string, string>; dirs: string[] }
+export interface Snapshot {
+  files: Record<string, string>;
+  dirs: string[];
+}
 
 /** Every file's sha256 and every directory (empty ones too), relative to root: what "identical" means for a sync. */
 export function snapshot(root: string): Snapshot {

@@ -10,7 +10,10 @@ import { after } from 'node:test';
 import tls from 'node:tls';
 import path from 'node:path';
 
-export interface FakeFile { data: Buffer; mtime?: Date; }
+export interface FakeFile {
+  data: Buffer;
+  mtime?: Date;
+}
 export interface FakeBehaviour {
   authTls?: 'ok' | 'refuse';
   prot?: 'ok' | 'refuse';
@@ -51,7 +54,8 @@ export interface FakeBehaviour {
   replyInstead?: (command: string, cwd: string) => string | undefined;
 }
 export interface FakeFtpServer {
-  port: number; host: '127.0.0.1';
+  port: number;
+  host: '127.0.0.1';
   files: Map<string, FakeFile>;
   commands: string[];
   behaviour: FakeBehaviour;
@@ -73,8 +77,7 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 function mdtmStamp(d: Date): string {
-  return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}` +
-    `${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
+  return `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}` + `${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}`;
 }
 // `ls -l` shows "Mon DD HH:MM" for the last ~6 months and "Mon DD  YYYY" otherwise.
 function lsDate(d: Date): string {
@@ -96,17 +99,19 @@ export async function startFakeFtp(
   // Directories created with MKD; others exist implicitly as parents of files.
   const madeDirs = new Set<string>();
   const secureContext = tlsOpts ? tls.createSecureContext({ key: tlsOpts.key, cert: tlsOpts.cert }) : undefined;
-  const sockets = new Set<net.Socket>();   // every control/data socket, for close()
+  const sockets = new Set<net.Socket>(); // every control/data socket, for close()
   const listeners = new Set<net.Server>(); // passive data listeners
   const track = (s: net.Socket) => {
     sockets.add(s);
-    s.on('error', () => { /* clients drop connections on purpose in these tests */ });
+    s.on('error', () => {
+      /* clients drop connections on purpose in these tests */
+    });
     s.on('close', () => sockets.delete(s));
   };
 
   const dirExists = (dir: string) => {
     if (dir === '/' || madeDirs.has(dir)) return true;
-    const prefix = dir + '/';
+    const prefix = `${dir}/`;
     for (const f of fileMap.keys()) if (f.startsWith(prefix)) return true;
     for (const d of madeDirs) if (d.startsWith(prefix)) return true;
     return false;
@@ -114,20 +119,19 @@ export async function startFakeFtp(
   // Direct children of dir: name -> file (or undefined for a subdirectory).
   const children = (dir: string) => {
     const out = new Map<string, FakeFile | undefined>();
-    const prefix = dir === '/' ? '/' : dir + '/';
+    const prefix = dir === '/' ? '/' : `${dir}/`;
     const add = (p: string, file: FakeFile | undefined) => {
       if (!p.startsWith(prefix) || p === prefix) return;
       const [name, ...rest] = p.slice(prefix.length).split('/');
-      if (rest.length > 0) out.set(name, undefined); else if (!out.has(name)) out.set(name, file);
+      if (rest.length > 0) out.set(name, undefined);
+      else if (!out.has(name)) out.set(name, file);
     };
     for (const [p, f] of fileMap) add(p, f);
     for (const d of madeDirs) add(d, undefined);
     return out;
   };
   const defaultListing = (target: string, kind: 'LIST' | 'NLST' | 'MLSD'): string[] | undefined => {
-    const entries = fileMap.has(target)
-      ? new Map([[path.posix.basename(target), fileMap.get(target)]])
-      : dirExists(target) ? children(target) : undefined;
+    const entries = fileMap.has(target) ? new Map([[path.posix.basename(target), fileMap.get(target)]]) : dirExists(target) ? children(target) : undefined;
     if (!entries) return undefined;
     return [...entries].map(([name, f]) => {
       const mtime = f?.mtime ?? DEFAULT_MTIME;
@@ -139,7 +143,15 @@ export async function startFakeFtp(
   };
 
   const state: FakeFtpServer = {
-    port: 0, host: HOST, files: fileMap, commands: [], behaviour, connections: 0, loginsCut: 0, bytesSent: 0, maxCommandsPerPacket: 0,
+    port: 0,
+    host: HOST,
+    files: fileMap,
+    commands: [],
+    behaviour,
+    connections: 0,
+    loginsCut: 0,
+    bytesSent: 0,
+    maxCommandsPerPacket: 0,
     close: async () => {
       for (const s of sockets) s.destroy();
       for (const l of listeners) l.close();
@@ -150,7 +162,7 @@ export async function startFakeFtp(
   const server = net.createServer((raw) => {
     const index = ++state.connections;
     track(raw);
-    let sock: net.Socket = raw;      // replaced by the TLS socket after AUTH TLS
+    let sock: net.Socket = raw; // replaced by the TLS socket after AUTH TLS
     let secure = false;
     let protP = false;
     let cwd = state.behaviour.home ?? '/';
@@ -158,7 +170,10 @@ export async function startFakeFtp(
     let renameFrom: string | undefined;
     let dataConn: Promise<net.Socket> | undefined; // data connection of the last PASV/EPSV
     let closeDataListener = () => {};
-    const dropData = () => { dataConn = undefined; closeDataListener(); };
+    const dropData = () => {
+      dataConn = undefined;
+      closeDataListener();
+    };
     let buffered = '';
     let queue = Promise.resolve();
 
@@ -200,7 +215,8 @@ export async function startFakeFtp(
         listener.once('connection', (s) => {
           clearTimeout(timer);
           track(s);
-          listener.close(); listeners.delete(listener);
+          listener.close();
+          listeners.delete(listener);
           if (!wantTls) return resolve(s);
           const t = new tls.TLSSocket(s, { isServer: true, secureContext });
           track(t);
@@ -208,48 +224,85 @@ export async function startFakeFtp(
           t.once('error', reject);
         });
       });
-      conn.catch(() => { /* reported when a transfer command awaits it */ });
+      conn.catch(() => {
+        /* reported when a transfer command awaits it */
+      });
       dataConn = conn;
-      closeDataListener = () => { listener.close(); listeners.delete(listener); conn.then((s) => s.destroy(), () => {}); };
+      closeDataListener = () => {
+        listener.close();
+        listeners.delete(listener);
+        conn.then(
+          (s) => s.destroy(),
+          () => {},
+        );
+      };
       await new Promise<void>((resolve) => listener.listen(0, HOST, resolve));
       return (listener.address() as net.AddressInfo).port;
     };
     const takeData = async (): Promise<net.Socket | undefined> => {
       const conn = dataConn;
       dataConn = undefined;
-      if (!conn) { reply('425 Use PASV or EPSV first.'); return undefined; }
-      try { return await conn; } catch { reply('425 Can\'t open data connection.'); return undefined; }
+      if (!conn) {
+        reply('425 Use PASV or EPSV first.');
+        return undefined;
+      }
+      try {
+        return await conn;
+      } catch {
+        reply("425 Can't open data connection.");
+        return undefined;
+      }
     };
     // Reply on the control connection only once the data connection is fully
     // closed, so clients see data-then-reply (with a fallback if they keep it open).
-    const endData = (s: net.Socket, chunk: Buffer) => new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2000);
-      s.once('close', () => { clearTimeout(timer); resolve(); });
-      s.end(chunk);
-    });
-    const readAll = (s: net.Socket) => new Promise<Buffer>((resolve) => {
-      const chunks: Buffer[] = [];
-      s.on('data', (c: Buffer) => chunks.push(c));
-      s.once('end', () => resolve(Buffer.concat(chunks)));
-      s.once('close', () => resolve(Buffer.concat(chunks))); // also after a reset
-    });
+    const endData = (s: net.Socket, chunk: Buffer) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2000);
+        s.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        s.end(chunk);
+      });
+    const readAll = (s: net.Socket) =>
+      new Promise<Buffer>((resolve) => {
+        const chunks: Buffer[] = [];
+        s.on('data', (c: Buffer) => chunks.push(c));
+        s.once('end', () => resolve(Buffer.concat(chunks)));
+        s.once('close', () => resolve(Buffer.concat(chunks))); // also after a reset
+      });
     const sendListing = async (arg: string, kind: 'LIST' | 'NLST' | 'MLSD') => {
-      const target = abs(arg.split(' ').filter((w) => !w.startsWith('-')).join(' '));
+      const target = abs(
+        arg
+          .split(' ')
+          .filter((w) => !w.startsWith('-'))
+          .join(' '),
+      );
       const custom = b().listing?.(target);
       const lines = custom ? custom.lines : defaultListing(target, kind);
-      if (!lines) { dropData(); return reply('550 No such file or directory.'); }
+      if (!lines) {
+        dropData();
+        return reply('550 No such file or directory.');
+      }
       const s = await takeData();
       if (!s) return;
       reply('150 Here comes the directory listing.');
-      await endData(s, Buffer.from(lines.map((l) => l + '\r\n').join('')));
+      await endData(s, Buffer.from(lines.map((l) => `${l}\r\n`).join('')));
       reply(custom?.finalReply ?? '226 Transfer complete.');
     };
 
     const retr = async (p: string) => {
       const file = fileMap.get(p);
-      const offset = restOffset; restOffset = 0;
-      if (!file) { dropData(); return reply('550 No such file.'); }
-      if (offset > file.data.length) { dropData(); return reply('554 Invalid REST parameter.'); }
+      const offset = restOffset;
+      restOffset = 0;
+      if (!file) {
+        dropData();
+        return reply('550 No such file.');
+      }
+      if (offset > file.data.length) {
+        dropData();
+        return reply('554 Invalid REST parameter.');
+      }
       const s = await takeData();
       if (!s) return;
       reply(`150 Opening BINARY mode data connection for ${path.posix.basename(p)} (${file.data.length} bytes).`);
@@ -268,7 +321,8 @@ export async function startFakeFtp(
       reply(shortRetr ? shortRetr.reply : '226 Transfer complete.');
     };
     const store = async (p: string, append: boolean) => {
-      const offset = restOffset; restOffset = 0;
+      const offset = restOffset;
+      restOffset = 0;
       const s = await takeData();
       if (!s) return;
       reply('150 Ok to send data.');
@@ -291,7 +345,8 @@ export async function startFakeFtp(
       const instead = beh.replyInstead?.(line, cwd);
       if (instead !== undefined) return reply(instead);
       switch (verb) {
-        case 'USER': return reply('331 Please specify the password.');
+        case 'USER':
+          return reply('331 Please specify the password.');
         case 'PASS': {
           if (beh.slowLogins && index > beh.slowLogins.after) {
             const cut = new Promise<boolean>((resolve) => {
@@ -312,21 +367,30 @@ export async function startFakeFtp(
           const t = new tls.TLSSocket(raw, { isServer: true, secureContext });
           track(t);
           t.on('data', onData);
-          sock = t; secure = true;
+          sock = t;
+          secure = true;
           return;
         }
-        case 'PBSZ': return reply('200 PBSZ=0');
+        case 'PBSZ':
+          return reply('200 PBSZ=0');
         case 'PROT': {
-          if (arg.toUpperCase() === 'C') { protP = false; return reply('200 Protection level set to Clear.'); }
+          if (arg.toUpperCase() === 'C') {
+            protP = false;
+            return reply('200 Protection level set to Clear.');
+          }
           if (arg.toUpperCase() !== 'P') return reply('504 Unsupported protection level.');
           if ((beh.prot ?? 'ok') === 'refuse') return reply('536 Protection level not supported.');
           protP = true;
           return reply('200 Protection level set to Private.');
         }
-        case 'FEAT': return reply('211-Features:', ...(beh.feat ?? DEFAULT_FEAT).map((f) => ' ' + f), '211 End');
-        case 'SYST': return reply('215 UNIX Type: L8');
-        case 'TYPE': return /^[AI]\b/i.test(arg) ? reply('200 Type set.') : reply('504 Unsupported type.');
-        case 'STRU': return arg.toUpperCase() === 'F' ? reply('200 Structure set to F.') : reply('504 Unsupported structure.');
+        case 'FEAT':
+          return reply('211-Features:', ...(beh.feat ?? DEFAULT_FEAT).map((f) => ` ${f}`), '211 End');
+        case 'SYST':
+          return reply('215 UNIX Type: L8');
+        case 'TYPE':
+          return /^[AI]\b/i.test(arg) ? reply('200 Type set.') : reply('504 Unsupported type.');
+        case 'STRU':
+          return arg.toUpperCase() === 'F' ? reply('200 Structure set to F.') : reply('504 Unsupported structure.');
         case 'OPTS': {
           const opt = arg.toUpperCase();
           if (opt === 'UTF8 ON') return reply('200 Always in UTF8 mode.');
@@ -334,9 +398,13 @@ export async function startFakeFtp(
           if (opt.startsWith('MLST') && mlst) return reply('200 MLST OPTS ok.');
           return reply('501 Option not understood.');
         }
-        case 'NOOP': return reply('200 NOOP ok.');
-        case 'PWD': case 'XPWD': return reply(`257 "${cwd}" is the current directory.`);
-        case 'CWD': case 'CDUP': {
+        case 'NOOP':
+          return reply('200 NOOP ok.');
+        case 'PWD':
+        case 'XPWD':
+          return reply(`257 "${cwd}" is the current directory.`);
+        case 'CWD':
+        case 'CDUP': {
           const dir = abs(verb === 'CDUP' ? '..' : arg);
           if (!dirExists(dir) && !b().listing?.(dir)) return reply('550 Failed to change directory.');
           cwd = dir;
@@ -368,15 +436,22 @@ export async function startFakeFtp(
           return reply('350 Ready for RNTO.');
         }
         case 'RNTO': {
-          const from = renameFrom; renameFrom = undefined;
+          const from = renameFrom;
+          renameFrom = undefined;
           if (!from) return reply('503 RNFR required first.');
           const to = abs(arg);
           // Move the file itself, or everything below a directory.
           for (const [p, f] of [...fileMap]) {
-            if (p === from || p.startsWith(from + '/')) { fileMap.delete(p); fileMap.set(to + p.slice(from.length), f); }
+            if (p === from || p.startsWith(`${from}/`)) {
+              fileMap.delete(p);
+              fileMap.set(to + p.slice(from.length), f);
+            }
           }
           for (const d of [...madeDirs]) {
-            if (d === from || d.startsWith(from + '/')) { madeDirs.delete(d); madeDirs.add(to + d.slice(from.length)); }
+            if (d === from || d.startsWith(`${from}/`)) {
+              madeDirs.delete(d);
+              madeDirs.add(to + d.slice(from.length));
+            }
           }
           return reply('250 Rename successful.');
         }
@@ -414,15 +489,31 @@ export async function startFakeFtp(
           return reply(`227 Entering Passive Mode (${host},${port >> 8},${port & 255}).`);
         }
         case 'RETR':
-          if (beh.retr === 'refuse') { restOffset = 0; dropData(); return reply('550 Permission denied.'); }
+          if (beh.retr === 'refuse') {
+            restOffset = 0;
+            dropData();
+            return reply('550 Permission denied.');
+          }
           return retr(abs(arg));
-        case 'STOR': return store(abs(arg), false);
+        case 'STOR':
+          return store(abs(arg), false);
         case 'APPE':
-          if (beh.appe === 'refuse') { restOffset = 0; dropData(); return reply('502 APPE not implemented.'); }
+          if (beh.appe === 'refuse') {
+            restOffset = 0;
+            dropData();
+            return reply('502 APPE not implemented.');
+          }
           return store(abs(arg), true);
-        case 'LIST': case 'NLST': case 'MLSD': return sendListing(arg, verb);
-        case 'QUIT': reply('221 Goodbye.'); sock.end(); return;
-        default: return reply('502 Command not implemented.');
+        case 'LIST':
+        case 'NLST':
+        case 'MLSD':
+          return sendListing(arg, verb);
+        case 'QUIT':
+          reply('221 Goodbye.');
+          sock.end();
+          return;
+        default:
+          return reply('502 Command not implemented.');
       }
     };
 
@@ -430,10 +521,9 @@ export async function startFakeFtp(
     // a line ending, log each command at arrival, then run them one at a time.
     function onData(chunk: Buffer) {
       buffered += chunk.toString('utf8');
-      let nl: number;
-      if (state.behaviour.pipelining === 'drop' && (nl = buffered.indexOf('\n')) >= 0) buffered = buffered.slice(0, nl + 1);
+      if (state.behaviour.pipelining === 'drop' && buffered.includes('\n')) buffered = buffered.slice(0, buffered.indexOf('\n') + 1);
       state.maxCommandsPerPacket = Math.max(state.maxCommandsPerPacket, buffered.split('\n').length - 1);
-      while ((nl = buffered.indexOf('\n')) >= 0) {
+      for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
         const line = buffered.slice(0, nl).replace(/\r$/, '');
         buffered = buffered.slice(nl + 1);
         if (line === '') continue;

@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
-const HINT = 'keychain tests need keytar and gnome-keyring: as root on Debian they install them (apt-get install libsecret-1-dev gnome-keyring dbus-x11; npm_config_build_from_source=true npm_config_nodedir=/usr npm rebuild keytar)';
+const HINT =
+  'keychain tests need keytar and gnome-keyring: as root on Debian they install them (apt-get install libsecret-1-dev gnome-keyring dbus-x11; npm_config_build_from_source=true npm_config_nodedir=/usr npm rebuild keytar)';
 
 function keytarLoads(): boolean {
   try {
@@ -17,7 +18,11 @@ function keytarLoads(): boolean {
   }
 }
 
-const have = (bin: string) => (process.env.PATH ?? '').split(':').concat(['/usr/bin']).some((d) => fs.existsSync(path.join(d, bin)));
+const have = (bin: string) =>
+  (process.env.PATH ?? '')
+    .split(':')
+    .concat(['/usr/bin'])
+    .some((d) => fs.existsSync(path.join(d, bin)));
 
 /** keytar is an optional dependency: npm ci skips it where its native build fails (no libsecret headers). */
 export function ensureKeychainTools(): void {
@@ -25,7 +30,10 @@ export function ensureKeychainTools(): void {
   if (process.getuid?.() !== 0 || !fs.existsSync('/etc/debian_version')) throw new Error(HINT);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const install = () =>
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'libsecret-1-dev', 'gnome-keyring', 'dbus', 'dbus-x11', 'g++', 'make', 'python3'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'libsecret-1-dev', 'gnome-keyring', 'dbus', 'dbus-x11', 'g++', 'make', 'python3'], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   try {
     install();
   } catch {

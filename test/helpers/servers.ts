@@ -11,8 +11,22 @@ import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  descendants, ensureCerts, freePasvRange, freePort, installExitHook, isListening, killQuietly, parseXferlog, processesUsing, repoRoot, running, sleep, systemSetup,
-  TEST_USER, type TlsMode, type XferTotals,
+  descendants,
+  ensureCerts,
+  freePasvRange,
+  freePort,
+  installExitHook,
+  isListening,
+  killQuietly,
+  parseXferlog,
+  processesUsing,
+  repoRoot,
+  running,
+  sleep,
+  systemSetup,
+  TEST_USER,
+  type TlsMode,
+  type XferTotals,
 } from './vsftpd.js';
 
 export type ServerKind = 'proftpd' | 'pure-ftpd' | 'pyftpdlib';
@@ -82,6 +96,7 @@ export function ensureServers(): Promise<void> {
     }
     const missing = ['libhiredis0.14', 'libmemcached11', 'libmemcachedutil2', 'python3-pyftpdlib', 'python3-openssl'].filter((pkg) => {
       try {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format, not a template
         return !/install ok installed/.test(execFileSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }));
       } catch {
         return true;
@@ -188,7 +203,23 @@ export async function startPureFtpd(opts: ServerOptions = {}): Promise<FtpServer
     execFileSync(unpackedPath('usr/bin/pure-pw'), ['mkdb', db, '-f', passwd], { stdio: ['ignore', 'ignore', 'pipe'] });
     const kbps = opts.maxRate ? String(Math.max(1, Math.round(opts.maxRate / 1024))) : undefined;
     return {
-      argv: [unpackedPath('usr/sbin/pure-ftpd'), '-S', `127.0.0.1,${port}`, '-p', `${pasv}:${pasv + PASV_PORTS - 1}`, '-P', '127.0.0.1', '-l', `puredb:${db}`, '-E', '-H', '-A', '-O', `clf:${path.join(dir, 'xferlog')}`, ...(kbps ? ['-T', `${kbps}:${kbps}`] : [])],
+      argv: [
+        unpackedPath('usr/sbin/pure-ftpd'),
+        '-S',
+        `127.0.0.1,${port}`,
+        '-p',
+        `${pasv}:${pasv + PASV_PORTS - 1}`,
+        '-P',
+        '127.0.0.1',
+        '-l',
+        `puredb:${db}`,
+        '-E',
+        '-H',
+        '-A',
+        '-O',
+        `clf:${path.join(dir, 'xferlog')}`,
+        ...(kbps ? ['-T', `${kbps}:${kbps}`] : []),
+      ],
       marker: `puredb:${db}`,
     };
   });
@@ -209,7 +240,11 @@ export async function startPyftpdlib(opts: ServerOptions = {}): Promise<FtpServe
   });
 }
 
-async function start(kind: ServerKind, opts: ServerOptions, configure: (a: { dir: string; root: string; port: number; pasv: number; ids: { uid: number; gid: number } }) => Promise<Launch>): Promise<FtpServer> {
+async function start(
+  kind: ServerKind,
+  opts: ServerOptions,
+  configure: (a: { dir: string; root: string; port: number; pasv: number; ids: { uid: number; gid: number } }) => Promise<Launch>,
+): Promise<FtpServer> {
   const ids = await systemSetup();
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), `rftp-${kind}-`));
   await fsp.chmod(dir, 0o755);
@@ -245,8 +280,8 @@ async function start(kind: ServerKind, opts: ServerOptions, configure: (a: { dir
     pid: listener.pid!,
     url(remotePath = '/', o = {}) {
       const scheme = o.scheme ?? (tls === 'none' ? 'ftp' : 'ftpes');
-      const auth = TEST_USER + (o.withPassword ? ':' + encodeURIComponent(PASSWORD) : '');
-      const p = (remotePath.startsWith('/') ? remotePath : '/' + remotePath).split('/').map(encodeURIComponent).join('/');
+      const auth = TEST_USER + (o.withPassword ? `:${encodeURIComponent(PASSWORD)}` : '');
+      const p = (remotePath.startsWith('/') ? remotePath : `/${remotePath}`).split('/').map(encodeURIComponent).join('/');
       return `${scheme}://${auth}@127.0.0.1:${port}${p}`;
     },
     async put(relPath, data, mtime) {

@@ -31,7 +31,10 @@ export class Terminal {
 
   screen(): string {
     // Trailing blanks are trimmed: a prompt matches as "…>" at the end of its line.
-    return this.tmux('capture-pane', '-p', '-t', 't', '-S', '-500').split('\n').map((l) => l.trimEnd()).join('\n');
+    return this.tmux('capture-pane', '-p', '-t', 't', '-S', '-500')
+      .split('\n')
+      .map((l) => l.trimEnd())
+      .join('\n');
   }
 
   async waitScreen(re: RegExp, what: string): Promise<void> {
@@ -62,4 +65,3 @@ export class Terminal {
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
-

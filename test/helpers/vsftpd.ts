@@ -74,7 +74,7 @@ const SECURE_CHROOT_DIR = '/var/run/vsftpd/empty';
 const PASV_PORTS = 10;
 
 const INSTALL_HINT =
-  'vsftpd is not installed: run `sudo apt-get install vsftpd` (Debian/Ubuntu; as root the tests install it themselves) or use `docker compose up` with the repo\'s docker-compose.yml';
+  "vsftpd is not installed: run `sudo apt-get install vsftpd` (Debian/Ubuntu; as root the tests install it themselves) or use `docker compose up` with the repo's docker-compose.yml";
 
 /** Repo root = nearest ancestor holding fixtures/vsftpd.conf.template (works from src and from compiled output). */
 export function repoRoot(): string {
@@ -86,7 +86,7 @@ export function repoRoot(): string {
     dir = up;
   }
   if (fs.existsSync(path.join(process.cwd(), 'fixtures', 'vsftpd.conf.template'))) return process.cwd();
-  throw new Error('cannot find fixtures/vsftpd.conf.template above ' + fileURLToPath(import.meta.url));
+  throw new Error(`cannot find fixtures/vsftpd.conf.template above ${fileURLToPath(import.meta.url)}`);
 }
 
 function findVsftpd(): string | undefined {
@@ -110,12 +110,10 @@ export function ensureVsftpd(): void {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   // Install only vsftpd: Debian's FTP servers conflict with each other, so
   // pulling in anything like "ftp-server" could remove another one.
-  const install = () =>
-    execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'vsftpd'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const install = () => execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'vsftpd'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   // Slim images ship without package lists; only then (or when the install
   // fails with stale lists) run apt-get update.
-  const haveLists = fs.existsSync('/var/lib/apt/lists') &&
-    fs.readdirSync('/var/lib/apt/lists').some((f) => /_Packages(\.\w+)?$/.test(f));
+  const haveLists = fs.existsSync('/var/lib/apt/lists') && fs.readdirSync('/var/lib/apt/lists').some((f) => /_Packages(\.\w+)?$/.test(f));
   try {
     if (!haveLists) execFileSync('apt-get', ['update'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     try {
@@ -407,7 +405,7 @@ export async function startVsftpd(opts: VsftpdOptions = {}): Promise<VsftpdServe
       KEY_FILE: path.join(certDir, 'server.key'),
     };
     let conf = fillTemplate(fs.readFileSync(path.join(fixtures, 'vsftpd.conf.template'), 'utf8'), values);
-    if (tls !== 'none') conf += '\n' + fillTemplate(fs.readFileSync(path.join(fixtures, 'vsftpd-tls.conf.snippet'), 'utf8'), values);
+    if (tls !== 'none') conf += `\n${fillTemplate(fs.readFileSync(path.join(fixtures, 'vsftpd-tls.conf.snippet'), 'utf8'), values)}`;
     await fsp.writeFile(confPath, conf, { mode: 0o600 });
 
     stderr = '';
@@ -469,8 +467,8 @@ export async function startVsftpd(opts: VsftpdOptions = {}): Promise<VsftpdServe
     pid,
     url(remotePath = '/', o = {}) {
       const scheme = o.scheme ?? (tls === 'none' ? 'ftp' : tls === 'explicit' ? 'ftpes' : 'ftps');
-      const auth = encodeURIComponent(TEST_USER) + (o.withPassword ? ':' + encodeURIComponent(TEST_PASSWORD) : '');
-      const p = (remotePath.startsWith('/') ? remotePath : '/' + remotePath)
+      const auth = encodeURIComponent(TEST_USER) + (o.withPassword ? `:${encodeURIComponent(TEST_PASSWORD)}` : '');
+      const p = (remotePath.startsWith('/') ? remotePath : `/${remotePath}`)
         .split('/')
         .map((seg) => encodeURIComponent(seg))
         .join('/');

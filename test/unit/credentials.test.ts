@@ -40,16 +40,41 @@ test('-u with no user name before ":" is a usage error, not an anonymous login w
 test('netrc gives user and password for the host; keychain and prompt come after it', async () => {
   const path = netrc('machine other login x password y\nmachine h\n  login nuser\n  password "n pass"\ndefault login anon password d\n');
   const calls: string[] = [];
-  const d = deps({ NETRC: path }, { keychain: async () => (calls.push('keychain'), 'kc'), prompt: async () => (calls.push('prompt'), 'typed') });
+  const d = deps(
+    { NETRC: path },
+    {
+      keychain: async () => {
+        calls.push('keychain');
+        return 'kc';
+      },
+      prompt: async () => {
+        calls.push('prompt');
+        return 'typed';
+      },
+    },
+  );
   assert.deepEqual(await resolveCredentials(parseFtpUrl('ftp://h/f'), undefined, d), { user: 'nuser', password: 'n pass', source: 'netrc' });
   assert.deepEqual(calls, []);
   assert.deepEqual(await resolveCredentials(parseFtpUrl('ftp://zzz/f'), undefined, d), { user: 'anon', password: 'd', source: 'netrc' });
   // A netrc entry for another login does not apply: the keychain is asked, then nothing else.
-  assert.deepEqual(await resolveCredentials(parseFtpUrl('ftp://carol@h/f'), undefined, deps({ NETRC: netrc('machine h login nuser password p') }, { keychain: async () => 'kc' })), { user: 'carol', password: 'kc', source: 'keychain' });
+  assert.deepEqual(await resolveCredentials(parseFtpUrl('ftp://carol@h/f'), undefined, deps({ NETRC: netrc('machine h login nuser password p') }, { keychain: async () => 'kc' })), {
+    user: 'carol',
+    password: 'kc',
+    source: 'keychain',
+  });
 });
 
 test('prompt only when nothing else gives a password; anonymous when no user', async () => {
-  const d = deps({}, { keychain: async () => undefined, prompt: async (q) => (assert.match(q, /carol@h/), 'typed') });
+  const d = deps(
+    {},
+    {
+      keychain: async () => undefined,
+      prompt: async (q) => {
+        assert.match(q, /carol@h/);
+        return 'typed';
+      },
+    },
+  );
   assert.deepEqual(await resolveCredentials(parseFtpUrl('ftp://carol@h/f'), undefined, d), { user: 'carol', password: 'typed', source: 'prompt' });
   assert.deepEqual(await resolveCredentials(parseFtpUrl('ftp://carol@h/f'), undefined, deps({})), { user: 'carol', password: '', source: 'none' });
   assert.deepEqual(await resolveCredentials(parseFtpUrl('ftp://h/f'), undefined, deps({})), { user: 'anonymous', password: 'anonymous@', source: 'anonymous' });
@@ -64,7 +89,10 @@ test('a group- or world-readable netrc is ignored with a warning', async () => {
 
 test('netrc parser: macdef bodies are skipped, quotes honoured', () => {
   const entries = parseNetrc('macdef init\ncd /\nls\n\nmachine a login "x y" password z\n# comment\nmachine b login q');
-  assert.deepEqual(entries, [{ machine: 'a', login: 'x y', password: 'z' }, { machine: 'b', login: 'q' }]);
+  assert.deepEqual(entries, [
+    { machine: 'a', login: 'x y', password: 'z' },
+    { machine: 'b', login: 'q' },
+  ]);
   assert.equal(findNetrc(entries, 'a', 'other'), undefined);
 });
 

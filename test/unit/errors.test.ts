@@ -11,7 +11,22 @@ const ftpError = (code: number, text: string) => new FTPError({ code, message: `
 const sys = (code: string, extra: object = {}) => Object.assign(new Error(`${code} happened`), { code, ...extra });
 
 test('exit codes are the documented ones (10-12 reserved for the checks after a transfer)', () => {
-  assert.deepEqual(ExitCode, { ok: 0, internal: 1, usage: 2, connection: 3, login: 4, tls: 5, notFound: 6, local: 7, transfer: 8, exists: 9, infected: 10, checkFailed: 11, differences: 12, interrupted: 130 });
+  assert.deepEqual(ExitCode, {
+    ok: 0,
+    internal: 1,
+    usage: 2,
+    connection: 3,
+    login: 4,
+    tls: 5,
+    notFound: 6,
+    local: 7,
+    transfer: 8,
+    exists: 9,
+    infected: 10,
+    checkFailed: 11,
+    differences: 12,
+    interrupted: 130,
+  });
 });
 
 test('server replies map to exit codes and retry decisions', () => {
@@ -44,31 +59,58 @@ test('server replies map to exit codes and retry decisions', () => {
 
 test('backoff doubles with jitter and is capped', () => {
   const policy = { retries: 10, baseDelayMs: 1000, maxDelayMs: 30000 };
-  assert.equal(backoffDelay(policy, 1, () => 0), 500);
-  assert.equal(backoffDelay(policy, 1, () => 1), 1000);
-  assert.equal(backoffDelay(policy, 3, () => 1), 4000);
-  assert.equal(backoffDelay(policy, 20, () => 1), 30000);
+  assert.equal(
+    backoffDelay(policy, 1, () => 0),
+    500,
+  );
+  assert.equal(
+    backoffDelay(policy, 1, () => 1),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(policy, 3, () => 1),
+    4000,
+  );
+  assert.equal(
+    backoffDelay(policy, 20, () => 1),
+    30000,
+  );
 });
 
 test('retries stop after N failures in a row without progress, and progress resets the count', async () => {
   const signal = new AbortController().signal;
   let calls = 0;
   const retried: number[] = [];
-  const fail = () => { calls++; throw new RftpError('connection', 'lost', { retryable: true }); };
-  await assert.rejects(withRetry({ retries: 3, baseDelayMs: 0, maxDelayMs: 0 }, { progress: () => 0, onRetry: (_e, n) => retried.push(n), signal }, async () => fail()), /gave up after 3 retries/);
+  const fail = () => {
+    calls++;
+    throw new RftpError('connection', 'lost', { retryable: true });
+  };
+  await assert.rejects(
+    withRetry({ retries: 3, baseDelayMs: 0, maxDelayMs: 0 }, { progress: () => 0, onRetry: (_e, n) => retried.push(n), signal }, async () => fail()),
+    /gave up after 3 retries/,
+  );
   assert.equal(calls, 4);
   assert.deepEqual(retried, [1, 2, 3]);
 
   let progress = 0;
   calls = 0;
   const result = await withRetry({ retries: 2, baseDelayMs: 0, maxDelayMs: 0 }, { progress: () => progress, onRetry: () => {}, signal }, async () => {
-    if (++calls < 6) { progress += 10; fail(); }
+    if (++calls < 6) {
+      progress += 10;
+      fail();
+    }
     return 'ok';
   });
   assert.equal(result, 'ok');
 
   calls = 0;
-  await assert.rejects(withRetry({ retries: 5, baseDelayMs: 0, maxDelayMs: 0 }, { progress: () => 0, onRetry: () => {}, signal }, async () => { calls++; throw new RftpError('login', 'bad'); }), /bad/);
+  await assert.rejects(
+    withRetry({ retries: 5, baseDelayMs: 0, maxDelayMs: 0 }, { progress: () => 0, onRetry: () => {}, signal }, async () => {
+      calls++;
+      throw new RftpError('login', 'bad');
+    }),
+    /bad/,
+  );
   assert.equal(calls, 1, 'a login failure is never retried');
 });
 

@@ -112,7 +112,12 @@ test('PartialWriter, synchronous writes: a batch of several chunks (writev) is t
       const writer = new PartialWriter(fh, { start: 0, verifyTail: Buffer.alloc(0), stopAt: 120_000, onFull: () => full++, syncWrites: true });
       // Corked, the three chunks reach the writer as one batch.
       writer.cork();
-      for (const [a, b] of [[0, 50_000], [50_000, 100_000], [100_000, 300_000]]) writer.write(remote.subarray(a, b));
+      for (const [a, b] of [
+        [0, 50_000],
+        [50_000, 100_000],
+        [100_000, 300_000],
+      ])
+        writer.write(remote.subarray(a, b));
       writer.uncork();
       writer.end();
       await new Promise((resolve, reject) => writer.on('finish', resolve).on('error', reject));

@@ -69,7 +69,10 @@ test('segmented resume: a changed or inconsistent remote or record restarts with
     const d = decideSegmentedResume(partial, st, undefined, url, rem, 4);
     assert.equal(d.action, 'restart');
     assert.match((d as { reason: string }).reason, reason);
-    assert.ok(d.ranges.every((r) => r.done === 0), 'a restart starts every range at zero');
+    assert.ok(
+      d.ranges.every((r) => r.done === 0),
+      'a restart starts every range at zero',
+    );
   }
 });
 
@@ -82,11 +85,17 @@ test('segmented resume: a plain get partial of the same file is converted into r
   const plain: DownloadState = { version: 1, kind: 'download', url, remoteSize: remote.size, remoteMtimeMs: remote.mtimeMs };
   const d = decideSegmentedResume(3 * MiB, undefined, plain, url, remote, 4);
   assert.equal(d.action, 'convert');
-  assert.deepEqual(d.ranges.map((r) => r.done), [2621440, 3 * MiB - 2621440, 0, 0]);
+  assert.deepEqual(
+    d.ranges.map((r) => r.done),
+    [2621440, 3 * MiB - 2621440, 0, 0],
+  );
   // A plain partial that looks complete still has its last byte fetched (and its tail compared).
   const full = decideSegmentedResume(remote.size, undefined, plain, url, remote, 4);
   assert.equal(full.action, 'convert');
-  assert.equal(full.ranges.reduce((n, r) => n + r.done, 0), remote.size - 1);
+  assert.equal(
+    full.ranges.reduce((n, r) => n + r.done, 0),
+    remote.size - 1,
+  );
   // ... but not when it belongs to another file.
   assert.equal(decideSegmentedResume(3 * MiB, undefined, { ...plain, remoteMtimeMs: 1 }, url, remote, 4).action, 'restart');
 });
@@ -97,8 +106,20 @@ test('rangesComplete: a full-size partial is complete only when every range is d
   const full = r.map((x) => ({ ...x, done: x.end - x.start }));
   assert.equal(rangesComplete(full, 8 * MiB), true);
   // One range not done (a worker gave up on it): never complete.
-  assert.equal(rangesComplete(full.map((x, i) => (i === 2 ? { ...x, done: 0 } : x)), 8 * MiB), false);
-  assert.equal(rangesComplete(full.map((x, i) => (i === 3 ? { ...x, done: x.end - x.start - 1 } : x)), 8 * MiB), false);
+  assert.equal(
+    rangesComplete(
+      full.map((x, i) => (i === 2 ? { ...x, done: 0 } : x)),
+      8 * MiB,
+    ),
+    false,
+  );
+  assert.equal(
+    rangesComplete(
+      full.map((x, i) => (i === 3 ? { ...x, done: x.end - x.start - 1 } : x)),
+      8 * MiB,
+    ),
+    false,
+  );
   assert.equal(rangesComplete(full.slice(0, 3), 8 * MiB), false);
   assert.equal(rangesComplete(undefined, 8 * MiB), false);
   assert.equal(rangesComplete([], 0), true);

@@ -30,7 +30,11 @@ test('parseRate: plain numbers and k/M/G suffixes (1024-based), with optional B 
 
 test('parseRate: junk, zero and negative rates are usage errors', () => {
   for (const bad of ['', 'fast', '-1k', '0', '0k', '2T', '1e6', 'k', '5 M B']) {
-    assert.throws(() => parseRate(bad), (e: unknown) => e instanceof RftpError && e.kind === 'usage', bad);
+    assert.throws(
+      () => parseRate(bad),
+      (e: unknown) => e instanceof RftpError && e.kind === 'usage',
+      bad,
+    );
   }
 });
 
@@ -70,7 +74,10 @@ test('paced: slices of 1/8 s each pass after their tokens, in order', async () =
   const out: Buffer[] = [];
   const data = Buffer.alloc(100_000, 7);
   for await (const s of paced(bucket, data)) out.push(s);
-  assert.deepEqual(out.map((b) => b.length), [10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000]);
+  assert.deepEqual(
+    out.map((b) => b.length),
+    [10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000, 10_000],
+  );
   assert.ok(Buffer.concat(out).equals(data));
   assert.equal(Math.round(clock.t), 1000, '100 kB minus the 20 kB burst at 80 kB/s');
 });

@@ -34,7 +34,7 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
 
 const readme = new URL('../../../README.md', import.meta.url);
 
-test('the README tables of commands, options, settings and exit codes are the specs\' (npm run docs rewrites them)', async () => {
+test("the README tables of commands, options, settings and exit codes are the specs' (npm run docs rewrites them)", async () => {
   const text = readFileSync(readme, 'utf8');
   const cli = (await loadAll()).filter((s) => !s.modes || s.modes.includes('cli'));
   const expected = renderReadme(text, readmeBlocks(cli, await shellTable(), settings));
@@ -59,7 +59,10 @@ test('the registry names every spec by its own name and aliases; the shell has n
     assert.deepEqual(spec.aliases ?? [], entry.aliases);
   }
   const names = (await shellTable()).flatMap((s) => [s.name, ...(s.aliases ?? [])]);
-  assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), []);
+  assert.deepEqual(
+    names.filter((n, i) => names.indexOf(n) !== i),
+    [],
+  );
 });
 
 test('defaults are written once: each option of a spec has one default, shared groups are the same objects', async () => {
@@ -129,7 +132,10 @@ test('help wraps prose at the width but never breaks an example line', async () 
   const text = await commandHelp(get, 50);
   for (const [cmd] of get.examples ?? []) assert.ok(text.includes(`  rftp ${cmd}\n`), `example kept whole: ${cmd}`);
   const prose = text.split('\n').filter((l) => !l.startsWith('  rftp '));
-  assert.deepEqual(prose.filter((l) => l.length > 50), []);
+  assert.deepEqual(
+    prose.filter((l) => l.length > 50),
+    [],
+  );
 });
 
 test('getopt spellings: -oVALUE, -o=VALUE, -o VALUE, --output=VALUE; numbers like .5', async () => {
@@ -156,7 +162,7 @@ test('the same words parse to the same command on the command line and in the sh
   assert.throws(() => parseCommand(sync, ['--bogus'], shellHint), /sync: unknown option --bogus \(see help sync\)/);
 });
 
-test('completion for bash: commands, a command\'s options, bookmarks for open', async () => {
+test("completion for bash: commands, a command's options, bookmarks for open", async () => {
   const specs = (await loadAll()).filter((s) => !s.modes || s.modes.includes('cli'));
   const words = async (...w: string[]) => (await completionAnswer(specs, ['--get-yargs-completions', 'rftp', ...w], () => ['work', 'home'])).split('\n');
   assert.ok((await words('')).includes('get'));

@@ -14,9 +14,16 @@ import { escapeWord, splitLine } from '../../src/shell/parse.js';
 const words = (line: string) => splitLine(line).map((c) => (c.local !== undefined ? ['!', c.local] : c.words.map((w) => w.value)));
 
 test('splitLine: ; separates commands, quotes and backslashes keep spaces and ;', () => {
-  assert.deepEqual(words('open ftp://h; cd "my dir";get a\\ b \'x;y\''), [['open', 'ftp://h'], ['cd', 'my dir'], ['get', 'a b', 'x;y']]);
+  assert.deepEqual(words('open ftp://h; cd "my dir";get a\\ b \'x;y\''), [
+    ['open', 'ftp://h'],
+    ['cd', 'my dir'],
+    ['get', 'a b', 'x;y'],
+  ]);
   assert.deepEqual(words('ls # a comment; rm x'), [['ls']]);
-  assert.deepEqual(words('lcd /tmp; !ls -l; echo'), [['lcd', '/tmp'], ['!', 'ls -l; echo']]);
+  assert.deepEqual(words('lcd /tmp; !ls -l; echo'), [
+    ['lcd', '/tmp'],
+    ['!', 'ls -l; echo'],
+  ]);
   assert.deepEqual(words('  ;; '), []);
   assert.throws(() => splitLine('get "unterminated'), /unterminated double quote/);
   assert.throws(() => splitLine('cat a.txt\\'), /backslash at the end of the line/);
@@ -77,7 +84,10 @@ test('globs match one path segment; a leading dot must be explicit', () => {
   assert.ok(!globToRegExp('file[!0-9]').test('file7'));
   assert.ok(globToRegExp('a+b(1).txt').test('a+b(1).txt'));
   // A class out of order is the user's mistake (2), not an internal error (1).
-  assert.throws(() => globToRegExp('[z-a]*'), (err: unknown) => (err as { exitCode?: number }).exitCode === 2 && /bad pattern/.test((err as Error).message));
+  assert.throws(
+    () => globToRegExp('[z-a]*'),
+    (err: unknown) => (err as { exitCode?: number }).exitCode === 2 && /bad pattern/.test((err as Error).message),
+  );
 });
 
 test('Tab completion never offers names with control or format characters', async () => {

@@ -10,7 +10,9 @@ import { walkLocal } from '../../src/sync/walk-local.js';
 import { DEFAULT_LIMITS } from '../../src/sync/walk-remote.js';
 
 const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 test('names a server may not choose are refused, with a reason', () => {
   for (const bad of ['', '.', '..', '../x', 'a/b', '/etc', 'a\\b', '..\\x', 'C:x', 'a\rb', 'a\nb', 'a\0b', 'esc\x1b[31m', 'del\x7f', 'c1\x9b']) {

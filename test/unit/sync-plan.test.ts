@@ -10,9 +10,18 @@ function tree(entries: Record<string, Entry | number>, extra: Partial<Tree> = {}
 const dir: Entry = { type: 'dir' };
 
 test('missing files are sent, missing directories created parents first', () => {
-  const plan = makePlan(tree({ 'a': dir, 'a/b': dir, 'a/b/x': 5, 'y': 1, 'e': dir }), tree({}), { delete: false });
-  assert.deepEqual(plan.mkdirs.map((m) => m.path), ['a', 'e', 'a/b']);
-  assert.deepEqual(plan.transfers.map((t) => [t.op, t.path]), [['send', 'a/b/x'], ['send', 'y']]);
+  const plan = makePlan(tree({ a: dir, 'a/b': dir, 'a/b/x': 5, y: 1, e: dir }), tree({}), { delete: false });
+  assert.deepEqual(
+    plan.mkdirs.map((m) => m.path),
+    ['a', 'e', 'a/b'],
+  );
+  assert.deepEqual(
+    plan.transfers.map((t) => [t.op, t.path]),
+    [
+      ['send', 'a/b/x'],
+      ['send', 'y'],
+    ],
+  );
 });
 
 test('same size is up to date; with times on both sides an older destination is replaced', () => {
@@ -23,13 +32,24 @@ test('same size is up to date; with times on both sides an older destination is 
     { delete: false },
   );
   assert.deepEqual(plan.skips.map((s) => s.path).sort(), ['notime', 'rounding', 'same']);
-  assert.deepEqual(plan.transfers.map((t) => [t.op, t.path]), [['replace', 'newer']]);
+  assert.deepEqual(
+    plan.transfers.map((t) => [t.op, t.path]),
+    [['replace', 'newer']],
+  );
 });
 
 test('a different size, or an unknown source size, is sent again; a partial is continued', () => {
   const plan = makePlan(
     tree({ bigger: 10, smaller: 2, unknown: { type: 'file' }, part: 100, toobig: 5 }),
-    tree({ bigger: 5, smaller: 5, unknown: 5 }, { partials: new Map([['part', 40], ['toobig', 9]]) }),
+    tree(
+      { bigger: 5, smaller: 5, unknown: 5 },
+      {
+        partials: new Map([
+          ['part', 40],
+          ['toobig', 9],
+        ]),
+      },
+    ),
     { delete: false },
   );
   const ops = Object.fromEntries(plan.transfers.map((t) => [t.path, t.op]));
@@ -48,15 +68,34 @@ test('with --delete, an entry of the wrong type is removed first (with what is u
   const dst = tree({ f: dir, 'f/in': 1, 'f/sub': dir, 'f/sub/deep': 1, d: 1, l: { type: 'symlink' }, keep: 1, old: 1 });
   const plan = makePlan(src, dst, { delete: true });
   assert.deepEqual(plan.conflicts, []);
-  assert.deepEqual(plan.replaced.map((r) => [r.path, r.type, r.replacedBy]), [
-    ['f/sub/deep', 'file', 'file'], ['f/in', 'file', 'file'], ['f/sub', 'dir', 'file'], ['d', 'file', 'dir'], ['f', 'dir', 'file'], ['l', 'symlink', 'file'],
-  ]);
-  assert.deepEqual(plan.mkdirs.map((m) => m.path), ['d']);
-  assert.deepEqual(plan.transfers.map((t) => [t.op, t.path, t.reason]), [
-    ['send', 'd/x', 'missing at the destination'], ['replace', 'f', 'replaces a directory at the destination'], ['replace', 'l', 'replaces a symlink at the destination'],
-  ]);
+  assert.deepEqual(
+    plan.replaced.map((r) => [r.path, r.type, r.replacedBy]),
+    [
+      ['f/sub/deep', 'file', 'file'],
+      ['f/in', 'file', 'file'],
+      ['f/sub', 'dir', 'file'],
+      ['d', 'file', 'dir'],
+      ['f', 'dir', 'file'],
+      ['l', 'symlink', 'file'],
+    ],
+  );
+  assert.deepEqual(
+    plan.mkdirs.map((m) => m.path),
+    ['d'],
+  );
+  assert.deepEqual(
+    plan.transfers.map((t) => [t.op, t.path, t.reason]),
+    [
+      ['send', 'd/x', 'missing at the destination'],
+      ['replace', 'f', 'replaces a directory at the destination'],
+      ['replace', 'l', 'replaces a symlink at the destination'],
+    ],
+  );
   // The ordinary deletes do not repeat what was cleared.
-  assert.deepEqual(plan.deletes.map((d) => d.path), ['old']);
+  assert.deepEqual(
+    plan.deletes.map((d) => d.path),
+    ['old'],
+  );
   assert.equal(plan.deletesBlocked, undefined);
 });
 
@@ -81,14 +120,23 @@ test('no replacement when it is not safe: an incomplete listing, entries kept in
 
 test('nothing is planned below a conflict: its files are not sent into a path that is a file', () => {
   const plan = makePlan(tree({ d: dir, 'd/x': 1, 'd/sub': dir, 'd/sub/y': 1, 'd-x': 1 }), tree({ d: 1 }), { delete: false });
-  assert.deepEqual(plan.conflicts.map((c) => c.path), ['d']);
-  assert.deepEqual(plan.transfers.map((t) => t.path), ['d-x']);
+  assert.deepEqual(
+    plan.conflicts.map((c) => c.path),
+    ['d'],
+  );
+  assert.deepEqual(
+    plan.transfers.map((t) => t.path),
+    ['d-x'],
+  );
   assert.deepEqual(plan.mkdirs, []);
 });
 
 test('a source symlink (kept) where the destination has a directory: nothing in that directory is deleted', () => {
   const plan = makePlan(tree({}, { kept: new Set(['l']) }), tree({ l: dir, 'l/precious': 1, 'l/sub': dir, 'l/sub/more': 1, other: 1 }), { delete: true });
-  assert.deepEqual(plan.deletes.map((d) => d.path), ['other']);
+  assert.deepEqual(
+    plan.deletes.map((d) => d.path),
+    ['other'],
+  );
   assert.deepEqual([plan.conflicts.length, plan.replaced.length], [0, 0]);
 });
 
@@ -96,22 +144,37 @@ test('entries the source does not sync do not stop a replacement: only what the 
   // The local source directory a/ holds a symlink (kept at the source); the server has a file a.
   const plan = makePlan(tree({ a: dir, 'a/x': 1 }, { kept: new Set(['a/link']) }), tree({ a: 1 }), { delete: true });
   assert.deepEqual(plan.conflicts, []);
-  assert.deepEqual(plan.replaced.map((r) => r.path), ['a']);
-  assert.deepEqual(plan.mkdirs.map((m) => m.path), ['a']);
-  assert.deepEqual(plan.transfers.map((t) => t.path), ['a/x']);
+  assert.deepEqual(
+    plan.replaced.map((r) => r.path),
+    ['a'],
+  );
+  assert.deepEqual(
+    plan.mkdirs.map((m) => m.path),
+    ['a'],
+  );
+  assert.deepEqual(
+    plan.transfers.map((t) => t.path),
+    ['a/x'],
+  );
 });
 
 test('--delete removes what the source lacks, deepest first, sparing kept and partial files', () => {
-  const dst = tree({ keep: 1, old: 1, 'gone': dir, 'gone/x': 1, 'gone/sub': dir, 'gone/sub/y': 1, 'held': dir, 'held/z': 1 }, { kept: new Set(['held/z.rftp-part']) });
+  const dst = tree({ keep: 1, old: 1, gone: dir, 'gone/x': 1, 'gone/sub': dir, 'gone/sub/y': 1, held: dir, 'held/z': 1 }, { kept: new Set(['held/z.rftp-part']) });
   const plan = makePlan(tree({ keep: 1 }), dst, { delete: true });
-  assert.deepEqual(plan.deletes.map((d) => d.path), ['gone/sub/y', 'gone/sub', 'gone/x', 'held/z', 'gone', 'old']);
+  assert.deepEqual(
+    plan.deletes.map((d) => d.path),
+    ['gone/sub/y', 'gone/sub', 'gone/x', 'held/z', 'gone', 'old'],
+  );
   assert.equal(plan.deletesBlocked, undefined);
   assert.equal(makePlan(tree({ keep: 1 }), dst, { delete: false }).deletes.length, 0);
 });
 
 test('source entries left out (symlinks, excluded) protect the same path at the destination', () => {
   const plan = makePlan(tree({}, { kept: new Set(['link', 'logs/a.log']) }), tree({ link: 1, logs: dir, 'logs/a.log': 1, other: 1 }), { delete: true });
-  assert.deepEqual(plan.deletes.map((d) => d.path), ['other']);
+  assert.deepEqual(
+    plan.deletes.map((d) => d.path),
+    ['other'],
+  );
 });
 
 test('an incomplete listing, an unsafe entry or --max-delete blocks every delete', () => {
@@ -135,7 +198,10 @@ test('globs: no "/" matches the name at any depth, "/" anchors to the root, ** c
   assert.ok(!globMatcher('file?.[!ch]')('file1.c'));
   assert.ok(globMatcher('a.b')('a.b') && !globMatcher('a.b')('axb'));
   assert.ok(globMatcher('(x)+')('(x)+'));
-  assert.throws(() => globMatcher('[z-a]'), (err: unknown) => (err as { exitCode?: number }).exitCode === 2 && /bad glob "\[z-a\]"/.test((err as Error).message));
+  assert.throws(
+    () => globMatcher('[z-a]'),
+    (err: unknown) => (err as { exitCode?: number }).exitCode === 2 && /bad glob "\[z-a\]"/.test((err as Error).message),
+  );
 });
 
 test('filters: excludes hit files and directories, includes only files', () => {

@@ -89,7 +89,11 @@ test('host and port come from the text: port 80 stays 80, 0 and 65536 are refuse
 test('a URL that cannot be parsed is echoed without its password, whatever the typo', () => {
   for (const text of ['ftp:/u:Secr3tPW@127.0.0.1/x', 'ftp:u:Secr3tPW@127.0.0.1/x', 'ftp://u:Secr3t/PW@127.0.0.1:1/x', 'u:Secr3tPW@host']) {
     assert.doesNotMatch(redactUrlText(text), /Secr3t/, text);
-    assert.throws(() => parseFtpUrl(text), (err: Error) => !/Secr3t/.test(err.message), text);
+    assert.throws(
+      () => parseFtpUrl(text),
+      (err: Error) => !/Secr3t/.test(err.message),
+      text,
+    );
   }
   assert.equal(redactUrlText('ftp://h/a@b'), 'ftp://h/a@b');
 });
