@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Imports run one way (run by .ci/run through npm run lint): no cycle among the modules of src/,
-// and no module importing a higher layer than its own. Every import counts, type-only and dynamic
+// and no module importing a higher layer than its own; basic-ftp only in session/, and only ui/
+// prints. Every import counts, type-only and dynamic
 // ones too: a type-only cycle is still two modules that cannot be understood one without the other.
 //
 // Layers, lowest first: errors.ts and ui/ (printing), session/ (the only code that knows
@@ -40,6 +41,12 @@ const layerOf = (file) => {
 
 const edges = new Map(files.map((f) => [f, importsOf(f)]));
 const problems = [];
+// Only ui/ prints: the rest goes through Output (redacted, escaped, quiet when asked).
+for (const f of files) {
+  const rel = relative(root, f);
+  if (rel.startsWith('ui/')) continue;
+  for (const m of readFileSync(f, 'utf8').matchAll(/process\.std(?:out|err)\.write|console\.(?:log|error|warn|info)/g)) problems.push(`${rel}: ${m[0]} outside ui/ (print through Output)`);
+}
 // basic-ftp only in session/, and its internals (basic-ftp/dist/…) only in one module there.
 for (const f of files) {
   const rel = relative(root, f);

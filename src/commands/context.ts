@@ -1,7 +1,7 @@
 import { RftpError } from '../errors.js';
 import { resolveCredentials } from '../session/credentials.js';
 import { keychainLookup } from '../session/keychain.js';
-import { promptHidden } from '../session/prompt.js';
+import { promptHidden } from '../ui/prompt.js';
 import { Session } from '../session/session.js';
 import { parseFtpUrl, type FtpUrl } from '../session/url.js';
 import type { SessionMaker } from '../transfer/segmented.js';

@@ -1,6 +1,6 @@
 import { RftpError, usageError } from '../errors.js';
 import { keychainAccount, keychainStore, requireKeychain } from '../session/keychain.js';
-import { promptHidden } from '../session/prompt.js';
+import { promptHidden } from '../ui/prompt.js';
 import { isFtpUrl, type FtpUrl } from '../session/url.js';
 import { addSecret } from '../ui/redact.js';
 import { sessionArgsOf, sessionFactory, type CommandContext, type SessionArgs } from './context.js';

@@ -12,85 +12,113 @@ export const cliHint: HelpHint = (c) => `rftp ${c} --help`;
 export const shellHint: HelpHint = (c) => `help ${c}`;
 
 export function parseCommand(spec: CommandSpec, words: string[], hint: HelpHint = cliHint): ParsedCommand {
-  const fail = (message: string) => usageError(`${spec.name}: ${message} (see ${hint(spec.name)})`);
-  const args: Record<string, ArgValue> = {};
-  const positionals: string[] = [];
-  const given = new Map<string, string>();
-  const set = (o: OptionSpec, spelled: string, value: ArgValue) => {
+  return new WordParser(spec, words, hint).parse();
+}
+
+/** The words of one command line, taken one at a time; `i` moves past an option's value too. */
+class WordParser {
+  private readonly args: Record<string, ArgValue> = {};
+  private readonly positionals: string[] = [];
+  /** Options given so far, as spelled (for "-u was given more than once"). */
+  private readonly given = new Map<string, string>();
+  private i = 0;
+
+  constructor(
+    private readonly spec: CommandSpec,
+    private readonly words: string[],
+    private readonly hint: HelpHint,
+  ) {}
+
+  parse(): ParsedCommand {
+    for (; this.i < this.words.length; this.i++) {
+      const word = this.words[this.i];
+      if (word === '--') {
+        this.positionals.push(...this.words.slice(this.i + 1));
+        break;
+      }
+      if (word.startsWith('--')) this.longOption(word);
+      else if (word.startsWith('-') && word.length > 1) this.shortOptions(word);
+      else this.positionals.push(word);
+    }
+    placePositionals(this.spec, this.positionals, this.args, this.fail);
+    return { command: this.spec.name, args: this.args };
+  }
+
+  readonly fail = (message: string) => usageError(`${this.spec.name}: ${message} (see ${this.hint(this.spec.name)})`);
+
+  /** --name, --name=value, --no-name (yes/no options only). */
+  private longOption(word: string): void {
+    const { spec, fail } = this;
+    const eq = word.indexOf('=');
+    const name = eq < 0 ? word.slice(2) : word.slice(2, eq);
+    const inline = eq < 0 ? undefined : word.slice(eq + 1);
+    let o = findLong(spec, name);
+    let negated = false;
+    if (!o && name.startsWith('no-')) {
+      const base = findLong(spec, name.slice(3));
+      if (base && base.type !== 'boolean') throw fail(`--${name} (--${base.name} is not a yes/no option)`);
+      if (base) [o, negated] = [base, true];
+    }
+    if (!o) {
+      const short = name.length === 1 ? spec.options.find((x) => x.short === name) : undefined;
+      const hint = short
+        ? `; did you mean -${name}?`
+        : suggest(
+            name,
+            spec.options.map((x) => x.name),
+            '--',
+          );
+      throw fail(`unknown option --${name}${hint}`);
+    }
+    if (o.type === 'boolean') {
+      if (inline !== undefined && !/^(true|false)$/.test(inline)) throw fail(`--${name} takes no value (or =true, =false)`);
+      this.set(o, `--${o.name}`, negated !== (inline !== 'false'));
+      return;
+    }
+    if (negated) throw fail(`--${name} (--${o.name} is not a yes/no option)`);
+    this.set(o, `--${o.name}`, typed(o, inline ?? this.valueAfter(`--${o.name}`, o), fail));
+  }
+
+  /** A group of short options: -kc, -ofile, -o=file, -o file, -n4. */
+  private shortOptions(word: string): void {
+    for (let j = 1; j < word.length; j++) {
+      const letter = word[j];
+      const o = this.spec.options.find((x) => x.short === letter);
+      if (!o) throw this.fail(`unknown option -${letter}${shortSuggestion(this.spec, letter)}`);
+      if (o.type === 'boolean') {
+        if (word[j + 1] === '=') throw this.fail(`-${letter} takes no value (or =true, =false)`);
+        this.set(o, `-${letter}`, true);
+        continue;
+      }
+      // -oVALUE, -o=VALUE (as getopt_long and yargs take it) or -o VALUE.
+      const value = word.length > j + 1 ? word.slice(j + 1).replace(/^=/, '') : this.valueAfter(`-${letter}`, o);
+      this.set(o, `-${letter}`, typed(o, value, this.fail));
+      return;
+    }
+  }
+
+  private set(o: OptionSpec, spelled: string, value: ArgValue): void {
     const key = camel(o.name);
     if (o.repeatable) {
-      args[key] = [...((args[key] as string[] | undefined) ?? []), String(value)];
+      this.args[key] = [...((this.args[key] as string[] | undefined) ?? []), String(value)];
       return;
     }
     // A second -u would go to the server inside the user name, a second -o leave the first unused.
-    if (given.has(key)) throw fail(`${spelled} was given more than once`);
-    given.set(key, spelled);
-    args[key] = value;
-  };
-  for (let i = 0; i < words.length; i++) {
-    const word = words[i];
-    if (word === '--') {
-      positionals.push(...words.slice(i + 1));
-      break;
-    }
-    if (word.startsWith('--')) {
-      const eq = word.indexOf('=');
-      const name = eq < 0 ? word.slice(2) : word.slice(2, eq);
-      const inline = eq < 0 ? undefined : word.slice(eq + 1);
-      let o = findLong(spec, name);
-      let negated = false;
-      if (!o && name.startsWith('no-')) {
-        const base = findLong(spec, name.slice(3));
-        if (base && base.type !== 'boolean') throw fail(`--${name} (--${base.name} is not a yes/no option)`);
-        if (base) [o, negated] = [base, true];
-      }
-      if (!o) {
-        const short = name.length === 1 ? spec.options.find((x) => x.short === name) : undefined;
-        throw fail(
-          `unknown option --${name}${
-            short
-              ? `; did you mean -${name}?`
-              : suggest(
-                  name,
-                  spec.options.map((x) => x.name),
-                  '--',
-                )
-          }`,
-        );
-      }
-      if (o.type === 'boolean') {
-        if (inline !== undefined && !/^(true|false)$/.test(inline)) throw fail(`--${name} takes no value (or =true, =false)`);
-        set(o, `--${o.name}`, negated !== (inline !== 'false'));
-        continue;
-      }
-      if (negated) throw fail(`--${name} (--${o.name} is not a yes/no option)`);
-      const value = inline ?? valueAfter(words, i++, `--${o.name}`, o, fail);
-      set(o, `--${o.name}`, typed(o, value, fail));
-      continue;
-    }
-    if (word.startsWith('-') && word.length > 1) {
-      // A group of short options: -kc, -ofile, -o file, -n4.
-      for (let j = 1; j < word.length; j++) {
-        const letter = word[j];
-        const o = spec.options.find((x) => x.short === letter);
-        if (!o) throw fail(`unknown option -${letter}${shortSuggestion(spec, letter)}`);
-        if (o.type === 'boolean') {
-          if (word[j + 1] === '=') throw fail(`-${letter} takes no value (or =true, =false)`);
-          set(o, `-${letter}`, true);
-          continue;
-        }
-        // -oVALUE, -o=VALUE (as getopt_long and yargs take it) or -o VALUE.
-        const rest = word.slice(j + 1).replace(/^=/, '');
-        const value = word.length > j + 1 ? rest : valueAfter(words, i++, `-${letter}`, o, fail);
-        set(o, `-${letter}`, typed(o, value, fail));
-        break;
-      }
-      continue;
-    }
-    positionals.push(word);
+    if (this.given.has(key)) throw this.fail(`${spelled} was given more than once`);
+    this.given.set(key, spelled);
+    this.args[key] = value;
   }
-  placePositionals(spec, positionals, args, fail);
-  return { command: spec.name, args };
+
+  /** The next word as the value of an option; a word starting with "-" is taken for an option. */
+  private valueAfter(spelled: string, o: OptionSpec): string {
+    const next = this.words[++this.i];
+    if (next === undefined) throw this.fail(`${spelled} needs a value`);
+    if (next.startsWith('-') && next !== '-') {
+      const forms = `--${o.name}=-XYZ${o.short ? ` or -${o.short}-XYZ` : ''}`;
+      throw this.fail(`${spelled} needs a value; for a value starting with "-" write ${forms}`);
+    }
+    return next;
+  }
 }
 
 /**
@@ -107,17 +135,6 @@ function shortSuggestion(spec: CommandSpec, letter: string): string {
 function findLong(spec: CommandSpec, name: string): OptionSpec | undefined {
   // The camel-case spelling (--maxDelete) was accepted by yargs, so it still is.
   return spec.options.find((o) => o.name === name || camel(o.name) === name);
-}
-
-/** The next word as the value of an option; a word starting with "-" is taken for an option. */
-function valueAfter(words: string[], i: number, spelled: string, o: OptionSpec, fail: (m: string) => Error): string {
-  const next = words[i + 1];
-  if (next === undefined) throw fail(`${spelled} needs a value`);
-  if (next.startsWith('-') && next !== '-') {
-    const forms = `--${o.name}=-XYZ${o.short ? ` or -${o.short}-XYZ` : ''}`;
-    throw fail(`${spelled} needs a value; for a value starting with "-" write ${forms}`);
-  }
-  return next;
 }
 
 function typed(o: OptionSpec, text: string, fail: (m: string) => Error): ArgValue {

@@ -2,7 +2,6 @@ import { setMaxListeners } from 'node:events';
 import { asRftpError, ExitCode, ExitRequest, Reported, RftpError, type ExitCodeName } from '../errors.js';
 import { partialResultOf } from '../transfer/download.js';
 import type { Output } from '../ui/output.js';
-import { redact } from '../ui/redact.js';
 import { withDefaults, type HelpHint } from './parse.js';
 import { makeReport } from './report.js';
 import type { ArgValue, Args, CommandContext, CommandSpec, ParsedCommand, RemoteNaming, RunContext, SiteHost } from './spec.js';
@@ -75,7 +74,7 @@ export async function runCommand(spec: CommandSpec, parsed: ParsedCommand, host:
     out.stopStatus();
     const err = failureOf(raw, controller.signal.aborted);
     if (err.message) out.error(err.message);
-    if (out.mode.debug && err.kind === 'internal') process.stderr.write(`${redact(String((raw as Error)?.stack ?? raw))}\n`);
+    if (err.kind === 'internal') out.debugStack(raw);
     const partial = partialResultOf(raw);
     if (json) out.json(makeReport(spec.name, partial ? [...ctx.results, partial] : ctx.results, startedAt, err));
     return raw instanceof Reported && !controller.signal.aborted ? raw.code : err.exitCode;

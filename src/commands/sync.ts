@@ -11,7 +11,7 @@ import type { SessionMaker } from '../transfer/segmented.js';
 import { escapeControl, quoteName } from '../ui/redact.js';
 import { execute, type Direction, type ExecResult } from '../sync/execute.js';
 import { Retirements } from '../sync/workers.js';
-import { emptyTree, makeFilter, makePlan, type Plan, type Problem, type Tree } from '../sync/plan.js';
+import { emptyTree, makeFilter, makePlan, type Filter, type Plan, type Problem, type Tree } from '../sync/plan.js';
 import { failureText, planLines, summarize, summaryText, SyncOutput, type SyncSummary } from '../sync/report.js';
 import { walkLocal } from '../sync/walk-local.js';
 import { openConnections } from '../session/pool.js';
@@ -123,52 +123,40 @@ function syncEnds(ctx: RunContext, args: Args): { source: string; destination: s
   return { source: remote, destination };
 }
 
+/** What syncDirs works with once the arguments are checked (before anything connects). */
+interface Given {
+  down: boolean;
+  direction: Direction;
+  segments: number;
+  limiter: ReturnType<typeof limiterFor>;
+  limits: WalkLimits;
+  filter: Filter;
+  url: FtpUrl;
+  remoteRoot: string;
+  shownUrl: string;
+  localText: string;
+}
+
 /**
  * The core of `sync`/`mirror`: `makeSessions` gives the connections to the URL's server (the
- * shell's carry the credentials found at `open`).
+ * shell's carry the credentials found at `open`). Check, connect, walk both sides, plan, carry
+ * the plan out (or print it), then sum up: each a function below.
  */
 export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, ctx: CommandContext) => SessionMaker, args: SyncOptions): Promise<FileResult[]> {
   const startedAt = Date.now();
-  const down = isFtpUrl(args.source);
   const out = new SyncOutput(ctx.out.mode);
-  out.direction = down ? 'down' : 'up';
-  /** The arguments checked before anything connects; with --json a refusal is a report too. */
-  const checked = () => {
-    if (down === isFtpUrl(args.destination)) throw new RftpError('usage', 'give one URL and one local directory: sync URL LOCALDIR downloads, sync LOCALDIR URL uploads');
-    if (args.reverse && down) throw new RftpError('usage', '-R/--reverse uploads: give LOCALDIR URL');
-    const direction: Direction = down ? 'down' : 'up';
-    if (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 16) throw new RftpError('usage', '--parallel must be a whole number from 1 to 16');
-    if (args.maxDelete !== undefined && (!Number.isInteger(args.maxDelete) || args.maxDelete < 0)) throw new RftpError('usage', '--max-delete must be a whole number, 0 or more');
-    const segments = args.usePgetN === undefined ? 1 : checkSegments(args.usePgetN, '--use-pget-n');
-    // Read before anything connects: a bad rate is a usage error (2), also in a dry run.
-    const limiter = limiterFor(args.limitRate, ctx.signal);
-    // The shell's mirror calls this handler with only the options it knows: the rest are defaults.
-    const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs ?? DEFAULT_LIMITS.maxDirs, maxEntries: args.maxEntries ?? DEFAULT_LIMITS.maxEntries };
-    for (const [name, v] of [
-      ['--max-dirs', limits.maxDirs],
-      ['--max-entries', limits.maxEntries],
-    ] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new RftpError('usage', `${name} must be a whole number, 1 or more`);
-    }
-    const url = parseFtpUrl(down ? args.source : args.destination);
-    const remoteRoot = url.path === '' ? '' : url.path.replace(/\/+$/, '') || '/';
-    const localText = down ? args.destination : args.source;
-    checkLocalPath(localText);
-    return { direction, segments, limiter, limits, url, remoteRoot, localText };
-  };
-  let given: ReturnType<typeof checked>;
+  let given: Given;
   try {
-    given = checked();
+    given = checkArgs(ctx, args);
   } catch (err) {
-    if (args.json) {
-      out.json(new ReportBuilder(down ? 'down' : 'up', redactUrlText(args.source), redactUrlText(args.destination), args, startedAt).build(asRftpError(err)));
-    }
+    // With --json a refusal of the arguments is a report too.
+    const direction = isFtpUrl(args.source) ? 'down' : 'up';
+    if (args.json) out.json(new ReportBuilder(direction, redactUrlText(args.source), redactUrlText(args.destination), args, startedAt).build(asRftpError(err)));
     throw err;
   }
-  const { direction, segments, limiter, limits, url, remoteRoot, localText } = given;
-  const shownUrl = displayUrl(url, remoteRoot);
+  const { down, direction, url, remoteRoot, shownUrl, localText } = given;
+  out.direction = direction;
   const report = new ReportBuilder(direction, down ? shownUrl : localText, down ? localText : shownUrl, args, startedAt);
-
   const retirements = new Retirements((text) => out.warn(text));
   report.retirements = retirements;
   let sessions: Session[] = [];
@@ -176,80 +164,38 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     // Inside the try: the session options (--timeout, …) are checked here, and --json reports that too.
     const factory = makeSessions(url, { ...ctx, out });
     sessions = Array.from({ length: args.parallel }, () => factory());
-    const filter = makeFilter(asList(args.include), asList(args.exclude));
-    const side = (role: WalkSide['role']): WalkSide => ({
-      role,
-      filter,
-      limits,
-      onDir: (dirs, files) => out.setPhase(`scanning ${role}: ${dirs} directories, ${files} files`),
-    });
-    let localRoot = resolve(localText);
-    const localSt = await stat(localRoot).catch(() => undefined);
-    if (localSt && !localSt.isDirectory()) throw new RftpError('local', `${localText} is not a directory`);
-    if (!down && !localSt) throw new RftpError('local', `${localText}: no such directory`);
-    // The root is the user's choice (it may be a symlink); below it, nothing is followed.
-    if (localSt) localRoot = await realpath(localRoot);
+    const local = await localRootOf(localText, down);
     const remoteExists = await sessions[0].run(
       `list ${escapeControl(shownUrl)}`,
       () => 0,
       (client) => isDirectory(client, remoteRoot),
     );
     if (down && !remoteExists) throw new RftpError('notFound', `remote directory not found: ${shownUrl}`);
-    // The walk starts on the first connection while the others log in.
-    const connections = openConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
-
-    const remoteWalk = () => (remoteExists ? walkRemote(connections.sessions, remoteRoot, side(down ? 'source' : 'destination'), connections.ready, retirements) : Promise.resolve(emptyTree()));
-    const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
-    const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : await Promise.all([localWalk(), remoteWalk()]);
-    const accepted = await connections.accepted;
-    report.accepted = accepted.length;
-    /** The accepted connections not retired in the walk, for the next steps. */
-    const pool = () => retirements.active(accepted);
-    if (remoteExists) {
-      out.setPhase('asking the server for file times');
-      const asked = await addRemoteTimes(pool(), remoteRoot, down ? src : dst, down ? dst : src, {
-        forDownload: down && !args.dryRun,
-        warn: (m) => out.warn(m),
-        retirements,
-        pipelining: args.pipelining !== false,
-      });
-      if (asked > 0) out.debug(`asked the server for the times of ${asked} files`);
-    }
-    out.stopBar();
+    const { src, dst, pool } = await walkBoth(sessions, given, local.root, remoteExists, args, out, report);
     const plan = makePlan(src, dst, { delete: args.delete, maxDelete: args.maxDelete });
     report.plan = plan;
     report.trees = [src, dst];
-    for (const p of [...src.skipped, ...dst.skipped]) out.warn(`${p.path}: ${p.message}`);
-    for (const p of report.problems) out.warn(`${p.path}: ${p.message}`);
-    for (const c of plan.conflicts) out.warn(`${quoteName(c.path)}: conflict: ${c.reason}`);
-
+    warnAboutPlan(plan, [src, dst], report, out);
     if (args.dryRun) {
       if (!args.json) for (const line of planLines(plan)) out.print(line);
     } else {
       report.exec = await execute(plan, {
         direction,
-        localRoot,
+        localRoot: local.root,
         remoteRoot,
         url,
         sessions: pool(),
         retirements,
         out,
         settleMs: settleMs(ctx.env),
-        limiter,
-        createRoot: down ? !localSt : !remoteExists,
-        segments: down ? segments : 1,
+        limiter: given.limiter,
+        createRoot: down ? !local.exists : !remoteExists,
+        segments: down ? given.segments : 1,
         newSession: factory,
         reserved: down ? dst.reserved : [],
       });
     }
-    const summary = report.summary();
-    out.info(summaryText(summary, args.dryRun, plan, direction));
-    const deletesSkipped = args.dryRun ? plan.deletesBlocked : report.exec?.deletesSkipped;
-    if (deletesSkipped && plan.deletes.length > 0) out.warn(`${plan.deletes.length} deletions not made: ${deletesSkipped}`);
-    if (report.exec?.fatal) throw report.exec.fatal;
-    const failed = failureText(summary, deletesSkipped, args.delete && plan.deletes.length > 0);
-    if (failed) throw new RftpError('transfer', failed);
-    if (args.json) out.json(report.build());
+    sumUp(report, plan, args, out, direction);
     return [];
   } catch (err) {
     if (args.json) out.json(report.build(ctx.signal.aborted ? new RftpError('interrupted', 'interrupted; run the same command again to continue') : asRftpError(err)));
@@ -258,6 +204,87 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     out.stopBar();
     for (const s of sessions) s.close();
   }
+}
+
+/** The arguments checked before anything connects: a mistake is a usage error (2), also in a dry run. */
+function checkArgs(ctx: CommandContext, args: SyncOptions): Given {
+  const down = isFtpUrl(args.source);
+  if (down === isFtpUrl(args.destination)) throw new RftpError('usage', 'give one URL and one local directory: sync URL LOCALDIR downloads, sync LOCALDIR URL uploads');
+  if (args.reverse && down) throw new RftpError('usage', '-R/--reverse uploads: give LOCALDIR URL');
+  if (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 16) throw new RftpError('usage', '--parallel must be a whole number from 1 to 16');
+  if (args.maxDelete !== undefined && (!Number.isInteger(args.maxDelete) || args.maxDelete < 0)) throw new RftpError('usage', '--max-delete must be a whole number, 0 or more');
+  const segments = args.usePgetN === undefined ? 1 : checkSegments(args.usePgetN, '--use-pget-n');
+  const limiter = limiterFor(args.limitRate, ctx.signal);
+  const limits: WalkLimits = { ...DEFAULT_LIMITS, maxDirs: args.maxDirs ?? DEFAULT_LIMITS.maxDirs, maxEntries: args.maxEntries ?? DEFAULT_LIMITS.maxEntries };
+  for (const [name, v] of [
+    ['--max-dirs', limits.maxDirs],
+    ['--max-entries', limits.maxEntries],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new RftpError('usage', `${name} must be a whole number, 1 or more`);
+  }
+  const filter = makeFilter(asList(args.include), asList(args.exclude));
+  const url = parseFtpUrl(down ? args.source : args.destination);
+  const remoteRoot = url.path === '' ? '' : url.path.replace(/\/+$/, '') || '/';
+  const localText = down ? args.destination : args.source;
+  checkLocalPath(localText);
+  return { down, direction: down ? 'down' : 'up', segments, limiter, limits, filter, url, remoteRoot, shownUrl: displayUrl(url, remoteRoot), localText };
+}
+
+/** The local root, resolved: the user's choice (it may be a symlink); below it, nothing is followed. */
+async function localRootOf(localText: string, down: boolean): Promise<{ root: string; exists: boolean }> {
+  const root = resolve(localText);
+  const st = await stat(root).catch(() => undefined);
+  if (st && !st.isDirectory()) throw new RftpError('local', `${localText} is not a directory`);
+  if (!down && !st) throw new RftpError('local', `${localText}: no such directory`);
+  return { root: st ? await realpath(root) : root, exists: st !== undefined };
+}
+
+/**
+ * Both trees, with the remote one's file times where its listing has none. The remote walk starts
+ * on the first connection while the others log in; `pool` is then the connections the server
+ * accepted and the walk did not retire, for the next steps.
+ */
+async function walkBoth(sessions: Session[], given: Given, localRoot: string, remoteExists: boolean, args: SyncOptions, out: SyncOutput, report: ReportBuilder) {
+  const { down, limits, remoteRoot, filter } = given;
+  const retirements = report.retirements!;
+  const side = (role: WalkSide['role']): WalkSide => ({ role, filter, limits, onDir: (dirs, files) => out.setPhase(`scanning ${role}: ${dirs} directories, ${files} files`) });
+  const connections = openConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
+  const remoteWalk = () => (remoteExists ? walkRemote(connections.sessions, remoteRoot, side(down ? 'source' : 'destination'), connections.ready, retirements) : Promise.resolve(emptyTree()));
+  const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
+  const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : await Promise.all([localWalk(), remoteWalk()]);
+  const accepted = await connections.accepted;
+  report.accepted = accepted.length;
+  const pool = () => retirements.active(accepted);
+  if (remoteExists) {
+    out.setPhase('asking the server for file times');
+    const asked = await addRemoteTimes(pool(), remoteRoot, down ? src : dst, down ? dst : src, {
+      forDownload: down && !args.dryRun,
+      warn: (m) => out.warn(m),
+      retirements,
+      pipelining: args.pipelining !== false,
+    });
+    if (asked > 0) out.debug(`asked the server for the times of ${asked} files`);
+  }
+  out.stopBar();
+  return { src, dst, pool };
+}
+
+function warnAboutPlan(plan: Plan, trees: Tree[], report: ReportBuilder, out: SyncOutput): void {
+  for (const p of trees.flatMap((t) => t.skipped)) out.warn(`${p.path}: ${p.message}`);
+  for (const p of report.problems) out.warn(`${p.path}: ${p.message}`);
+  for (const c of plan.conflicts) out.warn(`${quoteName(c.path)}: conflict: ${c.reason}`);
+}
+
+/** The summary line, and the run's failure if it was one (the JSON report otherwise). */
+function sumUp(report: ReportBuilder, plan: Plan, args: SyncOptions, out: SyncOutput, direction: Direction): void {
+  const summary = report.summary();
+  out.info(summaryText(summary, args.dryRun, plan, direction));
+  const deletesSkipped = args.dryRun ? plan.deletesBlocked : report.exec?.deletesSkipped;
+  if (deletesSkipped && plan.deletes.length > 0) out.warn(`${plan.deletes.length} deletions not made: ${deletesSkipped}`);
+  if (report.exec?.fatal) throw report.exec.fatal;
+  const failed = failureText(summary, deletesSkipped, args.delete && plan.deletes.length > 0);
+  if (failed) throw new RftpError('transfer', failed);
+  if (args.json) out.json(report.build());
 }
 
 /** --include/--exclude as a list: none, one or repeated; an empty value ("-I" alone) is none. */

@@ -25,7 +25,7 @@ const retryableSocketCodes = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONN
 const missingText = /no such|not found|does ?n[o']?t exist|not exist|cannot find|can'?t find/i;
 const refusalText = /permission|denied|not allowed|forbidden|not permitted|read-only|quota|no space|disk full|insufficient/i;
 
-/** Drops the FTP reply code prefix and trailing spaces of a server message, for one clean line. */
+/** A server message on one clean line: its line ends and runs of spaces become one space (the reply code stays). */
 function serverText(err: FTPError): string {
   return err.message.replace(/\s+/g, ' ').trim();
 }

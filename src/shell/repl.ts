@@ -144,9 +144,9 @@ async function interactive(sh: Shell, completer: Completer): Promise<number> {
   const file = historyPath(sh.env);
   let history = loadHistory(file);
   for (;;) {
-    const line = await readLine(sh.prompt(), history, completer);
+    const line = await readLine(sh.prompt(), history, completer, (text) => sh.out.echo(text));
     if (line === undefined) {
-      process.stdout.write('\n');
+      sh.out.echo('\n');
       return 0;
     }
     try {
@@ -162,7 +162,7 @@ async function interactive(sh: Shell, completer: Completer): Promise<number> {
   }
 }
 
-function readLine(prompt: string, history: string[], completer: Completer): Promise<string | undefined> {
+function readLine(prompt: string, history: string[], completer: Completer, echo: (text: string) => void): Promise<string | undefined> {
   return new Promise((resolve) => {
     let settled = false;
     const rl: Interface = createInterface({
@@ -191,7 +191,7 @@ function readLine(prompt: string, history: string[], completer: Completer): Prom
     rl.on('SIGINT', () => {
       rl.write(null, { ctrl: true, name: 'e' });
       rl.write(null, { ctrl: true, name: 'u' });
-      process.stdout.write('^C\n');
+      echo('^C\n');
       rl.prompt();
     });
     rl.setPrompt(prompt);

@@ -10,7 +10,7 @@ import { resolveCredentials } from '../session/credentials.js';
 import { keychainLookup } from '../session/keychain.js';
 import { resolveDir } from '../session/ops.js';
 import { checkRemotePath } from '../session/paths.js';
-import { promptHidden } from '../session/prompt.js';
+import { promptHidden } from '../ui/prompt.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, isFtpUrl, parseFtpUrl, type FtpUrl } from '../session/url.js';
 import type { SessionMaker } from '../transfer/segmented.js';

@@ -51,167 +51,239 @@ function asError(err: unknown, what: string): RftpError {
   return classify(err, what);
 }
 
-export async function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult> {
-  const { out, direction, retirements } = setup;
-  /** The connections not retired so far, for the next step. */
-  const crew = () => retirements.active(setup.sessions);
-  const result: ExecResult = { items: [] };
-  const record = (item: ItemResult) => {
-    result.items.push(item);
-    if (!item.ok) out.warn(`${item.op} ${quoteName(item.path)} failed: ${item.error}`);
-  };
-  /** Paths whose directory could not be made, or whose way could not be cleared -> why; nothing is written at or below them. */
-  const blocked = new Map<string, string>();
-  /** Local directories proven real (no symlinks) in this run, and those whose renames await an fsync. */
-  const realDirs = new Set<string>();
-  const renamedIn = new Set<string>();
-  const blockedBy = (path: string) => {
-    const at = blocked.has(path) ? path : ancestorWhere(path, (p) => blocked.has(p));
-    return at === undefined ? undefined : blocked.get(at);
-  };
+export function execute(plan: Plan, setup: ExecSetup): Promise<ExecResult> {
+  return new SyncRun(plan, setup).run();
+}
 
-  try {
-    // 1. The destination root.
-    if (setup.createRoot) {
-      if (direction === 'down') await mkdir(setup.localRoot, { recursive: true });
-      else
-        await crew()[0].run(
-          'mkdir',
-          () => 0,
-          async (client) => {
-            const parts = setup.remoteRoot.split('/');
-            for (let i = 1; i <= parts.length; i++) {
-              const p = parts.slice(0, i).join('/');
-              if (p !== '' && p !== '/') await makeDirIfMissing(client, p);
-            }
-          },
-        );
+type Transfer = Plan['transfers'][number];
+
+/**
+ * A sync's plan carried out, one method per step in order: the destination root, the entries
+ * in the way (--delete), the directories, the files, the deletes. What a step learnt (paths
+ * blocked below a failure, directories proven real, renames awaiting an fsync) is kept here.
+ */
+class SyncRun {
+  private readonly result: ExecResult = { items: [] };
+  /** Paths whose directory could not be made, or whose way could not be cleared -> why; nothing is written at or below them. */
+  private readonly blocked = new Map<string, string>();
+  /** Local directories proven real (no symlinks) in this run. */
+  private readonly realDirs = new Set<string>();
+  /** Local directories whose renames await an fsync. */
+  private readonly renamedIn = new Set<string>();
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly setup: ExecSetup,
+  ) {}
+
+  async run(): Promise<ExecResult> {
+    const { plan, setup } = this;
+    try {
+      if (setup.createRoot) await this.createRoot();
+      if (plan.replaced.length > 0) await this.clearTheWay();
+      await this.makeDirectories();
+      await this.transferFiles();
+      setup.out.stopBar();
+      if (setup.direction === 'down') await removeLeftovers(plan, setup);
+      else await checkStored(this.result, setup, this.crew()[0]);
+      if (plan.deletes.length > 0) await this.deleteLast();
+    } catch (raw) {
+      setup.out.stopBar();
+      this.result.fatal = asError(raw, 'sync');
+      if (plan.deletes.length > 0) this.result.deletesSkipped = 'the run did not finish';
     }
-    // 2. With --delete, destination entries of the wrong type go first, so the source's can take
-    // their place (a directory where the source now has a file, or the other way round).
-    if (plan.replaced.length > 0) {
-      await runDeletes(plan.replaced, setup, crew, (item) => {
-        record(item);
+    await this.syncRenamedDirs();
+    return this.result;
+  }
+
+  /** The connections not retired so far, for the next step. */
+  private crew(): Session[] {
+    return this.setup.retirements.active(this.setup.sessions);
+  }
+
+  private record(item: ItemResult): void {
+    this.result.items.push(item);
+    if (!item.ok) this.setup.out.warn(`${item.op} ${quoteName(item.path)} failed: ${item.error}`);
+  }
+
+  private blockedBy(path: string): string | undefined {
+    const at = this.blocked.has(path) ? path : ancestorWhere(path, (p) => this.blocked.has(p));
+    return at === undefined ? undefined : this.blocked.get(at);
+  }
+
+  /** 1. The destination root. */
+  private async createRoot(): Promise<void> {
+    const { setup } = this;
+    if (setup.direction === 'down') {
+      await mkdir(setup.localRoot, { recursive: true });
+      return;
+    }
+    await this.crew()[0].run(
+      'mkdir',
+      () => 0,
+      async (client) => {
+        const parts = setup.remoteRoot.split('/');
+        for (let i = 1; i <= parts.length; i++) {
+          const p = parts.slice(0, i).join('/');
+          if (p !== '' && p !== '/') await makeDirIfMissing(client, p);
+        }
+      },
+    );
+  }
+
+  /**
+   * 2. With --delete, destination entries of the wrong type go first, so the source's can take
+   * their place (a directory where the source now has a file, or the other way round).
+   */
+  private async clearTheWay(): Promise<void> {
+    const replaced = this.plan.replaced;
+    await runDeletes(
+      replaced,
+      this.setup,
+      () => this.crew(),
+      (item) => {
+        this.record(item);
         if (item.ok) return;
         // The entry that was in the way: the shallowest replaced path holding this one.
-        const root = plan.replaced.filter((r) => item.path === r.path || item.path.startsWith(`${r.path}/`)).sort((a, b) => a.path.length - b.path.length)[0];
-        blocked.set(root.path, 'the entry in its way could not be removed');
-      });
-    }
-    // 3. Directories, parents first.
+        const root = replaced.filter((r) => item.path === r.path || item.path.startsWith(`${r.path}/`)).sort((a, b) => a.path.length - b.path.length)[0];
+        this.blocked.set(root.path, 'the entry in its way could not be removed');
+      },
+    );
+  }
+
+  /** 3. Directories, parents first; below a blocked path nothing is made. */
+  private async makeDirectories(): Promise<void> {
     const levels = new Map<number, string[]>();
-    for (const m of plan.mkdirs) {
+    for (const m of this.plan.mkdirs) {
       const d = m.path.split('/').length;
       levels.set(d, [...(levels.get(d) ?? []), m.path]);
     }
     for (const depth of [...levels.keys()].sort((a, b) => a - b)) {
-      // Below a blocked path nothing is made; the files there are reported as failed.
-      const queue = levels.get(depth)!.filter((path) => !blockedBy(path));
-      const sessions = crew();
+      const queue = levels.get(depth)!.filter((path) => !this.blockedBy(path));
+      const sessions = this.crew();
       await runPool(
         queue,
-        sessions.map((session) => async (path: string) => {
-          try {
-            if (direction === 'down') await makeLocalDir(setup.localRoot, path, realDirs);
-            else
-              await session.run(
-                `mkdir ${quoteName(path)}`,
-                () => 0,
-                (client) => makeDirIfMissing(client, remotePathOf(setup.remoteRoot, path)),
-              );
-            record({ op: 'mkdir', path, ok: true, bytesTransferred: 0, resumedFrom: 0 });
-          } catch (raw) {
-            const err = asError(raw, `mkdir ${quoteName(path)}`);
-            if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
-            blocked.set(path, 'its directory could not be created');
-            record({ op: 'mkdir', path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message });
-          }
-        }),
+        sessions.map((session) => (path: string) => this.makeDirectory(session, path)),
         (q) => q.shift(),
-        retirements.of(sessions),
+        this.setup.retirements.of(sessions),
       );
     }
+  }
 
-    // 4. Files: small ones first on every connection but one, which takes the largest first, so
-    // neither kind waits behind the other.
-    const queue = plan.transfers.filter((t) => {
-      const why = blockedBy(t.path);
-      if (why) record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: why });
+  private async makeDirectory(session: Session, path: string): Promise<void> {
+    const { setup } = this;
+    try {
+      if (setup.direction === 'down') await makeLocalDir(setup.localRoot, path, this.realDirs);
+      else
+        await session.run(
+          `mkdir ${quoteName(path)}`,
+          () => 0,
+          (client) => makeDirIfMissing(client, remotePathOf(setup.remoteRoot, path)),
+        );
+      this.record({ op: 'mkdir', path, ok: true, bytesTransferred: 0, resumedFrom: 0 });
+    } catch (raw) {
+      const err = asError(raw, `mkdir ${quoteName(path)}`);
+      if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
+      this.blocked.set(path, 'its directory could not be created');
+      this.record({ op: 'mkdir', path, ok: false, bytesTransferred: 0, resumedFrom: 0, error: err.message });
+    }
+  }
+
+  /**
+   * 4. Files: small ones first on every connection but one, which takes the largest first, so
+   * neither kind waits behind the other.
+   */
+  private async transferFiles(): Promise<void> {
+    const queue = this.plan.transfers.filter((t) => {
+      const why = this.blockedBy(t.path);
+      if (why) this.record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: why });
       return !why;
     });
     queue.sort((a, b) => (a.size ?? Infinity) - (b.size ?? Infinity));
-    out.startFiles(
+    this.setup.out.startFiles(
       queue.length,
       queue.reduce((n, t) => n + (t.size ?? 0), 0),
     );
-    const sessions = crew();
+    const sessions = this.crew();
     await runPool(
       queue,
-      sessions.map((session) => async (t: (typeof queue)[number]) => {
-        try {
-          const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
-          const whole = t.op !== 'continue' && t.size !== undefined && t.size <= WHOLE_FILE_BYTES;
-          let r: FileResult;
-          if (direction === 'down') {
-            const local = await checkNoSymlinks(setup.localRoot, t.path, 'file', realDirs);
-            const segments = Math.min(setup.segments ?? 1, Math.floor((t.size ?? 0) / MIN_SEGMENT_BYTES));
-            const opts = { force: true, continue: false, limiter: setup.limiter };
-            r = whole
-              ? await downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, renamedIn)
-              : segments > 1 && setup.newSession
-                ? await segmentedDownload(setup.newSession, session.signal, remoteUrl, local, { ...opts, segments }, out).catch((err) => {
-                    // A server at its connection cap refuses the segments' own connections: this
-                    // worker's connection works, so the file comes over it (not a retirement).
-                    if (!refusedExtraConnection(err)) throw err;
-                    out.debug(`${quoteName(t.path)}: no connection for segments (${(err as Error).message}); one stream instead`);
-                    return download(session, remoteUrl, local, opts, out);
-                  })
-                : await download(session, remoteUrl, local, opts, out);
-          } else {
-            const local = localPathInside(setup.localRoot, t.path);
-            r = whole
-              ? await uploadWhole(session, local, remoteUrl, setup.limiter)
-              : await upload(session, local, remoteUrl, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, out);
-          }
-          const op = r.resumedFrom > 0 ? 'continue' : t.op === 'continue' ? (r.restarted ? 'replace' : 'send') : t.op;
-          record({ op, path: t.path, ok: true, size: r.size, bytesTransferred: r.bytesTransferred, resumedFrom: r.resumedFrom });
-          out.fileDone(op, t.path, r);
-        } catch (raw) {
-          const err = asError(raw, t.path);
-          // Refused on a reconnect while the other connections work: a cap, not a broken server.
-          if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
-          record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: err.message });
-          out.fileDone('failed', t.path);
-        }
-      }),
+      sessions.map((session) => (t: Transfer) => this.transferFile(session, t)),
       (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()),
-      retirements.of(sessions),
+      this.setup.retirements.of(sessions),
     );
-    out.stopBar();
-    if (direction === 'down') await removeLeftovers(plan, setup);
-    else await checkStored(result, setup, crew()[0]);
-
-    // 5. Deletes, last, and only after a clean run.
-    if (plan.deletes.length > 0) {
-      const failed = result.items.some((i) => !i.ok) || plan.conflicts.length > 0;
-      result.deletesSkipped = plan.deletesBlocked ?? (failed ? 'not every transfer succeeded' : undefined);
-      if (!result.deletesSkipped) await runDeletes(plan.deletes, setup, crew, record);
-    }
-  } catch (raw) {
-    out.stopBar();
-    result.fatal = asError(raw, 'sync');
-    if (plan.deletes.length > 0) result.deletesSkipped = 'the run did not finish';
   }
-  // One fsync per directory for all the renames into it, instead of one per file (a few at a
-  // time: thousands of directories open at once could run out of file descriptors).
-  const dirs = [...renamedIn];
-  await runPool(
-    dirs,
-    Array.from({ length: Math.min(16, dirs.length) }, () => syncDir),
-    (q) => q.shift(),
-  );
-  return result;
+
+  private async transferFile(session: Session, t: Transfer): Promise<void> {
+    const { out } = this.setup;
+    try {
+      const r = this.setup.direction === 'down' ? await this.downloadFile(session, t) : await this.uploadFile(session, t);
+      const op = r.resumedFrom > 0 ? 'continue' : t.op === 'continue' ? (r.restarted ? 'replace' : 'send') : t.op;
+      this.record({ op, path: t.path, ok: true, size: r.size, bytesTransferred: r.bytesTransferred, resumedFrom: r.resumedFrom });
+      out.fileDone(op, t.path, r);
+    } catch (raw) {
+      const err = asError(raw, t.path);
+      // Refused on a reconnect while the other connections work: a cap, not a broken server.
+      if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
+      this.record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: err.message });
+      out.fileDone('failed', t.path);
+    }
+  }
+
+  private async downloadFile(session: Session, t: Transfer): Promise<FileResult> {
+    const { setup } = this;
+    const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
+    const local = await checkNoSymlinks(setup.localRoot, t.path, 'file', this.realDirs);
+    if (isWhole(t)) return downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, this.renamedIn);
+    const segments = Math.min(setup.segments ?? 1, Math.floor((t.size ?? 0) / MIN_SEGMENT_BYTES));
+    const opts = { force: true, continue: false, limiter: setup.limiter };
+    if (segments <= 1 || !setup.newSession) return download(session, remoteUrl, local, opts, setup.out);
+    return segmentedDownload(setup.newSession, session.signal, remoteUrl, local, { ...opts, segments }, setup.out).catch((err) => {
+      // A server at its connection cap refuses the segments' own connections: this
+      // worker's connection works, so the file comes over it (not a retirement).
+      if (!refusedExtraConnection(err)) throw err;
+      setup.out.debug(`${quoteName(t.path)}: no connection for segments (${(err as Error).message}); one stream instead`);
+      return download(session, remoteUrl, local, opts, setup.out);
+    });
+  }
+
+  private async uploadFile(session: Session, t: Transfer): Promise<FileResult> {
+    const { setup } = this;
+    const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
+    const local = localPathInside(setup.localRoot, t.path);
+    if (isWhole(t)) return uploadWhole(session, local, remoteUrl, setup.limiter);
+    return upload(session, local, remoteUrl, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, setup.out);
+  }
+
+  /** 5. Deletes, last, and only after a clean run. */
+  private async deleteLast(): Promise<void> {
+    const { plan, result } = this;
+    const failed = result.items.some((i) => !i.ok) || plan.conflicts.length > 0;
+    result.deletesSkipped = plan.deletesBlocked ?? (failed ? 'not every transfer succeeded' : undefined);
+    if (!result.deletesSkipped)
+      await runDeletes(
+        plan.deletes,
+        this.setup,
+        () => this.crew(),
+        (item) => this.record(item),
+      );
+  }
+
+  /**
+   * One fsync per directory for all the renames into it, instead of one per file (a few at a
+   * time: thousands of directories open at once could run out of file descriptors).
+   */
+  private async syncRenamedDirs(): Promise<void> {
+    const dirs = [...this.renamedIn];
+    await runPool(
+      dirs,
+      Array.from({ length: Math.min(16, dirs.length) }, () => syncDir),
+      (q) => q.shift(),
+    );
+  }
 }
+
+/** Small files are sent whole, in memory, without resume state (a new file or a replacement only). */
+const isWhole = (t: Transfer) => t.op !== 'continue' && t.size !== undefined && t.size <= WHOLE_FILE_BYTES;
 
 /**
  * After the uploads: the names at risk (see nameAtRisk) of the directories and files written,

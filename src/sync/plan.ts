@@ -1,7 +1,7 @@
 // Pure decisions: what a sync does, given the two walked trees. No I/O here, so every rule is
 // unit-tested (test/unit/sync-plan.test.ts).
-import { RftpError } from '../errors.js';
 import { ancestorWhere, relParent } from './names.js';
+import { globRegExp } from './glob.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -217,42 +217,6 @@ export function makeFilter(include: string[], exclude: string[]): Filter {
 
 export function globMatcher(glob: string): (path: string) => boolean {
   const anchored = glob.includes('/');
-  let re: RegExp;
-  try {
-    re = new RegExp(`^${globToRegExp(glob.replace(/^\/+/, '').replace(/\/+$/, ''))}$`);
-  } catch {
-    // A class such as [z-a].
-    throw new RftpError('usage', `bad glob "${glob}": check its [...] class`);
-  }
+  const re = globRegExp(glob.replace(/^\/+/, '').replace(/\/+$/, ''), { dot: true, what: 'glob' });
   return (path) => (anchored ? re.test(path) : re.test(path.slice(path.lastIndexOf('/') + 1)));
-}
-
-export function globToRegExp(glob: string): string {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        // "**/" matches zero or more whole segments; a lone "**" anything at all.
-        if (glob[i + 2] === '/') {
-          out += '(?:.*/)?';
-          i += 2;
-        } else {
-          out += '.*';
-          i += 1;
-        }
-      } else out += '[^/]*';
-    } else if (c === '?') out += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) out += '\\[';
-      else {
-        let body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-        if (body.startsWith('!')) body = `^${body.slice(1)}`;
-        out += `[${body}]`;
-        i = end;
-      }
-    } else out += c.replace(/[.+^${}()|\\]/g, '\\$&');
-  }
-  return out;
 }

@@ -11,6 +11,7 @@ import { limitHint, type WalkSide } from './walk-remote.js';
  * Walks a local tree without following symlinks (lstat only), iteratively and within the same
  * limits as the remote walk. A missing root is an empty tree (a destination not made yet).
  */
+// Long on purpose: the same one loop and bounds as walkRemote, for the local side.
 export async function walkLocal(root: string, side: WalkSide): Promise<Tree> {
   const tree = emptyTree();
   const seen = new Set<string>();

@@ -39,6 +39,8 @@ const shownRel = (rel: string) => quoteName(rel);
  * bounded, so a server presenting an endless tree, deep or wide, ends the walk with a problem,
  * not a hang.
  */
+// Long on purpose: one breadth-first loop whose bounds (depth, directories, entries, loops) and
+// counters every branch updates; split, they would travel between functions in a bag of state.
 export async function walkRemote(sessions: Session[], root: string, side: WalkSide, ready?: Array<Promise<boolean>>, retirements?: Retirements): Promise<Tree> {
   const tree = emptyTree();
   const queue: Array<{ rel: string; depth: number }> = [{ rel: '', depth: 0 }];
@@ -49,6 +51,7 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
   let found = 1;
   let stopped = false;
 
+  // One listing's entries checked against every rule of a hostile listing, in one place (long on purpose).
   const handle = (dir: string, depth: number, listed: ListedEntry[]) => {
     const names = new Set<string>();
     for (const e of listed) {
@@ -170,6 +173,8 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
  * of a file of the same size), which the minutes of a sync make unlikely, not impossible.
  * Returns how many times were asked for.
  */
+// Long on purpose: the pipelined batches, their fallback to one at a time and the retirements
+// share one queue and its counters.
 export async function addRemoteTimes(
   sessions: Session[],
   root: string,

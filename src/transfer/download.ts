@@ -11,13 +11,11 @@ import { commitPartial, flushAndCheck, openPartial, readRange, removeIfEmpty, st
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
 import type { TokenBucket } from './rate-limit.js';
 import { decideSingleStreamResume, type SingleStreamDecision } from './ranges.js';
-import { decideDownloadResume, type ResumeDecision } from './resume.js';
+import { decideDownloadResume, MAX_RESTARTS, type ResumeDecision } from './resume.js';
 import { readState, removeState, writeState, type DownloadState, type SegmentedState } from './state.js';
 
 /** How far before the resume point the overlap check re-reads and compares. */
 export const OVERLAP_BYTES = 64 * 1024;
-/** A file that keeps changing under us is not chased forever. */
-const MAX_RESTARTS = 3;
 
 export interface DownloadOptions {
   /** Replace an existing target. */
@@ -82,6 +80,9 @@ export async function prepareDownload(url: FtpUrl, target: string, opts: Downloa
  * get over one connection. A partial it left is continued after the identity and overlap checks;
  * a pget partial is continued from the end of its proven prefix and becomes a plain partial.
  */
+// Long on purpose, with attempt() inside: each attempt's phases (identity, overlap check, RETR,
+// size check, commit) share the partial's handle and writer; the resume rules themselves are
+// pure functions in resume.ts and ranges.ts, unit-tested.
 export async function download(session: Session, url: FtpUrl, target: string, opts: DownloadOptions, out: Output): Promise<FileResult> {
   const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(url, target, opts);
   let progress: TransferProgress | undefined;

@@ -1,6 +1,9 @@
 import type { DownloadState } from './state.js';
 import type { RemoteInfo } from '../session/remote.js';
 
+/** A file that keeps changing under us is not chased forever: restarts from zero, at most, per transfer. */
+export const MAX_RESTARTS = 3;
+
 export type ResumeDecision = { action: 'fresh' } | { action: 'resume'; offset: number } | { action: 'restart'; reason: string };
 
 /**

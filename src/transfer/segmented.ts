@@ -13,6 +13,7 @@ import { commitPartial, flushAndCheck, readRange, removeIfEmpty } from './local-
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
 import { decideSegmentedResume, rangesComplete, splitRanges, type Range, type SegmentedDecision } from './ranges.js';
 import type { TokenBucket } from './rate-limit.js';
+import { MAX_RESTARTS } from './resume.js';
 import { readState, removeState, writeState, type DownloadState, type SegmentedState } from './state.js';
 
 export interface SegmentedOptions extends DownloadOptions {
@@ -25,7 +26,6 @@ export interface SegmentedOptions extends DownloadOptions {
 /** Makes a Session on its own control connection, stopped by the given signal. */
 export type SessionMaker = (signal?: AbortSignal) => Session;
 
-const MAX_RESTARTS = 3;
 /** How often range progress is made durable (fsync data, then the state): bounds what a crash costs. */
 const CHECKPOINT_MS = 250;
 
@@ -46,6 +46,8 @@ interface Live {
  * offset into one preallocated partial file. The state file records each range's progress after
  * the data was fsynced, so a rerun continues every range where it stopped.
  */
+// Long on purpose: the rounds (fetch, restart when the file changed, commit) share the partial's
+// file handle, its state and the result; the rounds themselves are fetchAll and its workers.
 export async function segmentedDownload(newSession: SessionMaker, signal: AbortSignal, url: FtpUrl, target: string, opts: SegmentedOptions, out: Output): Promise<FileResult> {
   const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(url, target, opts);
   let progress: TransferProgress | undefined;
@@ -183,6 +185,8 @@ interface Job {
 }
 
 /** Runs the unfinished ranges over as many connections as the server accepts (up to opts.segments). */
+// Long on purpose: the workers' loop and the connection cap's bookkeeping (alive, counted,
+// restart) must be read together to see that no range is lost or fetched twice.
 async function fetchAll(job: Job): Promise<'done' | Restart> {
   const { live, out, name, round } = job;
   const queue = live.filter((l) => l.pos < l.range.end);

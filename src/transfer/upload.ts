@@ -12,7 +12,7 @@ import type { FileResult } from './download.js';
 import { OVERLAP_BYTES, withPartialResult } from './download.js';
 import { openToRead, readRange } from './local-file.js';
 import { paced, type TokenBucket } from './rate-limit.js';
-import { decideUploadResume, type ResumeDecision } from './resume.js';
+import { decideUploadResume, MAX_RESTARTS, type ResumeDecision } from './resume.js';
 import { readState, removeState, uploadStatePath, writeState, type UploadState } from './state.js';
 
 export interface UploadOptions {
@@ -24,7 +24,6 @@ export interface UploadOptions {
   limiter?: TokenBucket;
 }
 
-const MAX_RESTARTS = 3;
 const MAX_SETTLE_ROUNDS = 30;
 
 /** How long a remote partial must keep its size before an upload appends to it (RFTP_UPLOAD_SETTLE_MS, see README). */
@@ -43,184 +42,232 @@ export const remoteTempPath = (finalPath: string) => remoteJoin(remoteDirname(fi
 export async function upload(session: Session, localPath: string, url: FtpUrl, opts: UploadOptions, out: Output): Promise<FileResult> {
   const { fh, st } = await openToRead(localPath);
   try {
-    const local = { path: await realpath(localPath), size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
+    const local: LocalFile = { path: await realpath(localPath), size: st.size, mtimeMs: Math.trunc(st.mtimeMs) };
     return await uploadOpen(session, fh, local, url, opts, out);
   } finally {
     await fh.close().catch(() => {});
   }
 }
 
-async function uploadOpen(session: Session, fh: FileHandle, local: { path: string; size: number; mtimeMs: number }, url: FtpUrl, opts: UploadOptions, out: Output): Promise<FileResult> {
-  const display = displayUrl(url);
-  const finalPath = url.path;
-  const tempPath = remoteTempPath(finalPath);
-  const stateFile = uploadStatePath(display, local.path);
-  const name = remoteBasename(finalPath);
-  const result: FileResult = { remote: display, local: local.path, size: local.size, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
-  let progress: TransferProgress | undefined;
-  let appeRefused = false;
-  let restRefused = false;
-  let forceRestart = false;
-  let restarts = 0;
-  let checkedFinal = false;
-  let announced = false;
-  let furthest = 0;
-  /**
-   * How far a read-back of the remote partial has got, at most: progress too, for the retry
-   * budget. Each attempt reads from 0 again, so only a new furthest point counts.
-   */
-  let readBack = 0;
-  const stored = { url: display, tempPath, localPath: local.path, localSize: local.size, localMtimeMs: local.mtimeMs };
+interface LocalFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
 
-  const restart = (reason: string) => {
-    if (++restarts > MAX_RESTARTS) throw new RftpError('transfer', `${display}: gave up restarting: ${reason}`);
-    out.info(`${name}: restarting upload from zero: ${reason}`);
-    result.restarted = true;
-    forceRestart = true;
-    return 'again' as const;
-  };
+type Outcome = 'done' | 'skip' | 'again';
 
-  const attempt = async (client: Client): Promise<'done' | 'skip' | 'again'> => {
-    const state = await readState<UploadState>(stateFile, 'upload');
-    if (!checkedFinal) {
-      const finalSize = await sizeOf(client, finalPath);
-      const tempSize = await sizeOf(client, tempPath);
-      if (finalSize !== undefined) {
-        // A previous run that was cut off between RNTO and removing its state: only its own
-        // rename counts, and only if the file there ends with our bytes.
-        const renamedByUs = state?.phase === 'renaming' && decideUploadResume(0, state, stored).action !== 'restart';
-        if (renamedByUs && tempSize === undefined && finalSize === local.size && (await tailMatches(client, fh, finalPath, local.size))) return 'skip';
-        if (!opts.force && opts.continue && finalSize === local.size) return 'skip';
-        if (!opts.force) throw new RftpError('exists', `${display} already exists (use --force to replace it, or -c to skip it when complete)`);
+async function uploadOpen(session: Session, fh: FileHandle, local: LocalFile, url: FtpUrl, opts: UploadOptions, out: Output): Promise<FileResult> {
+  return new UploadJob(session, fh, local, url, opts, out).run();
+}
+
+/**
+ * One upload, as an explicit state machine (lftp's FileCopy is one too): each attempt checks the
+ * final name once, settles and proves the remote partial, sends what is missing, verifies the
+ * size and renames into place; a failed attempt is retried by the session on a new connection,
+ * and what it learnt (APPE or REST refused, a restart forced) carries over in these fields.
+ */
+class UploadJob {
+  private readonly display: string;
+  private readonly finalPath: string;
+  private readonly tempPath: string;
+  private readonly stateFile: string;
+  private readonly name: string;
+  private readonly result: FileResult;
+  private readonly stored: Omit<UploadState, 'version' | 'kind'>;
+  private progress: TransferProgress | undefined;
+  private appeRefused = false;
+  private restRefused = false;
+  private forceRestart = false;
+  private restarts = 0;
+  private checkedFinal = false;
+  private announced = false;
+  /** The furthest byte handed to a data connection: progress, for the retry budget. */
+  private furthest = 0;
+  /** How far a read-back of the remote partial has got; each starts at 0, only a new furthest point counts. */
+  private readBack = 0;
+
+  constructor(
+    private readonly session: Session,
+    private readonly fh: FileHandle,
+    private readonly local: LocalFile,
+    url: FtpUrl,
+    private readonly opts: UploadOptions,
+    private readonly out: Output,
+  ) {
+    this.display = displayUrl(url);
+    this.finalPath = url.path;
+    this.tempPath = remoteTempPath(url.path);
+    this.stateFile = uploadStatePath(this.display, local.path);
+    this.name = remoteBasename(url.path);
+    this.result = { remote: this.display, local: local.path, size: local.size, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
+    this.stored = { url: this.display, tempPath: this.tempPath, localPath: local.path, localSize: local.size, localMtimeMs: local.mtimeMs };
+  }
+
+  async run(): Promise<FileResult> {
+    try {
+      for (;;) {
+        const outcome = await this.session.run(
+          `put ${this.display}`,
+          () => this.furthest + this.readBack,
+          (client) => this.attempt(client),
+        );
+        if (outcome === 'skip') {
+          this.result.skipped = true;
+          await removeState(this.stateFile);
+          this.out.info(`${this.name}: already on the server with the same size, skipped`);
+          return this.result;
+        }
+        if (outcome === 'done') break;
       }
-      checkedFinal = true;
+      await removeState(this.stateFile);
+      this.progress?.done();
+      return this.result;
+    } catch (err) {
+      this.progress?.stop();
+      if (this.furthest > 0 && !(err instanceof RftpError && err.kind === 'exists')) {
+        this.out.info(`partial upload kept on the server as ${this.tempPath}${this.session.signal.aborted ? '' : '; run the same command again to resume'}`);
+      }
+      throw withPartialResult(err, this.result);
     }
+  }
 
-    let remotePartial = await sizeOf(client, tempPath);
-    if (remotePartial !== undefined) {
-      // Right after a crash the server's old session may still be writing into the partial:
-      // whether it is continued or overwritten, wait until it stops changing.
-      remotePartial = await settledSize(client, tempPath, remotePartial, opts.settleMs, session.signal);
+  private async attempt(client: Client): Promise<Outcome> {
+    if (this.appeRefused && this.restRefused && !this.forceRestart) {
+      this.restRefused = false;
+      return this.restart('the server can neither append (APPE) nor restart (REST) uploads');
     }
-    let decision = forceRestart ? ({ action: 'fresh' } as ResumeDecision) : decideUploadResume(remotePartial, state, stored);
+    const state = await readState<UploadState>(this.stateFile, 'upload');
+    if (!this.checkedFinal && (await this.finalIsThere(client, state))) return 'skip';
+    this.checkedFinal = true;
+    const offset = await this.resumePoint(client, state);
+    if (offset === 'again') return 'again';
+    this.announce(offset);
+    if (offset < this.local.size || this.local.size === 0) await this.send(client, offset);
+    return this.verifyAndRename(client);
+  }
+
+  private restart(reason: string): 'again' {
+    if (++this.restarts > MAX_RESTARTS) throw new RftpError('transfer', `${this.display}: gave up restarting: ${reason}`);
+    this.out.info(`${this.name}: restarting upload from zero: ${reason}`);
+    this.result.restarted = true;
+    this.forceRestart = true;
+    return 'again';
+  }
+
+  /** True to skip the upload; throws when the target exists and may not be replaced. */
+  private async finalIsThere(client: Client, state: UploadState | undefined): Promise<boolean> {
+    const { local, opts } = this;
+    const finalSize = await sizeOf(client, this.finalPath);
+    const tempSize = await sizeOf(client, this.tempPath);
+    if (finalSize === undefined) return false;
+    // A previous run that was cut off between RNTO and removing its state: only its own
+    // rename counts, and only if the file there ends with our bytes.
+    const renamedByUs = state?.phase === 'renaming' && decideUploadResume(0, state, this.stored).action !== 'restart';
+    if (renamedByUs && tempSize === undefined && finalSize === local.size && (await tailMatches(client, this.fh, this.finalPath, local.size))) return true;
+    if (!opts.force && opts.continue && finalSize === local.size) return true;
+    if (!opts.force) throw new RftpError('exists', `${this.display} already exists (use --force to replace it, or -c to skip it when complete)`);
+    return false;
+  }
+
+  /** Where to continue: the remote partial settled and proven, or 0; 'again' after a forced restart. */
+  private async resumePoint(client: Client, state: UploadState | undefined): Promise<number | 'again'> {
+    let remotePartial = await sizeOf(client, this.tempPath);
+    // Right after a crash the server's old session may still be writing into the partial:
+    // whether it is continued or overwritten, wait until it stops changing.
+    if (remotePartial !== undefined) remotePartial = await settledSize(client, this.tempPath, remotePartial, this.opts.settleMs, this.session.signal);
+    let decision = this.forceRestart ? ({ action: 'fresh' } as ResumeDecision) : decideUploadResume(remotePartial, state, this.stored);
     let proven = false;
-    if (!forceRestart && !state && remotePartial !== undefined && remotePartial >= READ_BACK_MIN_BYTES && remotePartial <= local.size) {
+    if (!this.forceRestart && !state && remotePartial !== undefined && remotePartial >= READ_BACK_MIN_BYTES && remotePartial <= this.local.size) {
       // Left by a run on another machine (a fresh CI runner has none of our state): reading it
       // back costs a download of what is there, and spares uploading it again.
-      out.info(`${name}: no record of the remote partial (${formatBytes(remotePartial)}) on this machine: reading it back to compare`);
-      const compared = await prefixMatches(client, fh, tempPath, remotePartial, (pos) => (readBack = Math.max(readBack, pos)));
+      this.out.info(`${this.name}: no record of the remote partial (${formatBytes(remotePartial)}) on this machine: reading it back to compare`);
+      const compared = await prefixMatches(client, this.fh, this.tempPath, remotePartial, (pos) => (this.readBack = Math.max(this.readBack, pos)));
       if (compared !== 'same') {
         closeConnection(client);
-        return restart(compared === 'differs' ? 'the remote partial differs from the local file' : 'the server does not let rftp read the remote partial back');
+        return this.restart(compared === 'differs' ? 'the remote partial differs from the local file' : 'the server does not let rftp read the remote partial back');
       }
       decision = { action: 'resume', offset: remotePartial };
       proven = true;
-      await writeState(stateFile, { version: 1, kind: 'upload', ...stored });
+      await writeState(this.stateFile, { version: 1, kind: 'upload', ...this.stored });
     }
-    if (decision.action === 'resume' && !proven && !(await tailMatches(client, fh, tempPath, decision.offset))) {
+    if (decision.action === 'resume' && !proven && !(await tailMatches(client, this.fh, this.tempPath, decision.offset))) {
       // The read-back may have been cut short: start over on a fresh connection.
       closeConnection(client);
-      return restart('the remote partial does not match the local file');
+      return this.restart('the remote partial does not match the local file');
     }
     if (decision.action === 'restart') {
-      out.info(`${name}: restarting upload from zero: ${decision.reason}`);
-      result.restarted = true;
+      this.out.info(`${this.name}: restarting upload from zero: ${decision.reason}`);
+      this.result.restarted = true;
     }
-    if (decision.action !== 'resume') await writeState(stateFile, { version: 1, kind: 'upload', ...stored });
-    forceRestart = false;
-    const offset = decision.action === 'resume' ? decision.offset : 0;
-    if (!announced) {
-      announced = true;
-      result.resumedFrom = offset;
-      if (offset > 0) out.info(`${name}: resuming upload at ${formatBytes(offset)} of ${formatBytes(local.size)}`);
+    if (decision.action !== 'resume') await writeState(this.stateFile, { version: 1, kind: 'upload', ...this.stored });
+    this.forceRestart = false;
+    return decision.action === 'resume' ? decision.offset : 0;
+  }
+
+  private announce(offset: number): void {
+    if (!this.announced) {
+      this.announced = true;
+      this.result.resumedFrom = offset;
+      if (offset > 0) this.out.info(`${this.name}: resuming upload at ${formatBytes(offset)} of ${formatBytes(this.local.size)}`);
     }
-    progress ??= out.transfer(name, local.size, offset, 'put');
+    this.progress ??= this.out.transfer(this.name, this.local.size, offset, 'put');
+  }
 
-    if (offset < local.size || local.size === 0) await send(client, offset);
+  private async send(client: Client, offset: number): Promise<void> {
+    // A stream of its own per attempt (the library destroys it when a transfer fails), read only
+    // when the data connection pulls: bytes are counted as they are handed over, not read ahead
+    // before the server has even answered STOR.
+    let sent = 0;
+    const source = Readable.from(
+      readChunks(this.local.path, offset, this.opts.limiter, (n) => {
+        sent += n;
+        this.furthest = Math.max(this.furthest, offset + sent);
+        this.progress?.update(offset + sent);
+      }),
+      { objectMode: false, highWaterMark: 64 * 1024 },
+    );
+    const how: StoreMode = offset === 0 ? { mode: 'stor' } : this.appeRefused ? { mode: 'rest-stor', offset } : { mode: 'appe' };
+    try {
+      await store(client, source, this.tempPath, how);
+    } catch (err) {
+      if (err instanceof CommandRefused) {
+        closeConnection(client);
+        if (err.command === 'APPE') this.appeRefused = true;
+        else this.restRefused = true;
+        this.out.warn(`${this.name}: ${err.message}`);
+        throw new RftpError('transfer', err.message, { retryable: true });
+      }
+      throw err;
+    } finally {
+      this.result.bytesTransferred += sent;
+      source.destroy();
+    }
+  }
 
-    const remoteSize = await sizeOf(client, tempPath);
+  /** The server's size must be the local one, the local file unchanged: then RNFR/RNTO, and the size again. */
+  private async verifyAndRename(client: Client): Promise<Outcome> {
+    const { local, name } = this;
+    const remoteSize = await sizeOf(client, this.tempPath);
     if (remoteSize === undefined && !(await hasFeature(client, 'SIZE'))) {
       // Without SIZE nothing can be verified or resumed; retrying would only upload it again.
-      out.warn(`${name}: the server does not report file sizes (no SIZE): the upload cannot be verified`);
+      this.out.warn(`${name}: the server does not report file sizes (no SIZE): the upload cannot be verified`);
     } else if (remoteSize !== local.size) {
-      if (remoteSize !== undefined && remoteSize > local.size) return restart(`the remote partial has ${remoteSize} bytes, more than the ${local.size} sent`);
+      if (remoteSize !== undefined && remoteSize > local.size) return this.restart(`the remote partial has ${remoteSize} bytes, more than the ${local.size} sent`);
       throw new RftpError('transfer', `upload ended early: the server has ${remoteSize ?? 'no'} of ${local.size} bytes`, { retryable: true });
     }
     const now = await stat(local.path).catch(() => undefined);
     if (!now || now.size !== local.size || Math.trunc(now.mtimeMs) !== local.mtimeMs) {
       throw new RftpError('local', `${local.path} changed while it was being uploaded; run again to upload the new version`);
     }
-    await writeState(stateFile, { version: 1, kind: 'upload', ...stored, phase: 'renaming' });
-    await renameRemote(client, tempPath, finalPath);
-    const finalSize = await sizeOf(client, finalPath);
+    await writeState(this.stateFile, { version: 1, kind: 'upload', ...this.stored, phase: 'renaming' });
+    await renameRemote(client, this.tempPath, this.finalPath);
+    const finalSize = await sizeOf(client, this.finalPath);
     if (finalSize !== undefined && finalSize !== local.size) {
-      await removeRemote(client, finalPath);
-      return restart(`the uploaded file has ${finalSize} bytes after the rename, expected ${local.size}`);
+      await removeRemote(client, this.finalPath);
+      return this.restart(`the uploaded file has ${finalSize} bytes after the rename, expected ${local.size}`);
     }
     return 'done';
-  };
-
-  const send = async (client: Client, offset: number) => {
-    // A stream of its own per attempt (the library destroys it when a transfer fails), read only
-    // when the data connection pulls: bytes are counted as they are handed over, not read ahead
-    // before the server has even answered STOR.
-    let sent = 0;
-    const source = Readable.from(
-      readChunks(local.path, offset, opts.limiter, (n) => {
-        sent += n;
-        furthest = Math.max(furthest, offset + sent);
-        progress?.update(offset + sent);
-      }),
-      { objectMode: false, highWaterMark: 64 * 1024 },
-    );
-    const how: StoreMode = offset === 0 ? { mode: 'stor' } : appeRefused ? { mode: 'rest-stor', offset } : { mode: 'appe' };
-    try {
-      await store(client, source, tempPath, how);
-    } catch (err) {
-      if (err instanceof CommandRefused) {
-        closeConnection(client);
-        if (err.command === 'APPE') appeRefused = true;
-        else restRefused = true;
-        out.warn(`${name}: ${err.message}`);
-        throw new RftpError('transfer', err.message, { retryable: true });
-      }
-      throw err;
-    } finally {
-      result.bytesTransferred += sent;
-      source.destroy();
-    }
-  };
-
-  try {
-    for (;;) {
-      const outcome = await session.run(
-        `put ${display}`,
-        () => furthest + readBack,
-        async (client) => {
-          if (appeRefused && restRefused && !forceRestart) {
-            restRefused = false;
-            return restart('the server can neither append (APPE) nor restart (REST) uploads');
-          }
-          return attempt(client);
-        },
-      );
-      if (outcome === 'skip') {
-        result.skipped = true;
-        await removeState(stateFile);
-        out.info(`${name}: already on the server with the same size, skipped`);
-        return result;
-      }
-      if (outcome === 'done') break;
-    }
-    await removeState(stateFile);
-    progress?.done();
-    return result;
-  } catch (err) {
-    progress?.stop();
-    if (furthest > 0 && !(err instanceof RftpError && err.kind === 'exists')) {
-      out.info(`partial upload kept on the server as ${tempPath}${session.signal.aborted ? '' : '; run the same command again to resume'}`);
-    }
-    throw withPartialResult(err, result);
   }
 }
 

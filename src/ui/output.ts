@@ -21,7 +21,8 @@ interface Spinner {
 }
 
 /**
- * The only place that prints. Terminal niceties (spinner, progress bar) appear only when stderr is
+ * The only place that prints (with the password prompt, ui/prompt.ts; the lint check holds every
+ * other module to it). Terminal niceties (spinner, progress bar) appear only when stderr is
  * a terminal and neither --quiet nor --json was given; off a terminal (CI) a transfer gets one line.
  * Everything goes through the redactor.
  */
@@ -80,6 +81,16 @@ export class Output {
   print(text: string): void {
     this.clearTransient();
     this.stdout.write(`${redact(text)}\n`);
+  }
+
+  /** The stack of an internal error, with --debug only (for a bug report), redacted. */
+  debugStack(raw: unknown): void {
+    if (this.mode.debug) this.stderr.write(`${redact(String((raw as Error)?.stack ?? raw))}\n`);
+  }
+
+  /** The shell's own echo at its prompt (a new line after Ctrl-D, "^C"), as it is. */
+  echo(text: string): void {
+    this.stdout.write(text);
   }
 
   /** File contents for `cat`, byte for byte; the callback runs once stdout took them (backpressure). */
@@ -146,4 +157,9 @@ export class Output {
       stop: () => {},
     };
   }
+}
+
+/** Calls `done` once what was printed on stdout has been handed to the system (before exiting). */
+export function afterStdout(done: () => void): void {
+  process.stdout.write('', done);
 }
