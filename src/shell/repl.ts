@@ -142,7 +142,21 @@ async function execute(sh: Shell, completer: Completer, parsed: ParsedCommand): 
  */
 async function interactive(sh: Shell, completer: Completer): Promise<number> {
   const file = historyPath(sh.env);
-  let history = loadHistory(file);
+  const history = loadHistory(file);
+  // Node hands a signal to JavaScript after the child it killed has been reaped: a Ctrl-C that
+  // stopped `!sleep 20` can arrive once the command's own listener is gone. With no listener left,
+  // ora's exit hook re-raises it and the shell dies. Between commands a Ctrl-C means nothing.
+  const lateCtrlC = () => {};
+  process.on('SIGINT', lateCtrlC);
+  try {
+    return await promptLoop(sh, completer, file, history);
+  } finally {
+    process.off('SIGINT', lateCtrlC);
+  }
+}
+
+async function promptLoop(sh: Shell, completer: Completer, file: string, loaded: string[]): Promise<number> {
+  let history = loaded;
   for (;;) {
     const line = await readLine(sh.prompt(), history, completer, (text) => sh.out.echo(text));
     if (line === undefined) {

@@ -15,9 +15,11 @@ export class Terminal {
   /** `underShell`: rftp runs below a shell, as from a user's prompt, not as the session's leader. */
   start(cwd: string, args: string[], opts: { underShell?: boolean } = {}): void {
     const envArgs = Object.entries(this.env).map(([k, v]) => `${k}=${shellQuote(String(v))}`);
-    // Under a shell, the exit code shows as EXIT=N once rftp has ended.
+    // Under a shell, the exit code shows as EXIT=N once rftp has ended. `set -m` gives rftp its
+    // own foreground process group, as a user's interactive shell does: Ctrl-C then reaches rftp
+    // and its children only, not the shell running the test's command line.
     const after = opts.underShell ? '; echo EXIT=$?' : '';
-    const cmd = `cd ${shellQuote(cwd)} && ${opts.underShell ? '' : 'exec '}env -i ${envArgs.join(' ')} ${shellQuote(process.execPath)} ${shellQuote(RFTP)} ${args.map(shellQuote).join(' ')}${after}; sleep 30`;
+    const cmd = `${opts.underShell ? 'set -m; ' : ''}cd ${shellQuote(cwd)} && ${opts.underShell ? '' : 'exec '}env -i ${envArgs.join(' ')} ${shellQuote(process.execPath)} ${shellQuote(RFTP)} ${args.map(shellQuote).join(' ')}${after}; sleep 30`;
     this.tmux('new-session', '-d', '-s', 't', '-x', '160', '-y', '50', cmd);
   }
 
