@@ -59,6 +59,7 @@ export function sessionFactory(url: FtpUrl, args: SessionArgs, ctx: CommandConte
     url,
     tls: { requireTls: args.tls, caFile: args.caFile, insecure: args.insecure },
     trustPasvAddress: args.fixPasvAddress === false,
+    pipelining: args.pipelining !== false,
     // At least 1 ms: 0 would turn stall detection off.
     timeoutMs: Math.max(1, Math.round(args.timeout * 1000)),
     retry: { retries: args.retries, baseDelayMs: Math.round(args.retryDelay * 1000), maxDelayMs: 30_000 },
@@ -85,5 +86,6 @@ export function sessionArgsOf(args: Args): SessionArgs {
     retries: args.retries as number,
     retryDelay: args.retryDelay as number,
     fixPasvAddress: args.fixPasvAddress !== false,
+    pipelining: args.pipelining !== false,
   };
 }

@@ -13,6 +13,15 @@ export const sessionOptions: OptionSpec[] = [
   { name: 'retries', type: 'number', default: 10, setting: 'retries', describe: 'reconnect attempts in a row without progress before giving up' },
   { name: 'retry-delay', type: 'number', default: 1, value: 'SECONDS', setting: 'retry-delay', describe: 'first reconnect delay; doubles with jitter up to 30 s' },
   {
+    name: 'pipelining',
+    type: 'boolean',
+    default: true,
+    setting: 'pipelining',
+    lftp: 'set ftp:sync-mode off',
+    describe:
+      'send commands whose replies decide nothing about what follows in one write (a round trip each saved); --no-pipelining sends one at a time, for a server or middlebox that loses commands sent together',
+  },
+  {
     name: 'fix-pasv-address',
     type: 'boolean',
     default: true,

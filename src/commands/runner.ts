@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { asRftpError, ExitCode, ExitRequest, Reported, RftpError, type ExitCodeName } from '../errors.js';
+import { handshakes } from '../session/tls-sessions.js';
 import { partialResultOf } from '../transfer/download.js';
 import type { Output } from '../ui/output.js';
 import { withDefaults, type HelpHint } from './parse.js';
@@ -50,6 +51,7 @@ export async function runCommand(spec: CommandSpec, parsed: ParsedCommand, host:
     process.on('SIGTERM', onSignal);
   }
   const startedAt = Date.now();
+  const tlsBefore = { ...handshakes };
   const base = { out, signal: controller.signal, env: host.env };
   const given = new Set(Object.keys(parsed.args));
   const ctx: RunContext = {
@@ -83,7 +85,15 @@ export async function runCommand(spec: CommandSpec, parsed: ParsedCommand, host:
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
+    reportHandshakes(out, tlsBefore);
   }
+}
+
+/** --debug: what TLS cost this command (a full handshake per connection is what resuming avoids). */
+function reportHandshakes(out: Output, before: typeof handshakes): void {
+  const full = handshakes.full - before.full;
+  const resumed = handshakes.resumed - before.resumed;
+  if (full + resumed > 0) out.debug(`TLS handshakes: ${full} full, ${resumed} resumed`);
 }
 
 /** The error line of a failure: interrupted wins; a Reported one only has its summary left. */

@@ -78,6 +78,8 @@ export interface SessionArgs {
   retryDelay: number;
   /** Ignore the address in PASV replies (the default); false trusts it. */
   fixPasvAddress?: boolean;
+  /** Commands sent together where their replies decide nothing (the default); false: one at a time. */
+  pipelining?: boolean;
 }
 
 /** The shell's own hooks for the commands that change where it is (open). */

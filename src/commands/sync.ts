@@ -2,7 +2,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { limiterFor } from '../transfer/rate-limit.js';
 import { asRftpError, ExitCode, RftpError, usageError } from '../errors.js';
-import { isDirectory } from '../session/ops.js';
+import { CwdRefused, listStrict } from '../session/ops.js';
 import { checkLocalPath, remoteBasename } from '../session/paths.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, isFtpUrl, parseFtpUrl, redactUrlText, type FtpUrl } from '../session/url.js';
@@ -10,11 +10,11 @@ import type { FileResult } from '../transfer/download.js';
 import type { SessionMaker } from '../transfer/segmented.js';
 import { escapeControl, quoteName } from '../ui/redact.js';
 import { execute, type Direction, type ExecResult } from '../sync/execute.js';
-import { Retirements } from '../sync/workers.js';
+import { FATAL, Retirements } from '../sync/workers.js';
 import { emptyTree, makeFilter, makePlan, type Filter, type Plan, type Problem, type Tree } from '../sync/plan.js';
 import { failureText, planLines, summarize, summaryText, SyncOutput, type SyncSummary } from '../sync/report.js';
 import { walkLocal } from '../sync/walk-local.js';
-import { openConnections } from '../session/pool.js';
+import { openConnections, type OpenConnections } from '../session/pool.js';
 import { addRemoteTimes, DEFAULT_LIMITS, walkRemote, type WalkLimits, type WalkSide } from '../sync/walk-remote.js';
 import { checkSegments } from '../transfer/targets.js';
 import { settleMs } from '../transfer/upload.js';
@@ -38,14 +38,14 @@ export type SyncArgs = SessionArgs & {
   include?: string | string[];
   exclude?: string | string[];
   reverse: boolean;
-  /** false (--no-pipelining): MDTM one at a time from the start. The shell's mirror leaves it out. */
+  /** false (--no-pipelining, a connection option): MDTM one at a time from the start, as every command. */
   pipelining?: boolean;
   /** --use-pget-n N: large downloads in up to N segments each (as pget). */
   usePgetN?: number;
 };
 
 /** What the core of sync needs: the options without the connection ones (a session maker has those). */
-export type SyncOptions = Omit<SyncArgs, keyof SessionArgs>;
+export type SyncOptions = Omit<SyncArgs, Exclude<keyof SessionArgs, 'pipelining'>>;
 
 export const spec: CommandSpec = {
   name: 'sync',
@@ -68,13 +68,6 @@ export const spec: CommandSpec = {
     { name: 'max-dirs', type: 'number', default: DEFAULT_LIMITS.maxDirs, describe: 'directories one side may have; beyond, the walk stops and the run fails (an endless tree ends)' },
     { name: 'max-entries', type: 'number', default: DEFAULT_LIMITS.maxEntries, describe: 'files and directories one side may have, in all' },
     { name: 'use-pget-n', lftp: '--use-pget-n=N', type: 'number', describe: 'downloads: each file of 2 MiB or more in up to N segments over N connections of its own (as pget -n N)' },
-    {
-      name: 'pipelining',
-      lftp: 'set ftp:sync-mode',
-      type: 'boolean',
-      default: true,
-      describe: 'ask a LIST-only server for file times many per write; --no-pipelining asks one at a time (a server or middlebox that loses commands sent together)',
-    },
     ...sessionOptions,
     ...outputOptions,
   ],
@@ -165,13 +158,18 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     const factory = makeSessions(url, { ...ctx, out });
     sessions = Array.from({ length: args.parallel }, () => factory());
     const local = await localRootOf(localText, down);
-    const remoteExists = await sessions[0].run(
-      `list ${escapeControl(shownUrl)}`,
+    // The first connection logs in on its own (a server that caps connections must not refuse
+    // it for the others); the others log in while it lists the root (each login costs round trips).
+    await sessions[0].run(
+      `login ${escapeControl(shownUrl)}`,
       () => 0,
-      (client) => isDirectory(client, remoteRoot),
+      async () => undefined,
     );
+    const connections = openConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
+    const rootListing = await listRoot(sessions[0], given);
+    const remoteExists = rootListing !== undefined;
     if (down && !remoteExists) throw new RftpError('notFound', `remote directory not found: ${shownUrl}`);
-    const { src, dst, pool } = await walkBoth(sessions, given, local.root, remoteExists, args, out, report);
+    const { src, dst, pool } = await walkBoth(connections, given, local.root, rootListing, args, out, report);
     const plan = makePlan(src, dst, { delete: args.delete, maxDelete: args.maxDelete });
     report.plan = plan;
     report.trees = [src, dst];
@@ -230,6 +228,28 @@ function checkArgs(ctx: CommandContext, args: SyncOptions): Given {
   return { down, direction: down ? 'down' : 'up', segments, limiter, limits, filter, url, remoteRoot, shownUrl: displayUrl(url, remoteRoot), localText };
 }
 
+type RootListing = Awaited<ReturnType<typeof listStrict>>;
+
+/**
+ * The remote root's listing, which also says whether it exists (undefined: it cannot be entered):
+ * one CWD with the listing's EPSV, the LIST, and the way back riding along with what comes next.
+ * An unreadable root is a failed sync (8), whatever the reply code.
+ */
+async function listRoot(session: Session, given: Given): Promise<RootListing | undefined> {
+  try {
+    return await session.run(
+      `list ${escapeControl(given.shownUrl)}`,
+      () => 0,
+      // A refused CWD is an answer, not a failure: the connection stays (a first deploy's
+      // missing root would otherwise cost a new login).
+      (client) => listStrict(client, given.remoteRoot).catch((err) => (err instanceof CwdRefused ? undefined : Promise.reject(err))),
+    );
+  } catch (err) {
+    if (err instanceof RftpError && FATAL.has(err.kind)) throw err;
+    throw new RftpError('transfer', `listing failed: ${(err as Error).message}`);
+  }
+}
+
 /** The local root, resolved: the user's choice (it may be a symlink); below it, nothing is followed. */
 async function localRootOf(localText: string, down: boolean): Promise<{ root: string; exists: boolean }> {
   const root = resolve(localText);
@@ -244,12 +264,13 @@ async function localRootOf(localText: string, down: boolean): Promise<{ root: st
  * on the first connection while the others log in; `pool` is then the connections the server
  * accepted and the walk did not retire, for the next steps.
  */
-async function walkBoth(sessions: Session[], given: Given, localRoot: string, remoteExists: boolean, args: SyncOptions, out: SyncOutput, report: ReportBuilder) {
+async function walkBoth(connections: OpenConnections, given: Given, localRoot: string, rootListing: RootListing | undefined, args: SyncOptions, out: SyncOutput, report: ReportBuilder) {
+  const remoteExists = rootListing !== undefined;
   const { down, limits, remoteRoot, filter } = given;
   const retirements = report.retirements!;
   const side = (role: WalkSide['role']): WalkSide => ({ role, filter, limits, onDir: (dirs, files) => out.setPhase(`scanning ${role}: ${dirs} directories, ${files} files`) });
-  const connections = openConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
-  const remoteWalk = () => (remoteExists ? walkRemote(connections.sessions, remoteRoot, side(down ? 'source' : 'destination'), connections.ready, retirements) : Promise.resolve(emptyTree()));
+  const remoteWalk = () =>
+    remoteExists ? walkRemote(connections.sessions, remoteRoot, side(down ? 'source' : 'destination'), connections.ready, retirements, rootListing) : Promise.resolve(emptyTree());
   const localWalk = () => walkLocal(localRoot, side(down ? 'destination' : 'source'));
   const [src, dst] = down ? await Promise.all([remoteWalk(), localWalk()]) : await Promise.all([localWalk(), remoteWalk()]);
   const accepted = await connections.accepted;

@@ -6,10 +6,26 @@
 import type { Client, FTPContext, FTPResponse } from 'basic-ftp';
 import { ProgressTracker } from 'basic-ftp/dist/ProgressTracker.js';
 import { StringWriter } from 'basic-ftp/dist/StringWriter.js';
-import { downloadTo, parseEpsvResponse, parsePasvResponse, uploadFrom } from 'basic-ftp/dist/transfer.js';
+import { connectForPassiveTransfer, downloadTo, parseEpsvResponse, parsePasvResponse, uploadFrom } from 'basic-ftp/dist/transfer.js';
 import { connect as netConnect, type Socket } from 'node:net';
 import { Duplex, type Readable, type Writable } from 'node:stream';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
+import { countHandshake } from './tls-sessions.js';
+
+/**
+ * Runs `before` ahead of every command basic-ftp (or rftp) sends on this connection, when it has
+ * something to do: what pipeline.ts lets ride along with the next batch (a CWD back home) must go
+ * out before any command that is not part of a batch, or that command would run in the wrong
+ * directory. Batches themselves send no command through here (handle(undefined, …)).
+ */
+export function beforeCommands(client: Client, before: () => Promise<unknown> | undefined): void {
+  const ftp = client.ftp as unknown as { handle(command: string | undefined, handler: unknown): Promise<unknown> };
+  const handle = ftp.handle.bind(ftp);
+  ftp.handle = (command, handler) => {
+    const pending = command === undefined ? undefined : before();
+    return pending ? pending.then(() => handle(command, handler)) : handle(command, handler);
+  };
+}
 
 /** Adapts a new Client to what rftp needs of its connections (see the functions below). */
 export function adaptClient(client: Client, server: string): void {
@@ -25,7 +41,11 @@ export function adaptClient(client: Client, server: string): void {
   });
 }
 
-/** A transfer command (RETR, STOR, LIST…) on the prepared data connection, as basic-ftp's own. */
+/**
+ * A transfer on the data connection already prepared, as basic-ftp's own: an upload sends
+ * `command path` (STOR, APPE); a download sends `command` as it is (`RETR path`, `LIST`, or
+ * `REST n`, after whose 350 it sends `RETR path`).
+ */
 export function transferCommand(client: Client, how: { command: string; path: string; type: 'upload' | 'download' | 'list'; source?: Readable; dest?: Writable }): Promise<FTPResponse> {
   const config = { ftp: client.ftp, tracker: new ProgressTracker(), command: how.command, remotePath: how.path, type: how.type };
   return how.source ? uploadFrom(how.source, config) : downloadTo(how.dest!, config);
@@ -114,7 +134,10 @@ function holdResets(client: Client, socket: Socket, server: string): void {
   const emit = socket.emit as (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
   let secured = false;
   let dropped = false;
-  socket.once('secureConnect', () => (secured = true));
+  socket.once('secureConnect', () => {
+    secured = true;
+    countHandshake(socket as TLSSocket, 'data', client.ftp.verbose ? (m) => client.ftp.log(m) : undefined);
+  });
   socket.emit = function (this: Socket, event: string | symbol, ...args: unknown[]): boolean {
     const reset = (event === 'error' && resetCodes.has((args[0] as NodeJS.ErrnoException)?.code ?? '')) || (event === 'close' && args[0] === true);
     if (!reset) return emit.call(this, event, ...args);
@@ -164,6 +187,11 @@ async function passiveWithTlsAfterReply(ftp: FTPContext): Promise<FTPResponse> {
   } else {
     port = parseEpsvResponse(res.message);
   }
+  await connectHeldTls(ftp, port);
+  return res;
+}
+
+async function connectHeldTls(ftp: FTPContext, port: number): Promise<void> {
   const host = ftp.socket.remoteAddress;
   if (host === undefined) throw new Error("Control socket is disconnected, can't get remote address.");
   const gate = new HeldWrites(await tcpConnect(host, port, ftp.timeout));
@@ -172,7 +200,26 @@ async function passiveWithTlsAfterReply(ftp: FTPContext): Promise<FTPResponse> {
   tls.on('session', (session: Buffer) => (store.tlsSessionStore = session));
   heldHellos.set(ftp, gate);
   ftp.dataSocket = tls;
-  return res;
+}
+
+/**
+ * The data connection for an EPSV reply already read (sent in a batch with other commands), to
+ * the control connection's address, as basic-ftp's own passive mode connects it (TLS resuming
+ * the control connection's session), or with its TLS held until the reply for servers that want
+ * that (see tlsAfterReply). Undefined when the reply is no EPSV answer: then the caller falls back
+ * to basic-ftp's own strategy (PASV).
+ */
+export async function openDataConnection(client: Client, server: string, epsvReply: { code: number; message: string }): Promise<boolean> {
+  if (epsvReply.code !== 229) return false;
+  const ftp = client.ftp;
+  const port = parseEpsvResponse(epsvReply.message);
+  if (tlsAfterReply.has(server) && ftp.socket instanceof TLSSocket) await connectHeldTls(ftp, port);
+  else {
+    const host = ftp.socket.remoteAddress;
+    if (host === undefined) throw new Error("Control socket is disconnected, can't get remote address.");
+    await connectForPassiveTransfer(host, port, ftp);
+  }
+  return true;
 }
 
 function tcpConnect(host: string, port: number, timeoutMs: number): Promise<Socket> {

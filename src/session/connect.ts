@@ -1,12 +1,14 @@
 import { Client, FTPError } from 'basic-ftp';
 import { readFileSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { createSecureContext, rootCertificates, type ConnectionOptions, type SecureContext } from 'node:tls';
+import { createSecureContext, rootCertificates, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
 import { RftpError } from '../errors.js';
 import type { Credentials } from './credentials.js';
 import { hostPort, type FtpUrl } from './url.js';
 import { adaptClient } from './basic-ftp-internals.js';
+import { parseFeatures, parsePwd, pipelined, type Reply, rememberLogin, ride, setServer } from './pipeline.js';
 import { classify } from './classify.js';
+import { countHandshake, keepSession, sessionFor } from './tls-sessions.js';
 
 export interface TlsSettings {
   /** Require explicit TLS on an ftp:// URL (--tls). */
@@ -67,9 +69,6 @@ export function usesTls(url: FtpUrl, tls: TlsSettings): boolean {
   return url.security !== 'none' || tls.requireTls;
 }
 
-/** True when the reply means "log in first": PROT before USER is allowed by RFC 4217 but not by every server. */
-const needsLogin = (code: number) => code === 503 || code === 530;
-
 /**
  * Opens one control connection and logs in. With TLS asked for, nothing goes out in clear:
  * AUTH TLS must succeed before USER, and PROT P must succeed before any data connection.
@@ -78,7 +77,7 @@ export async function openClient(
   url: FtpUrl,
   creds: Credentials,
   tls: TlsSettings,
-  conn: { timeoutMs: number; trustPasvAddress: boolean },
+  conn: { timeoutMs: number; trustPasvAddress: boolean; pipelining?: boolean },
   signal: AbortSignal,
   log?: (msg: string) => void,
 ): Promise<Client> {
@@ -88,6 +87,7 @@ export async function openClient(
   if (signal.aborted) throw new RftpError('interrupted', 'interrupted');
   const client = new Client(conn.timeoutMs, { allowSeparateTransferHost: conn.trustPasvAddress });
   adaptClient(client, hostPort(url));
+  setServer(client, hostPort(url), conn.pipelining !== false);
   // Ctrl-C while connecting or logging in must stop here, not after the transfer.
   const onAbort = () => client.close();
   signal.addEventListener('abort', onAbort, { once: true });
@@ -98,9 +98,10 @@ export async function openClient(
   const where = hostPort(url);
   try {
     const secure = usesTls(url, tls);
-    const options = secure ? tlsOptions(url, tls) : undefined;
+    // A session is only resumed with the trust settings it was verified under.
+    const sessionKey = `${where} ${tls.insecure ? 'insecure' : (tls.caFile ?? 'system')}`;
+    const options = secure ? { ...tlsOptions(url, tls), session: sessionFor(sessionKey) } : undefined;
     await greeted(client, url, options, conn.timeoutMs);
-    let protDone = false;
     if (url.security !== 'implicit' && secure) {
       try {
         await client.useTLS(options);
@@ -109,18 +110,12 @@ export async function openClient(
         throw err;
       }
     }
-    if (secure) protDone = await protectData(client, where, false);
-    try {
-      await client.login(creds.user, creds.password);
-    } catch (err) {
-      if (err instanceof FTPError && err.code >= 400) {
-        const hint = creds.source === 'none' ? ' (no password was found: use RFTP_PASSWORD, ~/.netrc or the URL)' : '';
-        throw new RftpError('login', `login as ${creds.user} failed: ${err.message.trim()}${hint}`);
-      }
-      throw err;
+    if (secure) {
+      const socket = client.ftp.socket as TLSSocket;
+      countHandshake(socket, 'control', log);
+      keepSession(socket, sessionKey);
     }
-    if (secure && !protDone) await protectData(client, where, true);
-    await sessionSettings(client);
+    await logIn(client, creds, secure ? where : undefined);
     if (signal.aborted) throw new RftpError('interrupted', 'interrupted');
     return client;
   } catch (err) {
@@ -162,24 +157,38 @@ async function greeted(client: Client, url: FtpUrl, options: ConnectionOptions |
 }
 
 /**
- * After login: FEAT, TYPE I (resume offsets only mean something in binary), STRU F, UTF-8 where
- * FEAT offers it, and MLSD's facts. basic-ftp's useDefaultSettings() sends OPTS UTF8 ON whatever
- * FEAT says (pyftpdlib answers it before login with 530, which is why it is not sent then either)
- * and PBSZ/PROT a second time: each command is a round trip.
+ * USER, then PASS with what the session needs once logged in, in one write: over TLS, PBSZ 0 and
+ * PROT P (after login, where every server takes them: RFC 4217 allows them before USER, some
+ * servers answer 503/530 there), FEAT, TYPE I (resume
+ * offsets only mean something in binary), STRU F and PWD (the login directory listings come back
+ * to). A refused PASS makes the others fail too, harmlessly; its reply is read first. What FEAT
+ * decides (UTF-8, MLSD's facts) rides along with the next batch instead of costing a round trip.
+ * basic-ftp's login() and useDefaultSettings() send these one by one, OPTS UTF8 ON whatever FEAT
+ * says (pyftpdlib answers it before login with 530), and PBSZ/PROT a second time.
  */
-async function sessionSettings(client: Client): Promise<void> {
-  const features = await client.features();
+async function logIn(client: Client, creds: Credentials, tlsWhere: string | undefined): Promise<void> {
+  const refused = (reply: { code: number; message: string }) => {
+    const hint = creds.source === 'none' ? ' (no password was found: use RFTP_PASSWORD, ~/.netrc or the URL)' : '';
+    return new RftpError('login', `login as ${creds.user} failed: ${reply.message.trim()}${hint}`);
+  };
+  const user = await client.sendIgnoringError(`USER ${creds.user}`);
+  if (user.code !== 230 && user.code !== 331) throw refused(user);
+  const protect = tlsWhere === undefined ? [] : ['PBSZ 0', 'PROT P'];
+  const after = [...protect, 'FEAT', 'TYPE I', 'STRU F', 'PWD'];
+  const replies = await pipelined(client, user.code === 331 ? [`PASS ${creds.password}`, ...after] : after);
+  if (user.code === 331 && (replies[0].code < 200 || replies[0].code >= 300)) throw refused(replies[0]);
+  const rest = replies.slice(user.code === 331 ? 1 : 0);
+  if (tlsWhere !== undefined) checkProt(rest.splice(0, 2)[1], tlsWhere);
+  const [feat, type, , pwd] = rest;
+  if (type.code >= 400) throw new RftpError('transfer', `the server refused binary mode (TYPE I: ${type.message.trim()})`);
+  const features = parseFeatures(feat);
+  rememberLogin(client, features, parsePwd(pwd));
   client.availableListCommands = features.has('MLST') ? ['MLSD', 'LIST -a', 'LIST'] : ['LIST -a', 'LIST'];
-  await client.send('TYPE I');
-  await client.sendIgnoringError('STRU F');
-  if (features.has('UTF8')) await client.sendIgnoringError('OPTS UTF8 ON');
-  if (features.has('MLST')) await client.sendIgnoringError('OPTS MLST type;size;modify;unique;unix.mode;unix.owner;unix.group;unix.ownername;unix.groupname;');
+  if (features.has('UTF8')) ride(client, 'OPTS UTF8 ON', false);
+  if (features.has('MLST')) ride(client, 'OPTS MLST type;size;modify;unique;unix.mode;unix.owner;unix.group;unix.ownername;unix.groupname;', false);
 }
 
-async function protectData(client: Client, where: string, afterLogin: boolean): Promise<boolean> {
-  await client.sendIgnoringError('PBSZ 0');
-  const res = await client.sendIgnoringError('PROT P');
-  if (res.code < 400) return true;
-  if (!afterLogin && needsLogin(res.code)) return false;
-  throw new RftpError('tls', `${where}: server refused PROT P (${res.message.trim()}); data would travel in clear, not continuing`);
+/** PROT P must hold before any data connection: refused, the data would travel in clear. */
+function checkProt(prot: Reply, where: string): void {
+  if (prot.code >= 400) throw new RftpError('tls', `${where}: server refused PROT P (${prot.message.trim()}); data would travel in clear, not continuing`);
 }

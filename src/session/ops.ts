@@ -5,6 +5,7 @@ import { TLSSocket } from 'node:tls';
 import { RftpError } from '../errors.js';
 import { commandPath, remoteBasename } from './paths.js';
 import { handshakeDone, listingBuffer, REFUSAL_GRACE_MS, TlsBeforeReply, transferCommand } from './basic-ftp-internals.js';
+import { cwdHome, cwdOf, dataConnection, loginFacts, pipelined, type Reply, setCwd, withPassive } from './pipeline.js';
 import { isDirectory, parseSize } from './remote.js';
 
 export type { Client, FileInfo };
@@ -33,26 +34,32 @@ export class CommandRefused extends Error {
 /** Whether data connections are TLS (openClient insists on PROT P whenever the control connection is). */
 export const dataIsEncrypted = (client: Client) => client.ftp.socket instanceof TLSSocket;
 
-/** RETR from startAt (REST first when startAt > 0) into dest. */
+/** RETR from startAt (REST first when startAt > 0) into dest, which is ended afterwards. */
 export async function retrieve(client: Client, dest: Writable, path: string, startAt: number): Promise<void> {
+  const onError = (err: Error) => client.ftp.closeWithError(err);
+  dest.once('error', onError);
   try {
-    await client.downloadTo(dest, path, startAt);
+    await dataConnection(client);
+    const target = commandPath(path);
+    // basic-ftp's transfer sends RETR itself once REST is answered 350.
+    await transferCommand(client, { command: startAt > 0 ? `REST ${startAt}` : `RETR ${target}`, path: target, type: 'download', dest });
   } catch (err) {
     // With startAt > 0 the first command is REST; RETR itself answers 4xx/550 for file problems.
     if (startAt > 0 && notImplemented(err)) throw new CommandRefused('REST', (err as FTPError).message);
     throw err;
+  } finally {
+    dest.removeListener('error', onError);
+    dest.end();
   }
 }
 
 export type StoreMode = { mode: 'stor' } | { mode: 'appe' } | { mode: 'rest-stor'; offset: number };
 
-/** STOR, APPE, or REST + STOR (basic-ftp has no REST before STOR: its transfer routine is driven here). */
+/** STOR, APPE, or REST + STOR, on the data connection opened ahead if there is one. */
 export async function store(client: Client, source: Readable, path: string, how: StoreMode): Promise<void> {
   if (dataIsEncrypted(client)) source = endOnceSecure(client, source);
   try {
-    if (how.mode === 'stor') await client.uploadFrom(source, path);
-    else if (how.mode === 'appe') await client.appendFrom(source, path);
-    else await restStor(client, source, commandPath(path), how.offset);
+    await upload(client, source, commandPath(path), how);
   } catch (raw) {
     const err = await refusalAfter(client, raw);
     if (how.mode === 'appe' && notImplemented(err)) throw new CommandRefused('APPE', (err as FTPError).message);
@@ -137,13 +144,14 @@ function ticketsQuiet(socket: TLSSocket, ended: Promise<unknown>): Promise<void>
 const TICKET_QUIET_MS = 50;
 const TICKET_WAIT_MS = 500;
 
-async function restStor(client: Client, source: Readable, path: string, offset: number): Promise<void> {
+/** STOR, APPE, or REST + STOR (basic-ftp has no REST before STOR: its transfer routine is driven here). */
+async function upload(client: Client, source: Readable, path: string, how: StoreMode): Promise<void> {
   const onError = (err: Error) => client.ftp.closeWithError(err);
   source.once('error', onError);
   try {
-    await client.prepareTransfer(client.ftp);
-    await client.send(`REST ${offset}`);
-    await transferCommand(client, { command: 'STOR', path, type: 'upload', source });
+    await dataConnection(client);
+    if (how.mode === 'rest-stor') await client.send(`REST ${how.offset}`);
+    await transferCommand(client, { command: how.mode === 'appe' ? 'APPE' : 'STOR', path, type: 'upload', source });
   } finally {
     source.removeListener('error', onError);
   }
@@ -151,7 +159,7 @@ async function restStor(client: Client, source: Readable, path: string, offset: 
 
 /** Whether FEAT lists a feature (e.g. SIZE, MDTM, REST STREAM). */
 export async function hasFeature(client: Client, name: string): Promise<boolean> {
-  return (await client.features()).has(name);
+  return (loginFacts(client)?.features ?? (await client.features())).has(name);
 }
 
 /** SIZE of a remote file, or undefined when it does not exist (or SIZE is not answered). */
@@ -160,8 +168,30 @@ export async function sizeOf(client: Client, path: string): Promise<number | und
   return res.code === 213 ? parseSize(res.message) : undefined;
 }
 
-export async function renameRemote(client: Client, from: string, to: string): Promise<void> {
-  await client.rename(from, to);
+/**
+ * `thenPassive`: the next transfer's EPSV rides in the same write and its data connection is
+ * opened ahead (sync's uploads: one round trip less per file; unused, it closes with the session).
+ */
+export async function renameRemote(client: Client, from: string, to: string, opts: { thenPassive?: boolean } = {}): Promise<void> {
+  const commands = [`RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`];
+  checkRename(opts.thenPassive ? await withPassive(client, commands) : await pipelined(client, commands));
+}
+
+/**
+ * RNFR and RNTO in one write (RNFR's 350 decides nothing but that RNTO may follow: a refused one
+ * fails RNTO too, and its reply is read first), with the new name's SIZE when asked: the size
+ * after the rename, or undefined when the server does not tell.
+ */
+export async function renameThenSize(client: Client, from: string, to: string, size = true): Promise<number | undefined> {
+  const commands = [`RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`, ...(size ? [`SIZE ${commandPath(to)}`] : [])];
+  const [rnfr, rnto, sized] = await pipelined(client, commands);
+  checkRename([rnfr, rnto]);
+  return sized?.code === 213 ? parseSize(sized.message) : undefined;
+}
+
+function checkRename([rnfr, rnto]: Reply[]): void {
+  if (rnfr.code !== 350) throw new FTPError(rnfr);
+  if (rnto.code >= 300) throw new FTPError(rnto);
 }
 
 export async function removeRemote(client: Client, path: string): Promise<void> {
@@ -196,14 +226,18 @@ export async function listEntries(client: Client, path: string): Promise<FileInf
   const parse = (text: string) => parseLines(client, text).parsed.map((p) => p.info);
   if (path === '') return parse((await listChecked(client)).text);
   const home = await loginDir(client);
-  if ((await client.sendIgnoringError(`CWD ${commandPath(path)}`)).code >= 400) {
+  const entered = await enterDirectory(client, path, true).catch((err: unknown) => {
+    if (err instanceof CwdRefused) return false;
+    throw err;
+  });
+  if (!entered) {
     if ((await sizeOf(client, path)) !== undefined) return client.list(commandPath(path));
     throw new RftpError('notFound', 'remote directory not found');
   }
   try {
     return parse((await listChecked(client)).text);
   } finally {
-    await client.send(`CWD ${commandPath(home)}`);
+    cwdHome(client, commandPath(home));
   }
 }
 
@@ -277,19 +311,15 @@ export interface ListedEntry {
  */
 export async function listStrict(client: Client, path: string): Promise<{ entries: ListedEntry[]; dropped: string[] }> {
   const home = await loginDir(client);
-  let moved = false;
   let result: { entries: ListedEntry[]; dropped: string[] };
   try {
-    if (path !== '') {
-      moved = true;
-      await client.send(`CWD ${commandPath(path)}`);
-    }
+    if (path !== '') await enterDirectory(client, path, true);
     result = parseStrict(client, (await listChecked(client)).text);
     const own = remoteBasename(path === '' ? home : path);
     const only = result.entries.length === 1 && result.dropped.length === 0 ? result.entries[0] : undefined;
     if (only?.type === 'dir' && own !== '' && only.name === own) {
       // A directory holding only a subdirectory of its own name is possible: that one can be entered.
-      moved = true;
+      setCwd(client, path === '' ? only.name : `${path}/${only.name}`);
       const res = await client.sendIgnoringError(`CWD ${commandPath(only.name)}`);
       if (res.code >= 400) {
         throw new RftpError('transfer', 'the listing shows only the directory itself, as a server does for a directory it cannot read');
@@ -297,18 +327,42 @@ export async function listStrict(client: Client, path: string): Promise<{ entrie
     }
   } catch (err) {
     // The original error counts; Session.run drops the connection after it anyway.
-    if (moved) await client.sendIgnoringError(`CWD ${commandPath(home)}`).catch(() => undefined);
+    if (cwdOf(client) !== undefined) {
+      setCwd(client, undefined);
+      await client.sendIgnoringError(`CWD ${commandPath(home)}`).catch(() => undefined);
+    }
     throw err;
   }
-  if (moved) await client.send(`CWD ${commandPath(home)}`);
+  // Back home with whatever this connection sends next (the next listing, the file times).
+  cwdHome(client, commandPath(home));
   return result;
 }
+
+/**
+ * CWD into a directory (relative to the login directory), in one write with the EPSV of the
+ * listing that follows when `thenList`; the connection stays there (cwdOf) until cwdHome. A
+ * connection already there (sync's check of its root) goes straight on.
+ */
+export async function enterDirectory(client: Client, path: string, thenList: boolean): Promise<boolean> {
+  if (cwdOf(client) === path) return true;
+  const command = `CWD ${commandPath(path)}`;
+  const [res] = thenList ? await withPassive(client, [command]) : await pipelined(client, [command]);
+  if (res.code >= 400) {
+    if (thenList) throw new CwdRefused(res);
+    return false;
+  }
+  setCwd(client, path);
+  return true;
+}
+
+/** A directory that cannot be entered (missing, or not allowed): the server's refusal of CWD. */
+export class CwdRefused extends FTPError {}
 
 /** Where each connection was after login (PWD once): listings CWD away and come back here. */
 const loginDirs = new WeakMap<Client, string>();
 
 async function loginDir(client: Client): Promise<string> {
-  let dir = loginDirs.get(client);
+  let dir = loginDirs.get(client) ?? loginFacts(client)?.home;
   if (dir === undefined) {
     dir = await client.pwd();
     loginDirs.set(client, dir);
@@ -323,7 +377,7 @@ const MAX_LISTING_BYTES = 40 * 1024 * 1024;
 async function listHere(client: Client): Promise<{ text: string; reply: string }> {
   let lastError: unknown;
   for (const candidate of client.availableListCommands) {
-    await client.prepareTransfer(client.ftp);
+    await dataConnection(client);
     try {
       const buffer = listingBuffer(MAX_LISTING_BYTES);
       const res = await transferCommand(client, { command: candidate, path: '', type: 'list', dest: buffer });

@@ -1,7 +1,8 @@
-import { FTPError, type Client } from 'basic-ftp';
+import type { Client } from 'basic-ftp';
 import { RftpError } from '../errors.js';
 import { quoteName } from '../ui/redact.js';
 import { commandPath } from './paths.js';
+import { pipelined, withPassive } from './pipeline.js';
 
 export interface RemoteInfo {
   size?: number;
@@ -13,16 +14,18 @@ export interface RemoteInfo {
  * SIZE and MDTM, parsed strictly: junk, or numbers beyond 2^53, count as unknown, never as a value
  * that could make a changed file look unchanged.
  */
-export async function statRemote(client: Client, path: string): Promise<RemoteInfo> {
+export async function statRemote(client: Client, path: string, opts: { thenTransfer?: boolean } = {}): Promise<RemoteInfo> {
   const arg = commandPath(path);
-  const sizeRes = await client.sendIgnoringError(`SIZE ${arg}`);
+  // SIZE and MDTM decide whether (and from where) a transfer follows, not how its data connection
+  // is opened: with thenTransfer its EPSV goes in the same write (see withPassive).
+  const commands = [`SIZE ${arg}`, `MDTM ${arg}`];
+  const [sizeRes, mdtm] = opts.thenTransfer ? await withPassive(client, commands) : await pipelined(client, commands);
   if (sizeRes.code === 550) {
     // Named without a trailing slash, a directory answers SIZE as a missing file would.
     if (await isDirectory(client, path)) throw new RftpError('notFound', `${quoteName(path)} is a directory, not a file (rftp sync copies a directory)`);
     throw new RftpError('notFound', `remote file not found: ${quoteName(path)} (${sizeRes.message.trim()})`);
   }
   const size = sizeRes.code === 213 ? parseSize(sizeRes.message) : undefined;
-  const mdtm = await client.sendIgnoringError(`MDTM ${arg}`);
   let mtimeMs = mdtm.code === 213 ? parseFtpTime(mdtm.message.slice(4).trim()) : undefined;
   if (mtimeMs === undefined) mtimeMs = await mlstTime(client, arg);
   return { size, mtimeMs };
@@ -78,22 +81,7 @@ export async function modifiedTimes(client: Client, paths: string[]): Promise<Ti
   const bad = commands.find((c) => /[\r\n\0]/.test(c));
   if (bad !== undefined) throw new RftpError('usage', `invalid remote path: ${JSON.stringify(bad.slice(5))}`);
   if (commands.length === 0) return [];
-  const ftp = client.ftp;
-  const replies: Array<{ code: number; message: string }> = [];
-  const done = ftp.handle(undefined, (res, task) => {
-    // A 4xx/5xx reply arrives as an FTPError; 421 means the server is closing the session.
-    if (res instanceof FTPError && res.code !== 421) replies.push({ code: res.code, message: res.message });
-    else if (res instanceof Error) return task.reject(res);
-    else if (res.code < 200) return;
-    else replies.push(res);
-    if (isNoopReply(replies[replies.length - 1].code) || replies.length === commands.length + 1) task.resolve(undefined);
-  });
-  if (!ftp.closed) {
-    for (const c of commands) ftp.log(`> ${c}`);
-    ftp.log('> NOOP');
-    ftp.socket.write(`${commands.map((c) => `${c}\r\n`).join('')}NOOP\r\n`, ftp.encoding);
-  }
-  await done;
+  const replies = await pipelined(client, [...commands, 'NOOP'], { endsAt: (r) => isNoopReply(r.code) });
   const end = replies[replies.length - 1];
   if (replies.length !== commands.length + 1 || !isNoopReply(end.code)) {
     throw new PipelineMismatch(`${replies.length} replies to ${commands.length} MDTM commands and a NOOP sent together, the last one ${end.code}`);

@@ -16,6 +16,8 @@ export interface SessionConfig {
   retry: RetryPolicy;
   /** Connect data connections to the address a PASV reply names (off by default: bounce protection, NAT). */
   trustPasvAddress?: boolean;
+  /** false: every command waits for the one before (--no-pipelining). */
+  pipelining?: boolean;
   credentials: () => Promise<Credentials>;
 }
 
@@ -71,7 +73,7 @@ export class Session {
         url,
         this.creds,
         this.config.tls,
-        { timeoutMs: this.config.timeoutMs, trustPasvAddress: this.config.trustPasvAddress ?? false },
+        { timeoutMs: this.config.timeoutMs, trustPasvAddress: this.config.trustPasvAddress ?? false, pipelining: this.config.pipelining !== false },
         this.loginSignal,
         this.out.mode.debug ? (m) => this.out.debug(m) : undefined,
       );

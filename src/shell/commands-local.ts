@@ -99,7 +99,7 @@ export const localCommands: ShellSpec[] = [
         return;
       }
       (sh.settings as unknown as Record<string, unknown>)[s.key] = parseValue(canonical, s, args.value as string);
-      if (['retries', 'retryDelay', 'timeout', 'fixPasvAddress'].includes(s.key)) sh.applySettings();
+      if (['retries', 'retryDelay', 'timeout', 'fixPasvAddress', 'pipelining'].includes(s.key)) sh.applySettings();
     },
   },
   {

@@ -36,6 +36,7 @@ export const settings: Record<string, Setting> = {
   tls: { key: 'tls', kind: 'bool', about: 'require explicit TLS on ftp:// (applies to the next open)', aliases: ['ftp:ssl-force'] },
   insecure: { key: 'insecure', kind: 'bool', about: 'do not verify server certificates (applies to the next open)', aliases: [] },
   'ca-file': { key: 'caFile', kind: 'path', about: 'extra CA certificate (PEM) to trust (applies to the next open)', aliases: ['ssl:ca-file'] },
+  pipelining: { key: 'pipelining', kind: 'bool', about: 'send commands whose replies decide nothing in one write (default on; off for a server that loses them)', aliases: [] },
   'fix-pasv-address': { key: 'fixPasvAddress', kind: 'bool', about: "ignore the address in PASV replies, use the control connection's (default on)", aliases: ['ftp:fix-pasv-address'] },
   'fail-exit': { key: 'failExit', kind: 'bool', about: 'in scripts, stop at the first failing command (default on)', aliases: ['cmd:fail-exit'] },
 };

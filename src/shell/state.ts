@@ -22,7 +22,7 @@ import { settingDefaults, type ShellSettings } from './settings.js';
 export type { ShellSettings };
 
 /** The connection options a command may give for itself in the shell (-u, --tls, --timeout…). */
-const CONNECTION_KEYS = ['user', 'tls', 'caFile', 'insecure', 'timeout', 'retries', 'retryDelay', 'fixPasvAddress'] as const;
+const CONNECTION_KEYS = ['user', 'tls', 'caFile', 'insecure', 'timeout', 'retries', 'retryDelay', 'fixPasvAddress', 'pipelining'] as const;
 
 /** The open server: the URL (with the credentials found at `open`), the directories, the connection. */
 export interface Site {
@@ -205,8 +205,8 @@ export class Shell {
     site.session.close();
     this.dropCompletion();
     // Only what `set` changes for an open site: its TLS choice and CA stay those it was opened with.
-    const { retries, retryDelay, timeout, fixPasvAddress } = this.settings;
-    const next = this.makeSite(site.url, { ...site.args, retries, retryDelay, timeout, fixPasvAddress, user: undefined });
+    const { retries, retryDelay, timeout, fixPasvAddress, pipelining } = this.settings;
+    const next = this.makeSite(site.url, { ...site.args, retries, retryDelay, timeout, fixPasvAddress, pipelining, user: undefined });
     this.site = { ...site, args: next.args, factory: next.factory, session: next.session };
   }
 

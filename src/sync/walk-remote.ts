@@ -41,7 +41,15 @@ const shownRel = (rel: string) => quoteName(rel);
  */
 // Long on purpose: one breadth-first loop whose bounds (depth, directories, entries, loops) and
 // counters every branch updates; split, they would travel between functions in a bag of state.
-export async function walkRemote(sessions: Session[], root: string, side: WalkSide, ready?: Array<Promise<boolean>>, retirements?: Retirements): Promise<Tree> {
+export async function walkRemote(
+  sessions: Session[],
+  root: string,
+  side: WalkSide,
+  ready?: Array<Promise<boolean>>,
+  retirements?: Retirements,
+  /** The root's listing, when the caller has it already (sync's check that the root exists). */
+  rootListing?: { entries: ListedEntry[]; dropped: string[] },
+): Promise<Tree> {
   const tree = emptyTree();
   const queue: Array<{ rel: string; depth: number }> = [{ rel: '', depth: 0 }];
   const seenUnique = new Set<string>();
@@ -134,11 +142,14 @@ export async function walkRemote(sessions: Session[], root: string, side: WalkSi
     }
     const path = remotePathOf(root, item.rel);
     try {
-      const listing = await session.run(
-        `list ${quoteName(path) || '.'}`,
-        () => 0,
-        (client) => listStrict(client, path),
-      );
+      const listing =
+        item.rel === '' && rootListing
+          ? rootListing
+          : await session.run(
+              `list ${quoteName(path) || '.'}`,
+              () => 0,
+              (client) => listStrict(client, path),
+            );
       dirs++;
       for (const line of listing.dropped) {
         tree.problems.push({ path: shownRel(item.rel) || '.', message: `unreadable listing line: ${escapeControl(line).slice(0, 200)}` });
@@ -189,8 +200,8 @@ export async function addRemoteTimes(
     const same = r.size !== undefined && l?.type === 'file' && l.size === r.size;
     if (same || (opts.forDownload && r.size !== undefined && r.size <= WHOLE_FILE_BYTES)) paths.push(path);
   }
-  // Batches small enough to spread over every connection, large enough to save the round trips.
-  const size = Math.max(1, Math.min(MDTM_BATCH, Math.ceil(paths.length / (sessions.length * 2))));
+  // One batch per connection (round trips are what a real link costs), at most MDTM_BATCH each.
+  const size = Math.max(1, Math.min(MDTM_BATCH, Math.ceil(paths.length / sessions.length)));
   const batches: string[][] = [];
   for (let i = 0; i < paths.length; i += size) batches.push(paths.slice(i, i + size));
   let unsupported = false;

@@ -103,7 +103,7 @@ export async function download(session: Session, url: FtpUrl, target: string, op
   };
 
   const attempt = async (client: Client): Promise<'done' | 'skip' | 'again'> => {
-    const remote = await statRemote(client, url.path);
+    const remote = await statRemote(client, url.path, { thenTransfer: true });
     result.size = remote.size ?? 0;
     if (existing && opts.continue && !opts.force && isComplete(existing, remote)) return 'skip';
     const partialSize = (await fh.stat()).size;

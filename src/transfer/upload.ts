@@ -1,8 +1,10 @@
 import { realpath, stat, type FileHandle } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { RftpError } from '../errors.js';
-import { CommandRefused, closeConnection, hasFeature, refusedByServer, removeRemote, renameRemote, retrieve, sizeOf, store, type Client, type StoreMode } from '../session/ops.js';
-import { remoteBasename, remoteDirname, remoteJoin } from '../session/paths.js';
+import { CommandRefused, closeConnection, hasFeature, refusedByServer, removeRemote, renameThenSize, retrieve, sizeOf, store, type Client, type StoreMode } from '../session/ops.js';
+import { withPassive } from '../session/pipeline.js';
+import { parseSize } from '../session/remote.js';
+import { commandPath, remoteBasename, remoteDirname, remoteJoin } from '../session/paths.js';
 import { sleep } from '../session/retry.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
@@ -138,9 +140,15 @@ class UploadJob {
       return this.restart('the server can neither append (APPE) nor restart (REST) uploads');
     }
     const state = await readState<UploadState>(this.stateFile, 'upload');
-    if (!this.checkedFinal && (await this.finalIsThere(client, state))) return 'skip';
+    // The sizes decide whether and from where to send, not how: the data connection for the send
+    // is opened in the same write (see withPassive).
+    const sizes = this.checkedFinal
+      ? [undefined, ...(await withPassive(client, [`SIZE ${commandPath(this.tempPath)}`]))]
+      : await withPassive(client, [`SIZE ${commandPath(this.finalPath)}`, `SIZE ${commandPath(this.tempPath)}`]);
+    const [finalSize, tempSize] = sizes.map((r) => (r?.code === 213 ? parseSize(r.message) : undefined));
+    if (!this.checkedFinal && (await this.finalIsThere(client, state, finalSize, tempSize))) return 'skip';
     this.checkedFinal = true;
-    const offset = await this.resumePoint(client, state);
+    const offset = await this.resumePoint(client, state, tempSize);
     if (offset === 'again') return 'again';
     this.announce(offset);
     if (offset < this.local.size || this.local.size === 0) await this.send(client, offset);
@@ -156,10 +164,8 @@ class UploadJob {
   }
 
   /** True to skip the upload; throws when the target exists and may not be replaced. */
-  private async finalIsThere(client: Client, state: UploadState | undefined): Promise<boolean> {
+  private async finalIsThere(client: Client, state: UploadState | undefined, finalSize: number | undefined, tempSize: number | undefined): Promise<boolean> {
     const { local, opts } = this;
-    const finalSize = await sizeOf(client, this.finalPath);
-    const tempSize = await sizeOf(client, this.tempPath);
     if (finalSize === undefined) return false;
     // A previous run that was cut off between RNTO and removing its state: only its own
     // rename counts, and only if the file there ends with our bytes.
@@ -171,8 +177,8 @@ class UploadJob {
   }
 
   /** Where to continue: the remote partial settled and proven, or 0; 'again' after a forced restart. */
-  private async resumePoint(client: Client, state: UploadState | undefined): Promise<number | 'again'> {
-    let remotePartial = await sizeOf(client, this.tempPath);
+  private async resumePoint(client: Client, state: UploadState | undefined, tempSize: number | undefined): Promise<number | 'again'> {
+    let remotePartial = tempSize;
     // Right after a crash the server's old session may still be writing into the partial:
     // whether it is continued or overwritten, wait until it stops changing.
     if (remotePartial !== undefined) remotePartial = await settledSize(client, this.tempPath, remotePartial, this.opts.settleMs, this.session.signal);
@@ -261,8 +267,7 @@ class UploadJob {
       throw new RftpError('local', `${local.path} changed while it was being uploaded; run again to upload the new version`);
     }
     await writeState(this.stateFile, { version: 1, kind: 'upload', ...this.stored, phase: 'renaming' });
-    await renameRemote(client, this.tempPath, this.finalPath);
-    const finalSize = await sizeOf(client, this.finalPath);
+    const finalSize = await renameThenSize(client, this.tempPath, this.finalPath);
     if (finalSize !== undefined && finalSize !== local.size) {
       await removeRemote(client, this.finalPath);
       return this.restart(`the uploaded file has ${finalSize} bytes after the rename, expected ${local.size}`);

@@ -169,7 +169,8 @@ export async function uploadWhole(session: Session, localPath: string, url: FtpU
       if (!now || now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
         throw new RftpError('local', `${localPath} changed while it was being uploaded; run again to upload the new version`);
       }
-      await renameRemote(client, temp, url.path);
+      // More files usually follow on this connection: their EPSV rides with the rename.
+      await renameRemote(client, temp, url.path, { thenPassive: true });
     },
   );
   return result;

@@ -47,15 +47,18 @@ test('--tls on an ftp:// URL requires TLS too', async () => {
   assert.ok(!s.commands.some((c) => /^(USER|PASS)/.test(c)));
 });
 
-test('PROT P refused: TLS error before USER/PASS', async () => {
+// PBSZ and PROT go with PASS in one write (after login, as curl, lftp and FileZilla send them):
+// the password travels inside TLS either way; what matters is that no data connection opens
+// unprotected.
+test('PROT P refused: TLS error before any data connection', async () => {
   const { d, env } = workdir();
   const t = tlsMaterial();
   const s = await fake({ '/f.bin': 'data' }, { authTls: 'ok', prot: 'refuse' }, t);
   const r = await runRftp(['get', `ftpes://alice@127.0.0.1:${s.port}/f.bin`, '--ca-file', t.ca, '-o', join(d, 'f.bin'), ...fast], { env });
   assert.equal(r.code, 5, r.stderr);
   assert.match(r.stderr, /refused PROT P/);
-  assert.ok(s.commands.includes('AUTH TLS'));
-  assert.ok(!s.commands.some((c) => /^(USER|PASS)/.test(c)), s.commands.join('|'));
+  assert.equal(s.commands[0], 'AUTH TLS', s.commands.join('|'));
+  assert.ok(!s.commands.some((c) => /^(EPSV|PASV|RETR|LIST|MLSD)/.test(c)), s.commands.join('|'));
 });
 
 test('explicit TLS with PROT P works against a TLS-capable server', async () => {
@@ -66,7 +69,10 @@ test('explicit TLS with PROT P works against a TLS-capable server', async () => 
   const r = await runRftp(['get', `ftpes://alice@127.0.0.1:${s.port}/f.bin`, '--ca-file', t.ca, '-o', join(d, 'f.bin'), ...fast], { env });
   assert.equal(r.code, 0, r.stderr);
   assert.equal(sha256File(join(d, 'f.bin')), sha256(data));
-  assert.ok(s.commands.indexOf('PROT P') < s.commands.findIndex((c) => c.startsWith('USER')));
+  assert.equal(s.commands[0], 'AUTH TLS', s.commands.join('|'));
+  const firstData = s.commands.findIndex((c) => /^(EPSV|PASV)/.test(c));
+  assert.ok(firstData > 0 && s.commands.indexOf('PROT P') >= 0 && s.commands.indexOf('PROT P') < firstData, s.commands.join('|'));
+  assert.equal(s.commands.filter((c) => c === 'PROT P').length, 1, s.commands.join('|'));
 });
 
 test('REST refused: the download restarts from zero with a warning and is still exact', async () => {
