@@ -24,6 +24,10 @@ export interface VsftpdOptions {
   maxRate?: number;
   /** vsftpd max_per_ip: connections from one address (more are answered 421); default 50 */
   maxPerIp?: number;
+  /** Listen here instead of 127.0.0.1 (behind a latency proxy on 127.0.0.1: test/helpers/wan.ts). */
+  listenAddress?: string;
+  /** How many passive ports (default 10). */
+  pasvPorts?: number;
 }
 
 export interface XferTotals {
@@ -49,6 +53,8 @@ export interface VsftpdServer {
   xferlogPath: string;
   /** the listening vsftpd process */
   pid: number;
+  /** The passive ports, first and last (a proxy must listen on each). */
+  pasvPorts: [number, number];
   /** e.g. ftp://rftptest@127.0.0.1:PORT/path; scheme defaults to ftp/ftpes/ftps by tls; path segments and password percent-encoded */
   url(remotePath?: string, opts?: { withPassword?: boolean; scheme?: string }): string;
   /** Sums of the xferlog, complete and incomplete entries alike (see parseXferlog and the notes at the top). */
@@ -211,13 +217,16 @@ export function ensureCerts(): string {
   return dir;
 }
 
-function canListen(port: number): Promise<boolean> {
+function canListen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();
     srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
   });
 }
+
+/** Free on both loopback addresses: a server on 127.0.0.2 behind a proxy on 127.0.0.1 needs both. */
+const canListenBoth = async (port: number) => (await canListen(port)) && (await canListen(port, '127.0.0.2'));
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -231,19 +240,24 @@ export function freePort(): Promise<number> {
 }
 
 /** A block of PASV_PORTS consecutive free ports, below Linux's default ephemeral range (32768+). */
-export async function freePasvRange(): Promise<number> {
+export async function freePasvRange(count = PASV_PORTS): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 1200) * PASV_PORTS;
+    const base = 20000 + Math.floor(Math.random() * Math.floor(12000 / count)) * count;
     let ok = true;
-    for (let p = base; p < base + PASV_PORTS && ok; p++) ok = await canListen(p);
+    for (let p = base; p < base + count && ok; p++) ok = await canListenBoth(p);
     if (ok) return base;
   }
   throw new Error('no free passive port range found');
 }
 
-/** True once `pid` owns a LISTEN socket on 127.0.0.1:port (checked via /proc, so no probe connection creates a session). */
-export function isListening(pid: number, port: number): boolean {
-  const want = `0100007F:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+/** True once `pid` owns a LISTEN socket on host:port (checked via /proc, so no probe connection creates a session). */
+export function isListening(pid: number, port: number, host = '127.0.0.1'): boolean {
+  const hex = host
+    .split('.')
+    .reverse()
+    .map((b) => Number(b).toString(16).toUpperCase().padStart(2, '0'))
+    .join('');
+  const want = `${hex}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   let inode: string | undefined;
   for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
@@ -382,17 +396,20 @@ export async function startVsftpd(opts: VsftpdOptions = {}): Promise<VsftpdServe
 
   let child: ChildProcess | undefined;
   let port = 0;
+  let pasvMin = 0;
+  const pasvCount = opts.pasvPorts ?? PASV_PORTS;
+  const listenAddress = opts.listenAddress ?? '127.0.0.1';
   let stderr = '';
   // The port can be taken between probing and vsftpd's bind(): retry with a new one.
   for (let attempt = 1; ; attempt++) {
     port = await freePort();
-    const pasvMin = await freePasvRange();
+    pasvMin = await freePasvRange(pasvCount);
     const values: Record<string, string> = {
-      LISTEN_ADDRESS: '127.0.0.1',
+      LISTEN_ADDRESS: listenAddress,
       PASV_ADDRESS: '127.0.0.1',
       PORT: String(port),
       PASV_MIN: String(pasvMin),
-      PASV_MAX: String(pasvMin + PASV_PORTS - 1),
+      PASV_MAX: String(pasvMin + pasvCount - 1),
       ROOT: root,
       PAM_SERVICE,
       SECURE_CHROOT_DIR,
@@ -423,8 +440,8 @@ export async function startVsftpd(opts: VsftpdOptions = {}): Promise<VsftpdServe
     });
 
     const deadline = Date.now() + 10_000;
-    while (!exited && Date.now() < deadline && !(proc.pid && isListening(proc.pid, port))) await sleep(20);
-    if (!exited && proc.pid && isListening(proc.pid, port)) {
+    while (!exited && Date.now() < deadline && !(proc.pid && isListening(proc.pid, port, listenAddress))) await sleep(20);
+    if (!exited && proc.pid && isListening(proc.pid, port, listenAddress)) {
       child = proc;
       break;
     }
@@ -465,6 +482,7 @@ export async function startVsftpd(opts: VsftpdOptions = {}): Promise<VsftpdServe
     otherCaFile: path.join(certDir, 'other.pem'),
     xferlogPath,
     pid,
+    pasvPorts: [pasvMin, pasvMin + pasvCount - 1],
     url(remotePath = '/', o = {}) {
       const scheme = o.scheme ?? (tls === 'none' ? 'ftp' : tls === 'explicit' ? 'ftpes' : 'ftps');
       const auth = encodeURIComponent(TEST_USER) + (o.withPassword ? `:${encodeURIComponent(TEST_PASSWORD)}` : '');
