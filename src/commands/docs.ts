@@ -16,7 +16,7 @@ function optionRows(options: OptionSpec[]): string[] {
   return [
     ...head,
     ...options.map((o) => {
-      const cells = [`\`${optionLabel(o)}\``, ...(lftp ? [o.lftp ? `\`${o.lftp}\`` : ''] : []), cell(o.describe), defaultText(o)];
+      const cells = [`\`${cell(optionLabel(o))}\``, ...(lftp ? [o.lftp ? `\`${o.lftp}\`` : ''] : []), cell(o.describe), defaultText(o)];
       return `| ${cells.join(' | ')} |`;
     }),
   ];

@@ -10,6 +10,7 @@ import type { FileResult } from '../transfer/download.js';
 import type { SessionMaker } from '../transfer/segmented.js';
 import { escapeControl, quoteName } from '../ui/redact.js';
 import { execute, type Direction, type ExecResult } from '../sync/execute.js';
+import { AUTO_MAX, AUTO_START } from '../sync/growth.js';
 import { FATAL, Retirements } from '../sync/workers.js';
 import { emptyTree, makeFilter, makePlan, type Filter, type Plan, type Problem, type Tree } from '../sync/plan.js';
 import { failureText, planLines, summarize, summaryText, SyncOutput, type SyncSummary } from '../sync/report.js';
@@ -31,7 +32,8 @@ export type SyncArgs = SessionArgs & {
   delete: boolean;
   maxDelete?: number;
   dryRun: boolean;
-  parallel: number;
+  /** N (1-16), or auto; the shell's `set parallel` gives a number. */
+  parallel: string | number;
   maxDirs?: number;
   maxEntries?: number;
   /** One string or several (repeated option); none from the shell's mirror when not given. */
@@ -59,7 +61,17 @@ export const spec: CommandSpec = {
     { name: 'delete', short: 'e', lftp: '-e', type: 'boolean', default: false, describe: 'remove what the source lacks: last, and only after a clean run' },
     { name: 'max-delete', type: 'number', describe: 'more than N deletions planned: none at all, exit 8' },
     { name: 'dry-run', type: 'boolean', default: false, describe: 'print the plan (one line per action) and change nothing' },
-    { name: 'parallel', short: 'P', lftp: '-P N', type: 'number', default: 4, setting: 'parallel', describe: 'connections at once (1-16); a server that accepts fewer gets fewer, with a warning' },
+    {
+      name: 'parallel',
+      short: 'P',
+      lftp: '-P N',
+      type: 'string',
+      value: 'N|auto',
+      default: 'auto',
+      setting: 'parallel',
+      describe:
+        'connections at once (1-16; a server that accepts fewer gets fewer, with a warning); auto (the default) starts with 4 and doubles them for the files, up to 16, while the files per second rise and the server accepts more',
+    },
     { name: 'include', short: 'I', lftp: '-I', type: 'string', value: 'GLOB', repeatable: true, describe: 'only files matching GLOB (repeatable)' },
     { name: 'exclude', short: 'X', lftp: '-X', type: 'string', value: 'GLOB', repeatable: true, describe: 'leave out files and directories matching GLOB (repeatable)' },
     { name: 'reverse', short: 'R', lftp: '-R', type: 'boolean', default: false, describe: 'upload (lftp mirror -R): LOCALDIR URL' },
@@ -128,6 +140,7 @@ interface Given {
   remoteRoot: string;
   shownUrl: string;
   localText: string;
+  parallel: { start: number; auto: boolean };
 }
 
 /**
@@ -156,7 +169,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
   try {
     // Inside the try: the session options (--timeout, …) are checked here, and --json reports that too.
     const factory = makeSessions(url, { ...ctx, out });
-    sessions = Array.from({ length: args.parallel }, () => factory());
+    sessions = Array.from({ length: given.parallel.start }, () => factory());
     const local = await localRootOf(localText, down);
     // The first connection logs in on its own (a server that caps connections must not refuse
     // it for the others); the others log in while it lists the root (each login costs round trips).
@@ -190,6 +203,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
         createRoot: down ? !local.exists : !remoteExists,
         segments: down ? given.segments : 1,
         newSession: factory,
+        autoParallel: given.parallel.auto,
         reserved: down ? dst.reserved : [],
       });
     }
@@ -209,7 +223,7 @@ function checkArgs(ctx: CommandContext, args: SyncOptions): Given {
   const down = isFtpUrl(args.source);
   if (down === isFtpUrl(args.destination)) throw new RftpError('usage', 'give one URL and one local directory: sync URL LOCALDIR downloads, sync LOCALDIR URL uploads');
   if (args.reverse && down) throw new RftpError('usage', '-R/--reverse uploads: give LOCALDIR URL');
-  if (!Number.isInteger(args.parallel) || args.parallel < 1 || args.parallel > 16) throw new RftpError('usage', '--parallel must be a whole number from 1 to 16');
+  const parallel = parallelOf(args.parallel);
   if (args.maxDelete !== undefined && (!Number.isInteger(args.maxDelete) || args.maxDelete < 0)) throw new RftpError('usage', '--max-delete must be a whole number, 0 or more');
   const segments = args.usePgetN === undefined ? 1 : checkSegments(args.usePgetN, '--use-pget-n');
   const limiter = limiterFor(args.limitRate, ctx.signal);
@@ -225,7 +239,15 @@ function checkArgs(ctx: CommandContext, args: SyncOptions): Given {
   const remoteRoot = url.path === '' ? '' : url.path.replace(/\/+$/, '') || '/';
   const localText = down ? args.destination : args.source;
   checkLocalPath(localText);
-  return { down, direction: down ? 'down' : 'up', segments, limiter, limits, filter, url, remoteRoot, shownUrl: displayUrl(url, remoteRoot), localText };
+  return { down, direction: down ? 'down' : 'up', segments, limiter, limits, filter, url, remoteRoot, shownUrl: displayUrl(url, remoteRoot), localText, parallel };
+}
+
+/** --parallel N or auto: the connections to start with, and whether more may join. */
+function parallelOf(value: string | number): { start: number; auto: boolean } {
+  if (value === 'auto') return { start: AUTO_START, auto: true };
+  const n = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > AUTO_MAX) throw new RftpError('usage', `--parallel must be a whole number from 1 to ${AUTO_MAX}, or auto`);
+  return { start: n, auto: false };
 }
 
 type RootListing = Awaited<ReturnType<typeof listStrict>>;
@@ -357,7 +379,11 @@ class ReportBuilder {
       result: err ? (err.kind === 'interrupted' ? 'interrupted' : 'error') : allSkipped ? 'skipped' : 'ok',
       exitCode,
       summary,
-      connections: { requested: this.args.parallel, accepted: this.accepted, retired: this.retirements?.count ?? 0 },
+      connections: {
+        requested: this.args.parallel === 'auto' ? 'auto' : Number(this.args.parallel),
+        accepted: this.accepted === undefined ? undefined : this.accepted + (this.exec?.connectionsAdded ?? 0),
+        retired: this.retirements?.count ?? 0,
+      },
       actions,
       problems: this.problems,
       skipped: this.trees.flatMap((t) => t.skipped),

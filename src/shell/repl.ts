@@ -65,10 +65,13 @@ export async function runShell(start: ShellStart): Promise<number> {
   }
 }
 
-/** The settings that are option defaults (set parallel, set pget-n…) start at those of the options. */
+/**
+ * The settings that are option defaults start at those of the options. `parallel` starts unset:
+ * each command then has its own default (4 files at once; mirror's auto), until `set parallel N`.
+ */
 function commandDefaults(table: Array<CommandSpec>): Pick<ShellSettings, 'parallel' | 'pgetN'> {
   const of = (setting: string) => table.flatMap((s) => s.options).find((o) => o.setting === setting && o.default !== undefined)?.default as number;
-  return { parallel: of('parallel'), pgetN: of('pget-n') };
+  return { parallel: undefined, pgetN: of('pget-n') };
 }
 
 /** A script: a failing command ends the run with its code, unless `set fail-exit off`. */

@@ -4,8 +4,8 @@ import { parseRate } from '../transfer/rate-limit.js';
 
 /** What `set` changes: the defaults of the commands' options in the shell, and the shell's own. */
 export interface ShellSettings extends SessionArgs {
-  /** --parallel of get, put, pget and mirror. */
-  parallel: number;
+  /** --parallel of get, put, pget and mirror; unset: each command's own default. */
+  parallel: number | undefined;
   /** pget's -n. */
   pgetN: number;
   /** --limit-rate of every transfer. */
@@ -27,7 +27,12 @@ export interface Setting {
  * in every shell command that has it; `help set` lists which.
  */
 export const settings: Record<string, Setting> = {
-  parallel: { key: 'parallel', kind: 'int', about: 'files at once for get/put/pget (mget, mput), connections for mirror', aliases: ['mirror:parallel-transfer-count'] },
+  parallel: {
+    key: 'parallel',
+    kind: 'int',
+    about: 'files at once for get/put/pget (mget, mput), connections for mirror (unset: 4 files at once, mirror auto)',
+    aliases: ['mirror:parallel-transfer-count'],
+  },
   'pget-n': { key: 'pgetN', kind: 'int', about: 'connections per file for pget -n', aliases: ['pget:default-n'] },
   'limit-rate': { key: 'limitRate', kind: 'rate', about: 'bandwidth cap of every transfer, as --limit-rate (500k, 2M; off for none)', aliases: ['net:limit-total-rate'] },
   retries: { key: 'retries', kind: 'int', about: 'reconnect attempts in a row without progress', aliases: ['net:max-retries'] },

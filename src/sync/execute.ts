@@ -16,6 +16,7 @@ import { quoteName } from '../ui/redact.js';
 import { ancestorWhere, checkNoSymlinks, localPathInside, remotePathOf, UnsafePath } from './names.js';
 import type { Plan } from './plan.js';
 import type { Direction, ExecResult, ItemResult, SyncOutput } from './report.js';
+import { connectionGrowth } from './growth.js';
 import { FATAL, RetireWorker, runPool, stopOrRetire, type Retirements } from './workers.js';
 
 export type { Direction, ExecResult, ItemResult } from './report.js';
@@ -41,6 +42,8 @@ export interface ExecSetup {
   /** --use-pget-n: large downloads in up to this many segments, on connections from newSession. */
   segments?: number;
   newSession?: SessionMaker;
+  /** --parallel auto: more connections for the files while that raises the files per second. */
+  autoParallel?: boolean;
 }
 
 /** No segment smaller than this (as lftp's pget:min-chunk-size): a smaller file is not split. */
@@ -70,6 +73,8 @@ class SyncRun {
   private readonly realDirs = new Set<string>();
   /** Local directories whose renames await an fsync. */
   private readonly renamedIn = new Set<string>();
+  /** Connections --parallel auto opened here (the caller closes the ones it gave). */
+  private readonly grown: Session[] = [];
 
   constructor(
     private readonly plan: Plan,
@@ -92,6 +97,7 @@ class SyncRun {
       this.result.fatal = asError(raw, 'sync');
       if (plan.deletes.length > 0) this.result.deletesSkipped = 'the run did not finish';
     }
+    for (const s of this.grown) s.close();
     await this.syncRenamedDirs();
     return this.result;
   }
@@ -205,12 +211,25 @@ class SyncRun {
       queue.reduce((n, t) => n + (t.size ?? 0), 0),
     );
     const sessions = this.crew();
-    await runPool(
-      queue,
-      sessions.map((session) => (t: Transfer) => this.transferFile(session, t)),
-      (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()),
-      this.setup.retirements.of(sessions),
-    );
+    const { newSession, autoParallel } = this.setup;
+    const growth = autoParallel && newSession ? connectionGrowth<Transfer>({ sessions, queue, newSession, debug: (text) => this.setup.out.debug(text) }) : undefined;
+    const work = (session: Session) => (t: Transfer) => this.transferFile(session, t).finally(() => growth?.fileDone());
+    try {
+      await runPool(
+        queue,
+        sessions.map(work),
+        (q, worker) => (worker === 0 && sessions.length > 1 ? q.pop() : q.shift()),
+        this.setup.retirements.of(sessions),
+        undefined,
+        growth && ((add) => growth.attach(add, work)),
+      );
+    } finally {
+      growth?.stop();
+      // The later steps (the stored-name check, deletes) use them too; run() closes them.
+      this.grown.push(...(growth?.opened ?? []));
+      if (growth) this.result.connectionsAdded = this.grown.length;
+      this.setup.sessions.push(...this.grown);
+    }
   }
 
   private async transferFile(session: Session, t: Transfer): Promise<void> {

@@ -24,6 +24,8 @@ export interface ExecResult {
   /** A failure that stopped the whole run (connection lost for good, login, interrupted). */
   fatal?: RftpError;
   deletesSkipped?: string;
+  /** Connections --parallel auto added for the files. */
+  connectionsAdded?: number;
 }
 
 /**

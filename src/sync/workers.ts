@@ -32,6 +32,7 @@ export async function runPool<T>(
   take: (q: T[], worker: number) => T | undefined,
   onRetire?: (left: number, reason: unknown, worker: number) => void,
   ready?: Array<Promise<boolean>>,
+  grow?: (add: AddWorker<T>) => void,
 ): Promise<void> {
   let busy = 0;
   let active = workers.length;
@@ -47,7 +48,7 @@ export async function runPool<T>(
   const finished = new Promise<false>((resolve) => (finish = resolve));
   const loop = async (fn: (item: T) => Promise<void>, index: number) => {
     try {
-      if (ready && !(await Promise.race([ready[index], finished]))) return;
+      if (ready?.[index] && !(await Promise.race([ready[index], finished]))) return;
       for (;;) {
         if (failure) return;
         const item = take(queue, index);
@@ -81,11 +82,28 @@ export async function runPool<T>(
       active--;
     }
   };
-  await Promise.all(workers.map((fn, i) => loop(fn, i)));
+  let over = false;
+  finished.then(() => (over = true));
+  const loops = workers.map((fn, i) => loop(fn, i));
+  // A worker joins while work is left (--parallel auto); it takes the next index.
+  grow?.((fn) => {
+    if (over || failure) return false;
+    workers.push(fn);
+    active++;
+    loops.push(loop(fn, workers.length - 1));
+    return true;
+  });
+  for (let awaited = 0; awaited < loops.length; ) {
+    awaited = loops.length;
+    await Promise.all(loops);
+  }
   if (failure) throw failure.err;
   // Every worker left (the last ones never got their connection): the queue must not pass for done.
   if (queue.length > 0 && retired) throw retired.reason;
 }
+
+/** Adds a worker to a running pool; false once the pool has finished or failed. */
+export type AddWorker<T> = (worker: (item: T) => Promise<void>) => boolean;
 
 /**
  * Connections retired during a run, across its phases: each retirement is told once and

@@ -10,7 +10,7 @@
 // and 3 up (STOR; SIZE; RNFR, RNTO and the next EPSV). vsftpd asks for a password, so a login is
 // USER, then PASS with everything else the session needs in the same write: 2.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { randomData, runRftp, scratchDirs, sha256, sha256File, testEnv } from '../helpers/cli.js';
@@ -109,6 +109,53 @@ describe('round trips over a link with latency (plain FTP)', () => {
     const down = await rftp(home, ['sync', server.url('many/'), join(d, 'back'), '--parallel', '4']);
     assert.ok(down.counts.length <= 4, down.shown);
     assert.equal(readFileSync(join(d, 'back', 'sub', 'm11.txt'), 'utf8'), 'm 11\n');
+  });
+});
+
+describe('sync --parallel auto over a link with latency', () => {
+  let server: WanServer;
+  let capped: WanServer;
+  before(async () => {
+    // 10 ms each way: a file then costs ~80 ms on a connection, so more connections move more.
+    server = await startWanVsftpd(10, { pasvPorts: 60 });
+    capped = await startWanVsftpd(10, { pasvPorts: 40, maxPerIp: 6 });
+  });
+  after(async () => {
+    await server?.stop();
+    await capped?.stop();
+  });
+
+  function site(d: string, n: number): string {
+    const root = join(d, 'site');
+    for (let i = 0; i < n; i++) {
+      mkdirSync(join(root, `d${i % 5}`), { recursive: true });
+      writeFileSync(join(root, `d${i % 5}`, `f${i}.txt`), `file ${i}\n`);
+    }
+    return root;
+  }
+
+  test('auto (the default) starts with 4 and adds connections while the files per second rise, up to 16', async () => {
+    const { d, home } = workdir();
+    const root = site(d, 240);
+    server.proxy.reset();
+    const r = await runRftp(['sync', root, server.url('auto/'), '--json'], { env: testEnv(home, { RFTP_PASSWORD: server.password }) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(server.root, 'auto', 'd4', 'f239.txt'), 'utf8'), 'file 239\n');
+    const { connections } = JSON.parse(r.stdout);
+    const opened = server.proxy.controls().length;
+    assert.equal(connections.requested, 'auto');
+    assert.ok(opened > 4 && opened <= 16, `${opened} control connections`);
+    assert.equal(connections.accepted, opened);
+  });
+
+  test('a server that refuses more connections ends the growth quietly: no warning, every file arrives', async () => {
+    const { d, home } = workdir();
+    const root = site(d, 240);
+    const r = await runRftp(['sync', root, capped.url('capped/'), '--debug'], { env: testEnv(home, { RFTP_PASSWORD: capped.password }) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /warning/, r.stderr);
+    assert.match(r.stderr, /--parallel auto: the server refused connection \d+ .*421/);
+    assert.equal(readdirSync(join(capped.root, 'capped'), { recursive: true }).filter((f) => String(f).endsWith('.txt')).length, 240);
   });
 });
 

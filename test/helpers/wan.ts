@@ -98,7 +98,10 @@ export async function startLatencyProxy(ports: number[], controlPort: number, de
             client.pause();
             // The TCP handshake to the far side costs one delay too.
             setTimeout(() => {
-              const upstream = net.connect({ host: target, port, allowHalfOpen: true });
+              // No Nagle in the middle: a wire adds latency, it does not hold back small writes
+              // until an ACK (that cost 40 ms per reply that followed another one).
+              const upstream = net.connect({ host: target, port, allowHalfOpen: true, noDelay: true });
+              client.setNoDelay(true);
               sockets.add(upstream);
               // A FIN travels as data does, delayed and after it (the pipes end the far side);
               // only a reset cuts both at once. Closing a side on 'close' could cut the last

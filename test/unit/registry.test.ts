@@ -156,7 +156,7 @@ test('the same words parse to the same command on the command line and in the sh
   const cli = parseCommand(sync, words);
   const shell = parseCommand(sync, words, shellHint);
   assert.deepEqual(cli, shell);
-  assert.deepEqual(cli, { command: 'sync', args: { delete: true, parallel: 8, include: ['*.js', '*.css'], pipelining: false, source: 'src', destination: 'dst', maxDelete: 3 } });
+  assert.deepEqual(cli, { command: 'sync', args: { delete: true, parallel: '8', include: ['*.js', '*.css'], pipelining: false, source: 'src', destination: 'dst', maxDelete: 3 } });
   // Plain data: it survives JSON (the queue stores it), with nothing but what was given.
   assert.deepEqual(JSON.parse(JSON.stringify(cli)), cli);
   assert.throws(() => parseCommand(sync, ['--bogus'], shellHint), /sync: unknown option --bogus \(see help sync\)/);
