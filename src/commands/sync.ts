@@ -67,10 +67,10 @@ export const spec: CommandSpec = {
       lftp: '-P N',
       type: 'string',
       value: 'N|auto',
-      default: 'auto',
+      default: '4',
       setting: 'parallel',
       describe:
-        'connections at once (1-16; a server that accepts fewer gets fewer, with a warning); auto (the default) starts with 4 and doubles them for the files, up to 16, while the files per second rise and the server accepts more',
+        'connections at once (1-16; a server that accepts fewer gets fewer, with a warning); auto starts with 4 and doubles them for the files, up to 16, while the files per second rise and the server accepts more',
     },
     { name: 'include', short: 'I', lftp: '-I', type: 'string', value: 'GLOB', repeatable: true, describe: 'only files matching GLOB (repeatable)' },
     { name: 'exclude', short: 'X', lftp: '-X', type: 'string', value: 'GLOB', repeatable: true, describe: 'leave out files and directories matching GLOB (repeatable)' },

@@ -43,6 +43,15 @@ export function tlsOptions(url: FtpUrl, tls: TlsSettings): ConnectionOptions {
 
 const contexts = new Map<string, SecureContext>();
 
+/** The trust store's identity: one context per CA file contents (see contextWith), or the system's. */
+const trustIds = new WeakMap<SecureContext, number>();
+let lastTrustId = 0;
+function trustId(context: SecureContext | undefined): string {
+  if (!context) return 'system';
+  if (!trustIds.has(context)) trustIds.set(context, ++lastTrustId);
+  return `ca-${trustIds.get(context)}`;
+}
+
 /**
  * The system's CAs plus the user's, built once per run (every file of a sync opens a data
  * connection). The user's certificate is added to a copy of Node's own root store, which Node
@@ -98,9 +107,10 @@ export async function openClient(
   const where = hostPort(url);
   try {
     const secure = usesTls(url, tls);
-    // A session is only resumed with the trust settings it was verified under.
-    const sessionKey = `${where} ${tls.insecure ? 'insecure' : (tls.caFile ?? 'system')}`;
-    const options = secure ? { ...tlsOptions(url, tls), session: sessionFor(sessionKey) } : undefined;
+    const base = secure ? tlsOptions(url, tls) : undefined;
+    // A session is only resumed under the trust it was verified with: the same CA contents.
+    const sessionKey = `${where} ${tls.insecure ? 'insecure' : trustId(base?.secureContext)}`;
+    const options = base ? { ...base, session: sessionFor(sessionKey) } : undefined;
     await greeted(client, url, options, conn.timeoutMs);
     if (url.security !== 'implicit' && secure) {
       try {
@@ -175,7 +185,10 @@ async function logIn(client: Client, creds: Credentials, tlsWhere: string | unde
   if (user.code !== 230 && user.code !== 331) throw refused(user);
   const protect = tlsWhere === undefined ? [] : ['PBSZ 0', 'PROT P'];
   const after = [...protect, 'FEAT', 'TYPE I', 'STRU F', 'PWD'];
-  const replies = await pipelined(client, user.code === 331 ? [`PASS ${creds.password}`, ...after] : after);
+  const replies = await pipelined(client, user.code === 331 ? [`PASS ${creds.password}`, ...after] : after).catch((err) => {
+    const first = (err as { repliesSoFar?: Reply[] }).repliesSoFar?.[0];
+    throw user.code === 331 && first && first.code >= 400 ? refused(first) : err;
+  });
   if (user.code === 331 && (replies[0].code < 200 || replies[0].code >= 300)) throw refused(replies[0]);
   const rest = replies.slice(user.code === 331 ? 1 : 0);
   if (tlsWhere !== undefined) checkProt(rest.splice(0, 2)[1], tlsWhere);

@@ -120,7 +120,9 @@ async function together(client: Client, commands: string[], endsAt?: (reply: Rep
   const done = ftp.handle(undefined, (res, task) => {
     // A 4xx/5xx reply arrives as an FTPError; 421 means the server is closing the session.
     if (res instanceof FTPError && res.code !== 421) replies.push({ code: res.code, message: res.message });
-    else if (res instanceof Error) return task.reject(res);
+    // The replies read before the connection ended go along: a server that answers a wrong
+    // password with 530 and hangs up must fail the login, not look like a dropped network.
+    else if (res instanceof Error) return task.reject(Object.assign(res, { repliesSoFar: [...replies] }));
     else if (res.code < 200) return;
     else replies.push(res);
     if (replies.length === commands.length || endsAt?.(replies[replies.length - 1], replies.length)) task.resolve(undefined);
@@ -151,11 +153,30 @@ const PREPARED_FRESH_MS = 5000;
  * own passive mode (PASV) when the transfer comes.
  */
 export async function withPassive(client: Client, before: string[]): Promise<Reply[]> {
+  const server = serverOf(client) ?? '';
+  if (noEpsv.has(server)) return pipelined(client, before);
   const replies = await pipelined(client, [...before, 'EPSV']);
   const epsv = replies.pop()!;
-  if (await openDataConnection(client, serverOf(client) ?? '', epsv)) prepared.set(client, { socket: client.ftp.dataSocket, at: Date.now() });
+  try {
+    if (await openDataConnection(client, server, epsv)) prepared.set(client, { socket: client.ftp.dataSocket, at: Date.now() });
+    else noEpsv.add(server);
+  } catch (err) {
+    // A 229 whose port cannot be reached (a NAT, a firewall): the commands before it succeeded
+    // and stand; from now on the transfers use basic-ftp's own passive mode, which falls back
+    // to PASV.
+    noEpsv.add(server);
+    client.ftp.dataSocket = undefined;
+    client.ftp.log(`EPSV's data connection failed (${(err as Error).message}); passive mode without EPSV ahead from now on`);
+  }
   return replies;
 }
+
+/**
+ * Servers (host:port) whose EPSV was refused or whose EPSV port could not be reached: no EPSV
+ * is sent ahead for them; basic-ftp's passive mode (EPSV, else PASV, remembered per connection)
+ * opens their data connections.
+ */
+const noEpsv = new Set<string>();
 
 /** The data connection for the transfer about to start: the one opened ahead if it is fresh, else a new one. */
 export async function dataConnection(client: Client): Promise<void> {

@@ -67,7 +67,7 @@ export async function runShell(start: ShellStart): Promise<number> {
 
 /**
  * The settings that are option defaults start at those of the options. `parallel` starts unset:
- * each command then has its own default (4 files at once; mirror's auto), until `set parallel N`.
+ * each command then has its own default (4 for all today), until `set parallel N`.
  */
 function commandDefaults(table: Array<CommandSpec>): Pick<ShellSettings, 'parallel' | 'pgetN'> {
   const of = (setting: string) => table.flatMap((s) => s.options).find((o) => o.setting === setting && o.default !== undefined)?.default as number;

@@ -30,7 +30,7 @@ export const settings: Record<string, Setting> = {
   parallel: {
     key: 'parallel',
     kind: 'int',
-    about: 'files at once for get/put/pget (mget, mput), connections for mirror (unset: 4 files at once, mirror auto)',
+    about: "files at once for get/put/pget (mget, mput), connections for mirror (unset: each command's own default, 4)",
     aliases: ['mirror:parallel-transfer-count'],
   },
   'pget-n': { key: 'pgetN', kind: 'int', about: 'connections per file for pget -n', aliases: ['pget:default-n'] },

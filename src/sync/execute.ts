@@ -213,7 +213,12 @@ class SyncRun {
     const sessions = this.crew();
     const { newSession, autoParallel } = this.setup;
     const growth = autoParallel && newSession ? connectionGrowth<Transfer>({ sessions, queue, newSession, debug: (text) => this.setup.out.debug(text) }) : undefined;
-    const work = (session: Session) => (t: Transfer) => this.transferFile(session, t).finally(() => growth?.fileDone());
+    const work = (session: Session) => async (t: Transfer) => {
+      if (await this.transferFile(session, t)) growth?.fileDone();
+      // A failed file may be the server running short (of passive ports, of processes):
+      // no more connections then.
+      else growth?.stop();
+    };
     try {
       await runPool(
         queue,
@@ -232,19 +237,22 @@ class SyncRun {
     }
   }
 
-  private async transferFile(session: Session, t: Transfer): Promise<void> {
+  /** One file; true when it arrived. */
+  private async transferFile(session: Session, t: Transfer): Promise<boolean> {
     const { out } = this.setup;
     try {
       const r = this.setup.direction === 'down' ? await this.downloadFile(session, t) : await this.uploadFile(session, t);
       const op = r.resumedFrom > 0 ? 'continue' : t.op === 'continue' ? (r.restarted ? 'replace' : 'send') : t.op;
       this.record({ op, path: t.path, ok: true, size: r.size, bytesTransferred: r.bytesTransferred, resumedFrom: r.resumedFrom });
       out.fileDone(op, t.path, r);
+      return true;
     } catch (raw) {
       const err = asError(raw, t.path);
       // Refused on a reconnect while the other connections work: a cap, not a broken server.
       if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
       this.record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: err.message });
       out.fileDone('failed', t.path);
+      return false;
     }
   }
 

@@ -13,7 +13,7 @@ const WINDOW_MS = 500;
 const RISE = 1.1;
 
 export interface Growth<T> {
-  /** Counts a file done (whatever its outcome: a failed file still took its round trips). */
+  /** Counts a file done (only those that arrived: a server failing files fast is no rising rate). */
   fileDone(): void;
   /** Attaches to a running pool: `work(session)` is a new connection's worker. */
   attach(add: AddWorker<T>, work: (session: Session) => (item: T) => Promise<void>): void;
@@ -37,6 +37,7 @@ export function connectionGrowth<T>(opts: { sessions: Session[]; queue: T[]; new
   const open = async (n: number, add: AddWorker<T>, work: (session: Session) => (item: T) => Promise<void>): Promise<boolean> => {
     const fresh = Array.from({ length: n }, () => opts.newSession());
     const logins = await Promise.allSettled(fresh.map((s) => s.connected()));
+    const before = opts.sessions.length;
     let refused = false;
     logins.forEach((r, i) => {
       if (r.status === 'fulfilled' && !stopped && add(work(fresh[i]))) {
@@ -44,7 +45,7 @@ export function connectionGrowth<T>(opts: { sessions: Session[]; queue: T[]; new
         opened.push(fresh[i]);
       } else {
         refused ||= r.status === 'rejected';
-        if (r.status === 'rejected') opts.debug(`--parallel auto: the server refused connection ${opts.sessions.length + i + 1} (${(r.reason as Error).message}); staying at ${opts.sessions.length}`);
+        if (r.status === 'rejected') opts.debug(`--parallel auto: the server refused connection ${before + i + 1} (${(r.reason as Error).message}); staying at ${opts.sessions.length}`);
         fresh[i].close();
       }
     });
@@ -59,6 +60,7 @@ export function connectionGrowth<T>(opts: { sessions: Session[]; queue: T[]; new
       // One window at a time; a window starts once the connections opened after the last one
       // are logged in, so their logins do not count against them.
       const window = (from: number) => {
+        if (stopped) return;
         timer = setTimeout(() => {
           if (stopped) return;
           const rate = done - from;

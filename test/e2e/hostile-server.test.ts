@@ -530,3 +530,23 @@ test('replies ending in a bare CR, a bare LF or LF CR: get, put and ls work as w
     assert.equal(sha256File(join(d, 'mirror', 'f.bin')), sha256(data), what);
   }
 });
+
+test('a wrong password answered with 530 and a hang-up (pure-ftpd) is a login failure (4), tried once', async () => {
+  const { d, env } = workdir();
+  const s = await fake({ '/f.bin': 'x' }, { loginFails: 'close' });
+  const r = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, '-o', join(d, 'f.bin'), ...fast], { env });
+  assert.equal(r.code, 4, r.stderr);
+  assert.match(errorLines(r.stderr)[0], /login as alice failed: 530 Login incorrect/);
+  assert.equal(s.commands.filter((c) => c.startsWith('PASS')).length, 1, s.commands.join('|'));
+});
+
+test('EPSV whose port cannot be reached: the transfers fall back to PASV and work', async () => {
+  const { d, env } = workdir();
+  const data = randomData(50_000);
+  const s = await fake({ '/f.bin': data, '/g.bin': data }, { epsvUnreachable: true });
+  const r = await runRftp(['get', `ftp://alice@127.0.0.1:${s.port}/f.bin`, `ftp://alice@127.0.0.1:${s.port}/g.bin`, '-o', `${d}/`, '-P', '1', ...fast], { env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(sha256File(join(d, 'f.bin')), sha256(data));
+  assert.equal(sha256File(join(d, 'g.bin')), sha256(data));
+  assert.ok(s.commands.includes('PASV'), s.commands.join('|'));
+});

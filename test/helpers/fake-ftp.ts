@@ -28,7 +28,10 @@ export interface FakeBehaviour {
   feat?: string[];
   shortRetr?: { afterBytes: number; reply: string };
   stallRetrAfterBytes?: number;
-  loginFails?: boolean;
+  /** 530 to PASS; 'close': and then hang up, as pure-ftpd does. */
+  loginFails?: boolean | 'close';
+  /** EPSV answers 229 with a port nothing listens on (a NAT that breaks EPSV); PASV works. */
+  epsvUnreachable?: boolean;
   welcome?: string;
   /** The login directory (PWD after login); default "/". */
   home?: string;
@@ -356,6 +359,11 @@ export async function startFakeFtp(
             });
             if (await cut) return void state.loginsCut++;
           }
+          if (beh.loginFails === 'close') {
+            reply('530 Login incorrect.');
+            raw.end();
+            return;
+          }
           return reply(beh.loginFails ? '530 Login incorrect.' : '230 Login successful.');
         }
         case 'AUTH': {
@@ -481,6 +489,7 @@ export async function startFakeFtp(
         case 'EPSV': {
           if (arg.toUpperCase() === 'ALL') return reply('200 EPSV ALL ok.');
           if (behaviour.pasvHost) return reply('502 EPSV not implemented.');
+          if (behaviour.epsvUnreachable) return reply(`229 Entering Extended Passive Mode (|||${await closedPort()}|)`);
           return reply(`229 Entering Extended Passive Mode (|||${await openPassive()}|)`);
         }
         case 'PASV': {
@@ -555,4 +564,16 @@ export function fakeServers(): (...args: Parameters<typeof startFakeFtp>) => Pro
     servers.push(s);
     return s;
   };
+}
+
+/** A loopback port nothing listens on (one just freed: a connect to it is refused). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }

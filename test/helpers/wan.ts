@@ -15,7 +15,8 @@ export interface ConnectionCount {
   port: number;
   /**
    * What the client sent, one entry per round trip: the commands of all its writes between two
-   * of the server's (control connections; for data connections the entries stay empty).
+   * of the server's (control connections; a data connection's first entry is its connect, the
+   * others stay empty).
    */
   turns: string[][];
 }
@@ -31,6 +32,12 @@ export function waits(c: ConnectionCount): number {
   const last = c.turns.at(-1);
   return last?.length === 1 && last[0] === 'QUIT' ? c.turns.length - 1 : c.turns.length;
 }
+
+/**
+ * What a run waited for, over all its connections: the control connections' waits and each data
+ * connection's (its connect, and a TLS handshake's turns).
+ */
+export const allWaits = (connections: ConnectionCount[]): number => connections.reduce((n, c) => n + waits(c), 0);
 
 /** The turns as one line each, for an assertion's message. */
 export const conversation = (c: ConnectionCount): string => c.turns.map((t, i) => `${i + 1}: ${t.join(' | ')}`).join('\n');
@@ -91,9 +98,13 @@ export async function startLatencyProxy(ports: number[], controlPort: number, de
       (port) =>
         new Promise<net.Server>((resolve, reject) => {
           const server = net.createServer({ allowHalfOpen: true }, (client) => {
-            const count: ConnectionCount = { port, turns: [] };
+            // Opening a data connection is a wait too (the client's connect waits for the
+            // SYN-ACK over a real link; here the kernel answers at once, so it is counted).
+            const count: ConnectionCount = { port, turns: port === controlPort ? [] : [['(connect)']] };
             counts.push(count);
-            let last: 'client' | 'server' | undefined;
+            // After a data connection's connect, what the client sends at once (an upload's
+            // bytes, a TLS ClientHello) waits for nothing more on this connection.
+            let last: 'client' | 'server' | undefined = port === controlPort ? undefined : 'client';
             sockets.add(client);
             client.pause();
             // The TCP handshake to the far side costs one delay too.
