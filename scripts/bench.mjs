@@ -6,7 +6,12 @@
 //   node scripts/bench.mjs [--quick] [--reps N] [--out FILE]
 //   BENCH_SIZE=32M node scripts/bench.mjs      (small sizes, same as --quick but with that size)
 //   BENCH_PEERS=lftp,curl                       (only these peers; "none" for rftp alone)
-//   BENCH_CASES=getTls,pget                     (only these cases: get, getTls, put, pget, syncFresh, syncUpToDate)
+//   BENCH_CASES=getTls,pget                     (only these cases: get, getTls, put, pget, syncFresh, syncUpToDate,
+//                                                sync20k, and the WAN ones: wanGet, wanPut, wanSyncDown, …; "wan" for all of those)
+//
+// The WAN cases run through the latency proxy of the test helpers (20 ms round trip, one case at
+// 80 ms) and report the round trips each tool waited for beside its time. Loopback cases report
+// CPU seconds (user + system) as well: on these machines wall time on loopback is mostly noise.
 //
 // Full mode as root installs missing peers with apt-get (lftp, curl, aria2: those packages only).
 // Quick mode never installs anything; a missing peer is reported as skipped.
@@ -16,6 +21,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { wanCases } from './bench-wan.mjs';
 
 const repo = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const argv = process.argv.slice(2);
@@ -103,11 +109,11 @@ function installPeers() {
 
 const TIME = which('time') && existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 
-/** Runs one command; wall time in seconds and peak RSS in MB (GNU time), or an error line. */
+/** Runs one command; wall time in seconds, peak RSS in MB and CPU seconds (GNU time), or an error line. */
 function run(cmd, args, env) {
   return new Promise((done) => {
     const rssFile = join(work, `rss-${process.pid}`);
-    const [c, a] = TIME ? [TIME, ['-f', '%M', '-o', rssFile, cmd, ...args]] : [cmd, args];
+    const [c, a] = TIME ? [TIME, ['-f', '%M %U %S', '-o', rssFile, cmd, ...args]] : [cmd, args];
     const t0 = performance.now();
     const child = spawn(c, a, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -115,9 +121,11 @@ function run(cmd, args, env) {
     child.on('close', (code) => {
       const seconds = (performance.now() - t0) / 1000;
       let rssMB;
+      let cpu;
       if (TIME) {
-        const kb = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+        const [kb, user, sys] = readFileSync(rssFile, 'utf8').trim().split('\n').pop().split(' ').map(Number);
         rssMB = Number.isFinite(kb) ? Math.round(kb / 1024) : undefined;
+        cpu = Number.isFinite(user + sys) ? user + sys : undefined;
       }
       // The last line says that it failed; the warnings before it say why (the first few of them).
       const lines = stderr
@@ -129,7 +137,7 @@ function run(cmd, args, env) {
         .filter((l) => /warning/i.test(l))
         .slice(0, 3);
       if (code !== 0) done({ error: `exit ${code}: ${[lines.pop() ?? '', ...why].join(' | ')}` });
-      else done({ seconds, rssMB });
+      else done({ seconds, rssMB, cpu });
     });
   });
 }
@@ -356,6 +364,11 @@ if (hasSync && wantSync) {
       if (!up) rmSync(dir, { recursive: true, force: true });
       return [node, [rftpBin, 'sync', '-q', plain.url('tree/'), dir]];
     },
+    'rftp-auto': () => {
+      const dir = join(outDir, 'sync-rftp-auto');
+      if (!up) rmSync(dir, { recursive: true, force: true });
+      return [node, [rftpBin, 'sync', '-q', '-P', 'auto', plain.url('tree/'), dir]];
+    },
     lftp: peer('lftp', () => {
       const dir = join(outDir, 'sync-lftp');
       if (!up) rmSync(dir, { recursive: true, force: true });
@@ -367,15 +380,62 @@ if (hasSync && wantSync) {
 } else if (!hasSync) {
   note('skipped: rftp sync not available');
 }
+// Memory: peak RSS of a fresh sync of 20,000 small files (full runs; the goal is <= 100 MB).
+const want = (key) => !onlyCases || onlyCases.includes(key) || (key.startsWith('wan') && onlyCases.includes('wan'));
+if (hasSync && !quick && want('sync20k')) {
+  const many = 20_000;
+  for (let i = 0; i < many; i++) {
+    mkdirSync(join(plain.root, 'many', `d${i % 100}`), { recursive: true });
+    writeFileSync(join(plain.root, 'many', `d${i % 100}`, `f${i}.txt`), `${i}\n`);
+  }
+  const { uid, gid } = statSync(plain.root);
+  for (const f of ['many', ...readdirSync(join(plain.root, 'many'), { recursive: true }).map((f) => join('many', f))]) chownSync(join(plain.root, f), uid, gid);
+  cases.sync20k = {
+    title: `sync ${many} files fresh (peak RSS)`,
+    bytes: 0,
+    reps: 1,
+    tools: {
+      rftp: () => [node, [rftpBin, 'sync', '-q', plain.url('many/'), fresh('many-rftp')]],
+      lftp: peer('lftp', () => ['lftp', ['-c', `${lftpOpen(plain)} mirror --parallel=4 /many ${fresh('many-lftp')}`]]),
+    },
+  };
+}
+
+// WAN: through the latency proxy (scripts/bench-wan.mjs).
+const wanWanted = !onlyCases || onlyCases.some((c) => c.startsWith('wan'));
+let wanWaits;
+if (wanWanted) {
+  const wan = await wanCases({ harnessWan: join(repo, 'dist', 'test', 'helpers', 'wan.js'), peer, fresh, lftpOpen, lftpTls, node, rftpBin, outDir, fmt, sha256Of }, { quick, throttle, MB });
+  servers.push(...wan.servers);
+  wanWaits = wan.waits;
+  for (const [key, c] of Object.entries(wan.cases)) if (want(key)) cases[key] = c;
+}
+
 if (onlyCases) {
-  const unknown = onlyCases.filter((c) => !(c in cases));
+  const unknown = onlyCases.filter((c) => !(c in cases) && c !== 'wan');
   if (unknown.length > 0) throw new Error(`BENCH_CASES: no such case ${unknown.join(', ')} (cases: ${Object.keys(cases).join(', ')})`);
-  for (const key of Object.keys(cases)) if (!onlyCases.includes(key)) delete cases[key];
+  for (const key of Object.keys(cases)) if (!want(key)) delete cases[key];
   note(`only the cases in BENCH_CASES: ${onlyCases.join(', ')}`);
 }
 
 // ---------------------------------------------------------------- measure, interleaved
 const results = {};
+
+/** One run's figures into its tool's slot: the best time, the highest RSS, the least CPU, the round trips. */
+function record(slot, res, c) {
+  slot.runs.push(Number(res.seconds.toFixed(3)));
+  slot.peakRssMB = Math.max(slot.peakRssMB ?? 0, res.rssMB ?? 0) || undefined;
+  slot.seconds = Math.min(...slot.runs);
+  if (res.cpu !== undefined) slot.cpuSeconds = Number(Math.min(slot.cpuSeconds ?? Infinity, res.cpu).toFixed(2));
+  if (c.bytes) slot.MBps = Number((c.bytes / MB / slot.seconds).toFixed(1));
+  if (c.bytes && !c.wan && slot.cpuSeconds !== undefined) slot.cpuPerGiB = Number((slot.cpuSeconds / (c.bytes / (1024 * MiB))).toFixed(2));
+  if (c.proxy) {
+    // Every wait of the run on every connection (a data connection's connect is one; a final
+    // lone QUIT is none), and how many control connections it opened.
+    slot.roundTrips = wanWaits(c.proxy.connections());
+    slot.connections = c.proxy.controls().length;
+  }
+}
 try {
   for (const [key, c] of Object.entries(cases)) {
     const r = { title: c.title, bytes: c.bytes, tools: {} };
@@ -392,14 +452,15 @@ try {
       }
     }
     // Full runs start with one discarded round: first runs here were up to 3x slower for every tool.
-    for (let i = quick || c.prime ? 0 : -1; i < reps; i++) {
+    for (let i = quick || c.prime || c.reps ? 0 : -1; i < (c.reps ?? reps); i++) {
       for (const [name, t] of Object.entries(c.tools)) {
         if (typeof t !== 'function' || r.tools[name]?.error || r.tools[name]?.skipped) continue;
         lastOut = undefined;
         const [cmd, args] = t();
+        c.proxy?.reset();
         const res = await run(cmd, args, env);
         if (!res.error) {
-          const wrong = await checkOutput(key, name);
+          const wrong = c.verify ? await c.verify(name) : await checkOutput(key, name);
           if (wrong) res.error = wrong;
         }
         c.after?.();
@@ -410,17 +471,16 @@ try {
           r.tools[name] = { error: res.error };
           continue;
         }
-        slot.runs.push(Number(res.seconds.toFixed(3)));
-        slot.peakRssMB = Math.max(slot.peakRssMB ?? 0, res.rssMB ?? 0) || undefined;
-        slot.seconds = Math.min(...slot.runs);
-        if (c.bytes) slot.MBps = Number((c.bytes / MB / slot.seconds).toFixed(1));
+        record(slot, res, c);
       }
       process.stdout.write('.');
     }
     const mine = r.tools.rftp?.seconds;
     r.ratios = {};
+    r.cpuRatios = {};
     for (const [name, t] of Object.entries(r.tools)) {
       if (name !== 'rftp' && t.seconds && mine) r.ratios[name] = Number((mine / t.seconds).toFixed(2));
+      if (name !== 'rftp' && t.cpuPerGiB && r.tools.rftp?.cpuPerGiB) r.cpuRatios[name] = Number((r.tools.rftp.cpuPerGiB / t.cpuPerGiB).toFixed(2));
     }
     if (key === 'pget' && r.tools['rftp-single']?.seconds && mine) r.speedup = Number((r.tools['rftp-single'].seconds / mine).toFixed(2));
   }
@@ -432,22 +492,39 @@ console.log('');
 // ---------------------------------------------------------------- report
 const goals = [];
 const goal = (what, value, ok) => goals.push({ goal: what, value: value ?? null, met: value === undefined ? null : ok(value) });
-goal('get <= 1.0x lftp', results.get?.ratios.lftp, (v) => v <= 1.0);
-goal('get TLS <= 1.0x lftp', results.getTls?.ratios.lftp, (v) => v <= 1.0);
-goal('put <= 1.0x lftp', results.put?.ratios.lftp, (v) => v <= 1.0);
-goal('pget -n 4 >= 3.8x single stream', results.pget?.speedup, (v) => v >= 3.8);
-goal('pget -n 4 <= 1.0x lftp pget', results.pget?.ratios.lftp, (v) => v <= 1.0);
-goal('sync fresh <= 0.8x lftp mirror', results.syncFresh?.ratios.lftp, (v) => v <= 0.8);
-goal('sync up to date <= 1.0x lftp mirror', results.syncUpToDate?.ratios.lftp, (v) => v <= 1.0);
+for (const [key, r] of Object.entries(results)) {
+  if (!key.startsWith('wan')) continue;
+  const c = cases[key];
+  const limit = key === 'wanGet' || key === 'wanPut' ? 1.0 : c.upToDate ? 0.25 : 0.6;
+  goal(`${r.title} <= ${limit}x lftp`, r.ratios.lftp, (v) => v <= limit);
+  const auto = r.tools['rftp-auto']?.seconds;
+  const lftp = r.tools.lftp?.seconds;
+  if (auto && lftp) goal(`${r.title}, with -P auto <= ${limit}x lftp`, Number((auto / lftp).toFixed(2)), (v) => v <= limit);
+}
+for (const key of ['get', 'getTls', 'put']) {
+  if (results[key]) goal(`${results[key].title}: CPU per GiB <= 1.5x lftp`, results[key].cpuRatios.lftp, (v) => v <= 1.5);
+}
+goal('sync of 20,000 files: peak RSS <= 100 MB', results.sync20k?.tools.rftp?.peakRssMB, (v) => v <= 100);
+goal('pget -n 4 >= 3.8x single stream (loopback, throttled)', results.pget?.speedup, (v) => v >= 3.8);
 
-const cell = (t) => (t?.seconds !== undefined ? `${t.seconds.toFixed(2)} s${t.peakRssMB ? ` ${t.peakRssMB} MB` : ''}` : t?.skipped ? 'skipped' : t?.error ? 'error' : '-');
-const names = ['rftp', 'rftp-single', 'lftp', 'curl', 'aria2c'];
-const rows = [['case', ...names.map((n) => `${n} (time, peak RSS)`), 'rftp/peer']];
+const cell = (t) => {
+  if (t?.seconds === undefined) return t?.skipped ? 'skipped' : t?.error ? 'error' : '-';
+  const extra = [t.peakRssMB ? `${t.peakRssMB} MB` : '', t.cpuPerGiB !== undefined ? `cpu ${t.cpuPerGiB} s/GiB` : '', t.roundTrips !== undefined ? `${t.roundTrips} rt/${t.connections} conn` : ''];
+  return [`${t.seconds.toFixed(2)} s`, ...extra.filter(Boolean)].join(' ');
+};
+const names = ['rftp', 'rftp-auto', 'rftp-single', 'lftp', 'curl', 'aria2c'];
+const rows = [['case', ...names.map((n) => `${n} (time, peak RSS, CPU or round trips)`), 'rftp/peer']];
 for (const r of Object.values(results)) {
   const ratios =
     Object.entries(r.ratios)
       .map(([k, v]) => `${k} ${v}x`)
-      .join(', ') + (r.speedup ? `; speedup ${r.speedup}x` : '');
+      .join(', ') +
+    (Object.keys(r.cpuRatios).length
+      ? `; cpu ${Object.entries(r.cpuRatios)
+          .map(([k, v]) => `${k} ${v}x`)
+          .join(', ')}`
+      : '') +
+    (r.speedup ? `; speedup ${r.speedup}x` : '');
   rows.push([r.title, ...names.map((n) => cell(r.tools[n])), ratios]);
 }
 const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
@@ -462,7 +539,7 @@ const report = {
   version: 1,
   date: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memMB: Math.round(totalmem() / MiB), node: process.version, tmpfs, network: 'loopback' },
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memMB: Math.round(totalmem() / MiB), node: process.version, tmpfs, network: 'loopback; wan* cases through the latency proxy' },
   sizes: { get: size, pget: pgetSize, syncFiles, syncFileSize, throttleBytesPerSec: throttle, reps },
   results,
   goals,

@@ -19,7 +19,7 @@ function runBench(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: numbe
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 290_000);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
@@ -52,5 +52,12 @@ test('bench --quick produces the JSON table and skips what is missing, installin
   // sync is either measured or visibly skipped.
   assert.ok(report.results.syncFresh || report.notes.some((n: string) => /skipped: rftp sync not available/.test(n)));
   assert.ok(Array.isArray(report.goals) && report.goals.length >= 5);
+  // Loopback cases report CPU; WAN cases the round trips the latency proxy counted.
+  assert.equal(typeof report.results.get.tools.rftp.cpuPerGiB, 'number', JSON.stringify(report.results.get.tools.rftp));
+  for (const key of ['wanGet', 'wanPut', 'wanSyncUp', 'wanSyncUpUpToDate', 'wanTlsSyncDown', 'wanPget', 'wan80SyncUp']) {
+    const rftp = report.results[key]?.tools.rftp;
+    assert.equal(typeof rftp?.roundTrips, 'number', `${key}: ${JSON.stringify(rftp)}`);
+  }
+  assert.equal(report.results.wanGet.tools.rftp.connections, 1);
   assert.equal(typeof report.machine.cpus, 'number');
 });
