@@ -155,11 +155,13 @@ const servers = [];
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
 console.log(`bench: ${quick ? 'quick' : 'full'} run, get/put ${fmt(size)}, pget ${fmt(pgetSize)}, best of ${reps}, data in ${work}${tmpfs ? ' (tmpfs)' : ''}`);
-const plain = await startVsftpd({});
+// 100 passive ports each: sync --parallel auto opens up to 16 connections, and vsftpd refuses a
+// transfer ("500 OOPS: vsf_sysutil_bind") when every port of a small range is in TIME_WAIT.
+const plain = await startVsftpd({ pasvPorts: 100 });
 servers.push(plain);
-const tls = await startVsftpd({ tls: 'explicit' });
+const tls = await startVsftpd({ tls: 'explicit', pasvPorts: 100 });
 servers.push(tls);
-const slow = await startVsftpd({ maxRate: throttle });
+const slow = await startVsftpd({ maxRate: throttle, pasvPorts: 100 });
 servers.push(slow);
 const stopAll = () => Promise.all(servers.map((s) => s.stop()));
 

@@ -44,7 +44,7 @@ export function classify(err: unknown, context: string): RftpError {
     if (code === 421) return new RftpError('connection', `${context}: server closed the session (${text})`, { retryable: true, cause: err });
     // vsftpd's "500 OOPS: …" is an internal failure after which it ends the session (out of
     // passive ports, a failed TLS read): the next connection may well work.
-    if (code === 500 && /^OOPS\b/.test(text)) return new RftpError('connection', `${context}: server closed the session (${text})`, { retryable: true, cause: err });
+    if (code === 500 && /^(500[ -])?OOPS\b/.test(text)) return new RftpError('connection', `${context}: server closed the session (${text})`, { retryable: true, cause: err });
     // 550 is "not there" and "not allowed" alike: a refusal in words (permission, quota) is exit 8.
     if (code === 550) return new RftpError(refusalText.test(text) && !missingText.test(text) ? 'transfer' : 'notFound', `${context}: ${text}`, { cause: err });
     // "450 x: No such file or directory" (proftpd's LIST of a missing path) is no outage either.

@@ -157,6 +157,7 @@ export async function withPassive(client: Client, before: string[]): Promise<Rep
   if (noEpsv.has(server)) return pipelined(client, before);
   const replies = await pipelined(client, [...before, 'EPSV']);
   const epsv = replies.pop()!;
+  if (epsv.code !== 229 && !notImplemented(epsv)) throw new FTPError(epsv);
   try {
     if (await openDataConnection(client, server, epsv)) prepared.set(client, { socket: client.ftp.dataSocket, at: Date.now() });
     else noEpsv.add(server);
@@ -170,6 +171,13 @@ export async function withPassive(client: Client, before: string[]): Promise<Rep
   }
   return replies;
 }
+
+/**
+ * EPSV not known to the server (500-504 in words of its own) or not for this network (522): PASV
+ * may still work. vsftpd's "500 OOPS: …" is no such answer but a failure that ends the session
+ * (out of passive ports, say): it goes to the caller.
+ */
+const notImplemented = (reply: Reply) => reply.code === 522 || (reply.code >= 500 && reply.code <= 504 && !/^\d{3}[ -]OOPS\b/.test(reply.message));
 
 /**
  * Servers (host:port) whose EPSV was refused or whose EPSV port could not be reached: no EPSV

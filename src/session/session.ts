@@ -93,6 +93,9 @@ export class Session {
     return this.client;
   }
 
+  /** How often an operation had to reconnect after a failure (a strained server, a bad link). */
+  reconnects = 0;
+
   /** Closes the control connection; the next call reconnects. Used after any cut-short transfer. */
   drop(): void {
     this.client?.close();
@@ -121,7 +124,10 @@ export class Session {
       {
         progress,
         signal: this.signal,
-        onRetry: (err, n, delay) => this.out.warn(`${err.message}; reconnecting in ${(delay / 1000).toFixed(1)} s (retry ${n} of ${policy.retries})`),
+        onRetry: (err, n, delay) => {
+          this.reconnects++;
+          this.out.warn(`${err.message}; reconnecting in ${(delay / 1000).toFixed(1)} s (retry ${n} of ${policy.retries})`);
+        },
       },
       async () => {
         try {

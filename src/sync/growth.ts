@@ -1,9 +1,10 @@
 // sync --parallel auto: over a link with latency each connection moves a file every few round
 // trips, so more connections move more files, until the server, the CPU or the bandwidth is
 // what limits. Start with the usual 4; each window in which files per second rose by a tenth or
-// more doubles the connections (to 16); the first window without that rise, or a connection the
-// server refuses (421 for too many, 530), ends the growth. On loopback a sync ends within a few
-// windows and the rate stays flat, so it costs at most a few logins there.
+// more doubles the connections (to 16); the first window without that rise, a connection the
+// server refuses (421 for too many, 530) or one that had to reconnect ends the growth. On
+// loopback a sync ends within a few windows and the rate stays flat, so it costs at most a few
+// logins there.
 import type { Session } from '../session/session.js';
 import type { AddWorker } from './workers.js';
 
@@ -65,6 +66,13 @@ export function connectionGrowth<T>(opts: { sessions: Session[]; queue: T[]; new
           if (stopped) return;
           const rate = done - from;
           const n = opts.sessions.length;
+          // A connection that had to reconnect (vsftpd out of passive ports, a server shedding
+          // load) says the server, not the link, limits now: more connections would only add to it.
+          if (opts.sessions.some((s) => s.reconnects > 0)) {
+            opts.debug(`--parallel auto: a connection had to reconnect; staying at ${n}`);
+            stop();
+            return;
+          }
           // Rising (or the first window): double, as long as the queue has work for them all.
           if (rate > best * RISE && n < max && opts.queue.length > n * 2) {
             best = rate;

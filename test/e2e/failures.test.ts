@@ -6,18 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fakeServers } from '../helpers/fake-ftp.js';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
-import { cleanup, errorLines, runRftp, testEnv, tmpDir, tmpHome } from '../helpers/cli.js';
+import { errorLines, runRftp, testEnv, scratchDirs } from '../helpers/cli.js';
 
-const dirs: string[] = [];
-after(() => cleanup(...dirs));
+const workdir = scratchDirs();
 const fake = fakeServers();
-
-function workdir() {
-  const d = tmpDir();
-  const home = tmpHome();
-  dirs.push(d, home);
-  return { d, home };
-}
 
 describe('the wrong scheme for a port', () => {
   let implicit: VsftpdServer;

@@ -7,18 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fakeServers } from '../helpers/fake-ftp.js';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
-import { cleanup, errorLines, randomData, runRftp, sha256, sha256File, testEnv, tmpDir, tmpHome } from '../helpers/cli.js';
+import { errorLines, randomData, runRftp, sha256, sha256File, testEnv, scratchDirs } from '../helpers/cli.js';
 
-const dirs: string[] = [];
-after(() => cleanup(...dirs));
+const workdir = scratchDirs();
 const fake = fakeServers();
-
-function workdir() {
-  const d = tmpDir();
-  const home = tmpHome();
-  dirs.push(d, home);
-  return { d, home };
-}
 
 describe('several files against a vsftpd that accepts two connections per address', () => {
   let server: VsftpdServer;

@@ -19,10 +19,10 @@ import {
   isListening,
   killQuietly,
   parseXferlog,
-  processesUsing,
   repoRoot,
   running,
   sleep,
+  stopServer,
   systemSetup,
   TEST_USER,
   type TlsMode,
@@ -320,21 +320,7 @@ async function start(
     async stop() {
       if (stopped) return;
       stopped = true;
-      if (listener.exitCode === null && listener.signalCode === null) {
-        const gone = new Promise<void>((resolve) => listener.once('exit', () => resolve()));
-        listener.ref();
-        for (const p of descendants(listener.pid!)) killQuietly(p, 'SIGKILL');
-        listener.kill('SIGKILL');
-        await gone;
-      }
-      for (let i = 0; i < 50; i++) {
-        const left = processesUsing(marker);
-        if (!left.length) break;
-        for (const p of left) killQuietly(p, 'SIGKILL');
-        await sleep(10);
-      }
-      running.delete(marker);
-      await fsp.rm(dir, { recursive: true, force: true });
+      await stopServer(listener, marker, dir, true);
     },
   };
 }

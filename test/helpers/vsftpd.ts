@@ -533,24 +533,32 @@ export async function startVsftpd(opts: VsftpdOptions = {}): Promise<VsftpdServe
     async stop() {
       if (stopped) return;
       stopped = true;
-      // Listener first so no new sessions appear. Its sessions get reparented
-      // when it dies, so find them by their command line (which names our
-      // config file) rather than by parent pid.
-      if (listener.exitCode === null && listener.signalCode === null) {
-        const gone = new Promise<void>((resolve) => listener.once('exit', () => resolve()));
-        listener.ref(); // unref'd at start; keep the event loop alive until it has exited
-        listener.kill('SIGKILL');
-        await gone;
-      }
-      for (let i = 0; i < 50; i++) {
-        const left = processesUsing(confPath);
-        if (!left.length) break;
-        for (const p of left) killQuietly(p, 'SIGKILL');
-        await sleep(10);
-      }
-      running.delete(confPath);
-      await fsp.rm(dir, { recursive: true, force: true });
+      await stopServer(listener, confPath, dir, false);
     },
   };
   return server;
+}
+
+/**
+ * Stops a server started here: its listener first so no new sessions appear (with
+ * `sessionsToo`, its children are killed with it). The sessions get reparented when it dies,
+ * so they are found by their command line (which names `marker`, the config file) rather than
+ * by parent pid. Then its directory goes.
+ */
+export async function stopServer(listener: ChildProcess, marker: string, dir: string, sessionsToo: boolean): Promise<void> {
+  if (listener.exitCode === null && listener.signalCode === null) {
+    const gone = new Promise<void>((resolve) => listener.once('exit', () => resolve()));
+    listener.ref(); // unref'd at start; keep the event loop alive until it has exited
+    if (sessionsToo) for (const p of descendants(listener.pid!)) killQuietly(p, 'SIGKILL');
+    listener.kill('SIGKILL');
+    await gone;
+  }
+  for (let i = 0; i < 50; i++) {
+    const left = processesUsing(marker);
+    if (!left.length) break;
+    for (const p of left) killQuietly(p, 'SIGKILL');
+    await sleep(10);
+  }
+  running.delete(marker);
+  await fsp.rm(dir, { recursive: true, force: true });
 }

@@ -7,15 +7,16 @@ import { connectionGrowth } from '../../src/sync/growth.js';
 
 const WINDOW = 500;
 
-function fakeSession(refuse = false): Session & { closed: boolean } {
+function fakeSession(refuse = false): Session & { closed: boolean; reconnects: number } {
   const s = {
     closed: false,
+    reconnects: 0,
     connected: () => (refuse ? Promise.reject(new Error('421 too many connections')) : Promise.resolve()),
     close() {
       s.closed = true;
     },
   };
-  return s as unknown as Session & { closed: boolean };
+  return s as unknown as Session & { closed: boolean; reconnects: number };
 }
 
 /** A growth on 4 sessions with a long queue; `refuseFrom`: the nth new session (1-based) on is refused. */
@@ -90,4 +91,14 @@ test('stop() ends it (a file failed)', async () => {
   g.growth.stop();
   await g.window(20);
   assert.equal(g.sessions.length, 4);
+});
+
+test('a connection that had to reconnect ends the growth (vsftpd out of passive ports)', async () => {
+  const g = setup();
+  await g.window(20);
+  assert.equal(g.sessions.length, 8);
+  (g.sessions[5] as unknown as { reconnects: number }).reconnects = 1;
+  await g.window(40);
+  assert.equal(g.sessions.length, 8);
+  assert.match(g.debug.join('\n'), /had to reconnect; staying at 8/);
 });
