@@ -30,8 +30,8 @@ export const exitCodeMeanings: Record<ExitCodeName, string> = {
   local: 'local file error: cannot read the source or write the destination',
   transfer: 'transfer failed after retries, or the server refused it',
   exists: 'destination exists (use `--force` or `-c`)',
-  infected: 'a file was found infected by the virus scan and quarantined (reserved: the scan is not built yet)',
-  checkFailed: 'a check after a transfer failed: scanner error, verify command, server hash mismatch, on-complete hook (reserved)',
+  infected: 'a file was found infected by the virus scan (`--scan`) and quarantined',
+  checkFailed: 'a check after a transfer failed: the scanner itself, `--verify-command`, `--on-complete`',
   differences: '`rftp check` found differences (reserved)',
   interrupted: 'interrupted (Ctrl-C, SIGTERM); run the same command again to resume',
 };

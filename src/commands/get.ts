@@ -4,6 +4,7 @@ import { checkLocalPath } from '../session/paths.js';
 import { RftpError, usageError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { requireFile, type FtpUrl } from '../session/url.js';
+import type { Checks } from '../transfer/checks.js';
 import { download, statePath, type FileResult } from '../transfer/download.js';
 import { limiterFor, type TokenBucket } from '../transfer/rate-limit.js';
 import { segmentedDownload, type SessionMaker } from '../transfer/segmented.js';
@@ -11,6 +12,7 @@ import { readState, type SegmentedState } from '../transfer/state.js';
 import { checkSegments, localTarget } from '../transfer/targets.js';
 import { sessionArgsOf, type CommandContext } from './context.js';
 import { eachOnConnections } from './many.js';
+import { checkOptions, checksOf } from './checks.js';
 import { createDirsOption, transferOptions } from './options.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
 
@@ -24,6 +26,7 @@ export interface GetFileArgs {
   segments?: number;
   /** More connections to the same server, for a segmented download. */
   sessions: SessionMaker;
+  checks?: Checks;
 }
 
 /**
@@ -37,7 +40,7 @@ export async function getFile(ctx: CommandContext, session: Session, args: GetFi
   const target = await localTarget(args.url.path, args.output);
   const pgetPartial = args.segments === undefined ? await readState<SegmentedState>(statePath(target), 'segmented') : undefined;
   const segments = args.segments !== undefined ? checkSegments(args.segments, '--segments') : Math.max(1, pgetPartial?.ranges?.length ?? 1);
-  const opts = { force: args.force, continue: args.continue, limiter: args.limiter };
+  const opts = { force: args.force, continue: args.continue, limiter: args.limiter, checks: args.checks };
   if (segments > 1 || pgetPartial) return segmentedDownload(args.sessions, ctx.signal, args.url, target, { ...opts, segments }, ctx.out);
   return download(session, args.url, target, opts, ctx.out);
 }
@@ -88,12 +91,14 @@ export const spec: CommandSpec = {
     },
     createDirsOption('make the local directory of -o PATH when it is missing'),
     { name: 'segments', type: 'number', describe: 'fetch each file in N segments over N connections (as pget -n N)' },
+    ...checkOptions,
     ...transferOptions,
   ],
   examples: [
     ['get ftps://alice@files.example.com/pub/big.iso -o ~/Downloads/', 'implicit TLS, into a directory'],
     ['get --tls ftp://alice@host/data.tar', 'explicit TLS required on ftp:// (password from RFTP_PASSWORD, ~/.netrc or the keychain)'],
     ['get -o logs/ ftp://host/a.log ftp://host/b.log', 'several files, up to --parallel at once'],
+    ["get --scan 'clamscan --no-summary' ftp://host/pub/setup.exe", 'scanned before it appears; infected: quarantined, exit 10'],
   ],
   async run(ctx, args: Args) {
     const output = args.output as string | undefined;
@@ -101,8 +106,9 @@ export const spec: CommandSpec = {
     const conn = sessionArgsOf(args);
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
     const { force, segments } = args as { force: boolean; segments?: number };
+    const checks = checksOf(args, ctx.env);
     await eachOnConnections(ctx, 'get', jobs, conn, args.parallel as number, (session, { url }) =>
-      getFile(ctx, session, { url, output, force, continue: args.continue === true, segments, limiter, sessions: ctx.remote.sessions(url, conn) }),
+      getFile(ctx, session, { url, output, force, continue: args.continue === true, segments, limiter, checks, sessions: ctx.remote.sessions(url, conn) }),
     );
   },
 };

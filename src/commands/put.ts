@@ -4,12 +4,14 @@ import { isDirectory, makeDir, replyCode } from '../session/ops.js';
 import { checkLocalPath, checkRemotePath, remoteDirname } from '../session/paths.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
+import { afterCommit, type Checks } from '../transfer/checks.js';
 import type { FileResult } from '../transfer/download.js';
 import { limiterFor, type TokenBucket } from '../transfer/rate-limit.js';
 import { checkStoredName } from '../transfer/stored-names.js';
 import { settleMs, upload } from '../transfer/upload.js';
 import { sessionArgsOf, type CommandContext } from './context.js';
 import { eachOnConnections } from './many.js';
+import { checksOf, onCompleteOptions } from './checks.js';
 import { createDirsOption, transferOptions } from './options.js';
 import type { CommandSpec } from './spec.js';
 
@@ -20,6 +22,7 @@ export interface PutFileArgs {
   continue: boolean;
   limiter?: TokenBucket;
   createDirs?: boolean;
+  checks?: Checks;
 }
 
 /** One file of `put`; a URL ending in / is a directory, the file goes in under its local name. */
@@ -41,6 +44,7 @@ export async function putFile(ctx: CommandContext, session: Session, args: PutFi
   try {
     const result = await upload(session, args.local, url, { force: args.force, continue: args.continue, settleMs: settleMs(ctx.env), limiter: args.limiter }, ctx.out);
     if (!result.skipped) await checkStoredName(session, url.path);
+    if (!result.skipped) await afterCommit(args.checks, { part: args.local, target: args.local, url: displayUrl(url), size: result.size, direction: 'up' });
     return result;
   } catch (err) {
     // A server refuses to create a file in a missing directory in its own words (vsftpd: "553
@@ -84,6 +88,7 @@ export const spec: CommandSpec = {
       describe: 'remote file, or directory when it ends in / (on the command line the last argument may say it instead)',
     },
     createDirsOption('make the missing remote directories of the target first'),
+    ...onCompleteOptions,
     ...transferOptions,
   ],
   examples: [
@@ -113,8 +118,9 @@ export const spec: CommandSpec = {
     const conn = sessionArgsOf(args);
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
     const jobs = locals.map((local) => ({ url: base, item: local }));
+    const checks = checksOf(args, ctx.env);
     await eachOnConnections(ctx, 'put', jobs, conn, args.parallel as number, (session, { url, item }) =>
-      putFile(ctx, session, { local: item, url, force: args.force === true, continue: args.continue === true, limiter, createDirs: args.createDirs === true }),
+      putFile(ctx, session, { local: item, url, force: args.force === true, continue: args.continue === true, limiter, createDirs: args.createDirs === true, checks }),
     );
   },
 };

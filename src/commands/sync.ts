@@ -20,6 +20,8 @@ import { addRemoteTimes, DEFAULT_LIMITS, walkRemote, type WalkLimits, type WalkS
 import { checkSegments } from '../transfer/targets.js';
 import { settleMs } from '../transfer/upload.js';
 import { sessionArgsOf, type CommandContext, type SessionArgs } from './context.js';
+import type { Checks } from '../transfer/checks.js';
+import { checkOptions, checksOf } from './checks.js';
 import { outputOptions, rateOption, sessionOptions } from './options.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
 
@@ -44,6 +46,10 @@ export type SyncArgs = SessionArgs & {
   pipelining?: boolean;
   /** --use-pget-n N: large downloads in up to N segments each (as pget). */
   usePgetN?: number;
+  /** The checks after each file (commands/checks.ts): --scan and --verify-command for downloads. */
+  scan?: string;
+  verifyCommand?: string;
+  onComplete?: string;
 };
 
 /** What the core of sync needs: the options without the connection ones (a session maker has those). */
@@ -80,6 +86,7 @@ export const spec: CommandSpec = {
     { name: 'max-dirs', type: 'number', default: DEFAULT_LIMITS.maxDirs, describe: 'directories one side may have; beyond, the walk stops and the run fails (an endless tree ends)' },
     { name: 'max-entries', type: 'number', default: DEFAULT_LIMITS.maxEntries, describe: 'files and directories one side may have, in all' },
     { name: 'use-pget-n', lftp: '--use-pget-n=N', type: 'number', describe: 'downloads: each file of 2 MiB or more in up to N segments over N connections of its own (as pget -n N)' },
+    ...checkOptions,
     ...sessionOptions,
     ...outputOptions,
   ],
@@ -87,6 +94,7 @@ export const spec: CommandSpec = {
     ['sync ftp://alice@host/pub/site/ ./site', 'mirror a remote tree down'],
     ['sync ./build ftpes://deploy@host/www/ --delete', 'deploy a build directory, removing stale files'],
     ['mirror -R -e ./build ftp://deploy@host/www/', 'the same with lftp-style options'],
+    ["sync --scan 'clamscan --no-summary' ftp://host/pub/ ./pub", 'each file scanned before it appears; infected ones quarantined, the rest go on'],
   ],
   usage: '<source> <destination>',
   details: ["in the shell: mirror [-R] SOURCE [TARGET], the remote side a path relative to the remote directory (as lftp), TARGET by default the source's name"],
@@ -95,6 +103,7 @@ export const spec: CommandSpec = {
   async run(ctx, args) {
     const conn = sessionArgsOf(args);
     const ends = syncEnds(ctx, args);
+    if (!isFtpUrl(ends.source) && (ctx.given.has('scan') || ctx.given.has('verifyCommand'))) throw usageError('--scan and --verify-command check downloads; a sync up takes --on-complete');
     await syncDirs(ctx, (url, c) => ctx.remote.sessions(url, conn, c), { ...(args as unknown as SyncOptions), ...ends });
   },
 };
@@ -141,6 +150,7 @@ interface Given {
   shownUrl: string;
   localText: string;
   parallel: { start: number; auto: boolean };
+  checks: Checks | undefined;
 }
 
 /**
@@ -205,6 +215,7 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
         newSession: factory,
         autoParallel: given.parallel.auto,
         reserved: down ? dst.reserved : [],
+        checks: given.checks,
       });
     }
     sumUp(report, plan, args, out, direction);
@@ -239,7 +250,10 @@ function checkArgs(ctx: CommandContext, args: SyncOptions): Given {
   const remoteRoot = url.path === '' ? '' : url.path.replace(/\/+$/, '') || '/';
   const localText = down ? args.destination : args.source;
   checkLocalPath(localText);
-  return { down, direction: down ? 'down' : 'up', segments, limiter, limits, filter, url, remoteRoot, shownUrl: displayUrl(url, remoteRoot), localText, parallel };
+  // A scan and a verify command check downloads: a sync up leaves them out (RFTP_SCAN and the
+  // shell's settings included; given on its command line, run() refuses them).
+  const checks = checksOf(down ? (args as unknown as Args) : { ...(args as unknown as Args), scan: undefined, verifyCommand: undefined }, down ? ctx.env : {});
+  return { down, direction: down ? 'down' : 'up', segments, limiter, limits, filter, url, remoteRoot, shownUrl: displayUrl(url, remoteRoot), localText, parallel, checks };
 }
 
 /** --parallel N or auto: the connections to start with, and whether more may join. */
@@ -326,8 +340,14 @@ function sumUp(report: ReportBuilder, plan: Plan, args: SyncOptions, out: SyncOu
   if (deletesSkipped && plan.deletes.length > 0) out.warn(`${plan.deletes.length} deletions not made: ${deletesSkipped}`);
   if (report.exec?.fatal) throw report.exec.fatal;
   const failed = failureText(summary, deletesSkipped, args.delete && plan.deletes.length > 0);
-  if (failed) throw new RftpError('transfer', failed);
+  if (failed) throw new RftpError(failureKind(summary), failed);
   if (args.json) out.json(report.build());
+}
+
+/** An infected file decides the exit code (10); failed checks alone give 11; anything else 8. */
+function failureKind(s: SyncSummary): 'infected' | 'checkFailed' | 'transfer' {
+  if (s.infected > 0) return 'infected';
+  return s.checkFailed > 0 && s.checkFailed === s.failed && !s.conflicts && !s.problems ? 'checkFailed' : 'transfer';
 }
 
 /** --include/--exclude as a list: none, one or repeated; an empty value ("-I" alone) is none. */

@@ -1,5 +1,6 @@
 import type { ArgValue, SessionArgs } from '../commands/spec.js';
 import { usageError } from '../errors.js';
+import { splitCommand } from '../transfer/checks.js';
 import { parseRate } from '../transfer/rate-limit.js';
 
 /** What `set` changes: the defaults of the commands' options in the shell, and the shell's own. */
@@ -12,11 +13,16 @@ export interface ShellSettings extends SessionArgs {
   limitRate?: string;
   /** In scripts, a failing command ends the run with its exit code. */
   failExit: boolean;
+  /** The checks after a transfer: --scan, --quarantine, --verify-command, --on-complete. */
+  scan?: string;
+  quarantine?: string;
+  verifyCommand?: string;
+  onComplete?: string;
 }
 
 export interface Setting {
   key: keyof ShellSettings;
-  kind: 'bool' | 'int' | 'seconds' | 'path' | 'rate';
+  kind: 'bool' | 'int' | 'seconds' | 'path' | 'rate' | 'command';
   about: string;
   /** lftp's names for the same thing. */
   aliases: string[];
@@ -43,6 +49,15 @@ export const settings: Record<string, Setting> = {
   'ca-file': { key: 'caFile', kind: 'path', about: 'extra CA certificate (PEM) to trust (applies to the next open)', aliases: ['ssl:ca-file'] },
   pipelining: { key: 'pipelining', kind: 'bool', about: 'send commands whose replies decide nothing in one write (default on; off for a server that loses them)', aliases: [] },
   'fix-pasv-address': { key: 'fixPasvAddress', kind: 'bool', about: "ignore the address in PASV replies, use the control connection's (default on)", aliases: ['ftp:fix-pasv-address'] },
+  scan: {
+    key: 'scan',
+    kind: 'command',
+    about: "virus scanner run on each download before it is moved into place, as --scan (quote it: set scan 'clamscan --no-summary'; empty for none)",
+    aliases: [],
+  },
+  quarantine: { key: 'quarantine', kind: 'path', about: 'where --scan puts infected files (default $XDG_STATE_HOME/rftp/quarantine)', aliases: [] },
+  'verify-command': { key: 'verifyCommand', kind: 'command', about: 'command run on each download before it is moved into place, as --verify-command', aliases: ['xfer:verify-command'] },
+  'on-complete': { key: 'onComplete', kind: 'command', about: 'command run once each file is in place, as --on-complete', aliases: [] },
   'fail-exit': { key: 'failExit', kind: 'bool', about: 'in scripts, stop at the first failing command (default on)', aliases: ['cmd:fail-exit'] },
 };
 
@@ -66,6 +81,11 @@ export function parseValue(name: string, s: Setting, text: string): unknown {
     throw usageError(`set ${name}: expected on or off`);
   }
   if (s.kind === 'path') return text === '' ? undefined : text;
+  if (s.kind === 'command') {
+    if (text === '') return undefined;
+    splitCommand(text);
+    return text;
+  }
   if (s.kind === 'rate') {
     if (text === '' || /^(off|none)$/i.test(text)) return undefined;
     parseRate(text);

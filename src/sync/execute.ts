@@ -4,7 +4,8 @@ import { classify } from '../session/classify.js';
 import { deleteFile, makeDirIfMissing, refusedExtraConnection, removeDirectory } from '../session/ops.js';
 import { remoteBasename } from '../session/paths.js';
 import type { Session } from '../session/session.js';
-import type { FtpUrl } from '../session/url.js';
+import { displayUrl, type FtpUrl } from '../session/url.js';
+import { afterCommit, checkOf, type Checks } from '../transfer/checks.js';
 import { download, type FileResult } from '../transfer/download.js';
 import type { TokenBucket } from '../transfer/rate-limit.js';
 import { syncDir } from '../transfer/state.js';
@@ -44,6 +45,8 @@ export interface ExecSetup {
   newSession?: SessionMaker;
   /** --parallel auto: more connections for the files while that raises the files per second. */
   autoParallel?: boolean;
+  /** Scan, verify command, on-complete hook: each file passes them (transfer/checks.ts). */
+  checks?: Checks;
 }
 
 /** No segment smaller than this (as lftp's pget:min-chunk-size): a smaller file is not split. */
@@ -250,7 +253,7 @@ class SyncRun {
       const err = asError(raw, t.path);
       // Refused on a reconnect while the other connections work: a cap, not a broken server.
       if (FATAL.has(err.kind)) throw stopOrRetire(err, raw);
-      this.record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: err.message });
+      this.record({ op: t.op, path: t.path, ok: false, size: t.size, bytesTransferred: 0, resumedFrom: 0, error: err.message, errorKind: err.kind, check: checkOf(err) });
       out.fileDone('failed', t.path);
       return false;
     }
@@ -260,9 +263,9 @@ class SyncRun {
     const { setup } = this;
     const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
     const local = await checkNoSymlinks(setup.localRoot, t.path, 'file', this.realDirs);
-    if (isWhole(t)) return downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, this.renamedIn);
+    if (isWhole(t)) return downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, this.renamedIn, setup.checks);
     const segments = Math.min(setup.segments ?? 1, Math.floor((t.size ?? 0) / MIN_SEGMENT_BYTES));
-    const opts = { force: true, continue: false, limiter: setup.limiter };
+    const opts = { force: true, continue: false, limiter: setup.limiter, checks: setup.checks };
     if (segments <= 1 || !setup.newSession) return download(session, remoteUrl, local, opts, setup.out);
     return segmentedDownload(setup.newSession, session.signal, remoteUrl, local, { ...opts, segments }, setup.out).catch((err) => {
       // A server at its connection cap refuses the segments' own connections: this
@@ -277,8 +280,11 @@ class SyncRun {
     const { setup } = this;
     const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
     const local = localPathInside(setup.localRoot, t.path);
-    if (isWhole(t)) return uploadWhole(session, local, remoteUrl, setup.limiter);
-    return upload(session, local, remoteUrl, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, setup.out);
+    const result = isWhole(t)
+      ? await uploadWhole(session, local, remoteUrl, setup.limiter)
+      : await upload(session, local, remoteUrl, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, setup.out);
+    await afterCommit(setup.checks, { part: local, target: local, url: displayUrl(remoteUrl), size: result.size, direction: 'up' });
+    return result;
   }
 
   /** 5. Deletes, last, and only after a clean run. */

@@ -15,6 +15,9 @@ export interface ItemResult {
   bytesTransferred: number;
   resumedFrom: number;
   error?: string;
+  /** The failure's exit-code name, and the check it failed (scan, verify, on-complete). */
+  errorKind?: string;
+  check?: string;
   /** A delete that cleared the way for the source's file or directory (--delete). */
   replacedBy?: 'file' | 'dir';
 }
@@ -185,6 +188,10 @@ export interface SyncSummary {
   dirsCreated: number;
   deleted: number;
   failed: number;
+  /** Of the failed: found infected by --scan (quarantined), the scan itself failed, any check failed. */
+  infected: number;
+  scanFailed: number;
+  checkFailed: number;
   conflicts: number;
   problems: number;
   bytesTransferred: number;
@@ -203,6 +210,9 @@ export function summarize(plan: Plan, exec: ExecResult | undefined, problems: Pr
     dirsCreated: ok('mkdir'),
     deleted: ok('delete'),
     failed: items.filter((i) => !i.ok).length,
+    infected: items.filter((i) => i.errorKind === 'infected').length,
+    scanFailed: items.filter((i) => i.check === 'scan' && i.errorKind === 'checkFailed').length,
+    checkFailed: items.filter((i) => i.errorKind === 'checkFailed').length,
     conflicts: plan.conflicts.length,
     problems: problems.length,
     bytesTransferred: items.reduce((n, i) => n + i.bytesTransferred, 0),
@@ -226,6 +236,8 @@ export function summaryText(s: SyncSummary, dryRun: boolean, plan: Plan, directi
     `${s.deleted} deleted`,
     `${s.failed} failed`,
   ];
+  if (s.infected) parts.push(`${s.infected} infected (quarantined)`);
+  if (s.checkFailed) parts.push(`${s.checkFailed} failed a check`);
   if (s.conflicts) parts.push(`${s.conflicts} conflicts`);
   if (s.problems) parts.push(`${s.problems} unreadable or unsafe entries`);
   return `sync: ${parts.join(', ')}; ${formatBytes(s.bytesTransferred)} in ${s.seconds.toFixed(1)} s`;

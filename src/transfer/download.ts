@@ -10,6 +10,7 @@ import { formatBytes } from '../ui/format.js';
 import { commitPartial, flushAndCheck, openPartial, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
 import type { TokenBucket } from './rate-limit.js';
+import { afterCommit, beforeCommit, checksBeforeCommit, type CheckedFile, type Checks } from './checks.js';
 import { decideSingleStreamResume, type SingleStreamDecision } from './ranges.js';
 import { decideDownloadResume, MAX_RESTARTS, type ResumeDecision } from './resume.js';
 import { readState, removeState, writeState, type DownloadState, type SegmentedState } from './state.js';
@@ -24,6 +25,8 @@ export interface DownloadOptions {
   continue: boolean;
   /** --limit-rate. */
   limiter?: TokenBucket;
+  /** Scan, verify command and on-complete hook (checks.ts). */
+  checks?: Checks;
 }
 
 export interface FileResult {
@@ -112,6 +115,13 @@ export async function download(session: Session, url: FtpUrl, target: string, op
     const pget = plain ? undefined : await readState<SegmentedState>(stateFile, 'segmented');
     let decision: ResumeDecision | SingleStreamDecision = pget ? decideSingleStreamResume(partialSize, pget, display, remote) : decideDownloadResume(partialSize, plain, display, remote);
     if (decision.action !== 'fresh' && decision.action !== 'restart' && restUnsupported) decision = { action: 'restart', reason: 'the server refused REST' };
+    // An earlier run got every byte and then failed a check (a scanner that crashed): the same
+    // remote file (the decision checked size and time) needs no transfer, only the checks again.
+    if (decision.action === 'resume' && plain?.complete && decision.offset === remote.size) {
+      out.info(`${name}: complete from an earlier run; checking it again`);
+      result.resumedFrom = decision.offset;
+      return 'done';
+    }
     if (decision.action === 'restart') {
       out.info(`${name}: restarting from zero: ${decision.reason}`);
       result.restarted = true;
@@ -186,16 +196,33 @@ export async function download(session: Session, url: FtpUrl, target: string, op
     }
     await finish(fh, part, target, stateFile);
     done = true;
-    const mtime = (await readState<DownloadState>(stateFile, 'download'))?.remoteMtimeMs;
-    await commitPartial(part, target, mtime ?? undefined);
-    await removeState(stateFile);
+    const state = await readState<DownloadState>(stateFile, 'download');
+    if (state && checksBeforeCommit(opts.checks)) await writeState(stateFile, { ...state, complete: true });
+    const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down' };
+    await checkedCommit(opts.checks, file, stateFile, () => commitPartial(part, target, state?.remoteMtimeMs ?? undefined));
     progress?.done();
+    await afterCommit(opts.checks, file);
     return result;
   } catch (err) {
     progress?.stop();
     if (!done) await keepPartial(fh, part, created, out, session.signal.aborted);
     throw withPartialResult(err, result);
   }
+}
+
+/**
+ * The checks before the rename, then the rename. An infected file went to quarantine: its state
+ * goes too. A failed check keeps partial and state, so a rerun checks again without a transfer.
+ */
+export async function checkedCommit(checks: Checks | undefined, file: CheckedFile, stateFile: string, commit: () => Promise<void>): Promise<void> {
+  try {
+    await beforeCommit(checks, file);
+  } catch (err) {
+    if (err instanceof RftpError && err.kind === 'infected') await removeState(stateFile);
+    throw err;
+  }
+  await commit();
+  await removeState(stateFile);
 }
 
 /** The remote file is only done when every announced byte is here. */

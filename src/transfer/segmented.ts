@@ -8,7 +8,8 @@ import type { Session } from '../session/session.js';
 import type { FtpUrl } from '../session/url.js';
 import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
-import { download, isComplete, OVERLAP_BYTES, prepareDownload, type DownloadOptions, type FileResult } from './download.js';
+import { afterCommit, type CheckedFile } from './checks.js';
+import { checkedCommit, download, isComplete, OVERLAP_BYTES, prepareDownload, type DownloadOptions, type FileResult } from './download.js';
 import { commitPartial, flushAndCheck, readRange, removeIfEmpty } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
 import { decideSegmentedResume, rangesComplete, splitRanges, type Range, type SegmentedDecision } from './ranges.js';
@@ -149,10 +150,10 @@ export async function segmentedDownload(newSession: SessionMaker, signal: AbortS
     const saved = await readState<SegmentedState>(stateFile, 'segmented');
     await finish(fh, part, target, result.size, saved);
     finished = true;
-    const mtime = saved?.remoteMtimeMs;
-    await commitPartial(part, target, mtime ?? undefined);
-    await removeState(stateFile);
+    const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down' };
+    await checkedCommit(opts.checks, file, stateFile, () => commitPartial(part, target, saved?.remoteMtimeMs ?? undefined));
     progress?.done();
+    await afterCommit(opts.checks, file);
     return result;
   } catch (err) {
     progress?.stop();

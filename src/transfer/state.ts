@@ -12,6 +12,8 @@ export interface DownloadState {
   url: string;
   remoteSize: number;
   remoteMtimeMs: number | null;
+  /** Every byte is here and fsynced, and checks before the rename (scan, verify) are what is left. */
+  complete?: boolean;
 }
 
 /**

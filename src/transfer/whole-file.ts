@@ -4,6 +4,7 @@ import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { RftpError } from '../errors.js';
 import { hasFeature, renameRemote, retrieve, sizeOf, store } from '../session/ops.js';
+import { afterCommit, beforeCommit, type CheckedFile, type Checks } from './checks.js';
 import { modifiedTime } from '../session/remote.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
@@ -30,7 +31,16 @@ export const WHOLE_FILE_BYTES = 256 * 1024;
  * `dirs` collects the directories whose renames still need an fsync (sync does them once per
  * directory at the end); without it the directory is synced here.
  */
-export async function downloadWhole(session: Session, url: FtpUrl, target: string, size: number, mtimeMs: number | undefined, limiter?: TokenBucket, dirs?: Set<string>): Promise<FileResult> {
+export async function downloadWhole(
+  session: Session,
+  url: FtpUrl,
+  target: string,
+  size: number,
+  mtimeMs: number | undefined,
+  limiter?: TokenBucket,
+  dirs?: Set<string>,
+  checks?: Checks,
+): Promise<FileResult> {
   const result: FileResult = { remote: displayUrl(url), local: target, size, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
   let reached = 0;
   let attempts = 0;
@@ -63,6 +73,10 @@ export async function downloadWhole(session: Session, url: FtpUrl, target: strin
   );
   const part = partialPath(target);
   await writeDurably(part, data, size, mtimeMs);
+  // A failed check keeps the partial for the user to look at; it has no state, so a rerun
+  // fetches it again (at most WHOLE_FILE_BYTES) and checks it again.
+  const file: CheckedFile = { part, target, url: result.remote, size, direction: 'down' };
+  await beforeCommit(checks, file);
   try {
     renameSync(part, target);
   } catch (err) {
@@ -71,6 +85,7 @@ export async function downloadWhole(session: Session, url: FtpUrl, target: strin
   }
   if (dirs) dirs.add(dirname(target));
   else await syncDir(dirname(target));
+  await afterCommit(checks, file);
   return result;
 }
 

@@ -10,7 +10,7 @@ import { redact, addSecret, escapeControl } from '../../src/ui/redact.js';
 const ftpError = (code: number, text: string) => new FTPError({ code, message: `${code} ${text}` });
 const sys = (code: string, extra: object = {}) => Object.assign(new Error(`${code} happened`), { code, ...extra });
 
-test('exit codes are the documented ones (10-12 reserved for the checks after a transfer)', () => {
+test('exit codes are the documented ones (12 reserved for rftp check)', () => {
   assert.deepEqual(ExitCode, {
     ok: 0,
     internal: 1,
@@ -41,6 +41,9 @@ test('server replies map to exit codes and retry decisions', () => {
   expect(ftpError(426, 'Failure writing network stream.'), 'transfer', true);
   expect(ftpError(451, 'Local error'), 'transfer', true);
   expect(ftpError(552, 'Quota'), 'transfer', false);
+  // vsftpd out of passive ports ends the session with this; a new connection may well work.
+  expect(ftpError(500, 'OOPS: vsf_sysutil_bind'), 'connection', true);
+  expect(ftpError(500, 'Unknown command.'), 'transfer', false);
   expect(sys('ECONNRESET'), 'connection', true);
   expect(sys('ECONNREFUSED'), 'connection', true);
   expect(sys('ENOTFOUND'), 'connection', false);

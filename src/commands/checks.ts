@@ -1,0 +1,80 @@
+import { usageError } from '../errors.js';
+import { DEFAULT_CHECK_TIMEOUT_S, DEFAULT_SCAN_INFECTED, defaultQuarantine, splitCommand, type Checks } from '../transfer/checks.js';
+import type { Args, OptionSpec } from './spec.js';
+
+// The options of the checks after a transfer (transfer/checks.ts) and the one place that turns
+// them into Checks: get, pget and sync take them all; put takes the hook that runs after.
+
+const onComplete: OptionSpec[] = [
+  {
+    name: 'on-complete',
+    type: 'string',
+    value: 'CMD',
+    setting: 'on-complete',
+    describe: 'run CMD once each file is in place, with RFTP_LOCAL, RFTP_URL, RFTP_SIZE, RFTP_SHA256, RFTP_DIRECTION set; a failure is exit 11, the file stays',
+  },
+  { name: 'hook-timeout', type: 'number', default: DEFAULT_CHECK_TIMEOUT_S, value: 'SECONDS', describe: 'longest wait for --verify-command and --on-complete (then they count as failed)' },
+];
+
+/** get, pget, sync: everything. */
+export const checkOptions: OptionSpec[] = [
+  {
+    name: 'scan',
+    type: 'string',
+    value: 'CMD',
+    setting: 'scan',
+    describe:
+      'virus-scan each download before it is moved into place (the file is the last argument; also RFTP_SCAN): exit 0 clean, --scan-infected codes infected (quarantined, exit 10), others failed (exit 11, kept)',
+  },
+  { name: 'scan-infected', type: 'string', default: DEFAULT_SCAN_INFECTED.join(','), value: 'CODES', describe: "the scanner's exit codes that mean infected, comma-separated" },
+  { name: 'scan-timeout', type: 'number', default: DEFAULT_CHECK_TIMEOUT_S, value: 'SECONDS', describe: 'longest wait for the scanner (then the scan counts as failed, exit 11)' },
+  {
+    name: 'quarantine',
+    type: 'string',
+    value: 'DIR',
+    completes: 'local-dir',
+    setting: 'quarantine',
+    describe: 'where infected files go, each with a JSON record (default $XDG_STATE_HOME/rftp/quarantine)',
+  },
+  {
+    name: 'verify-command',
+    type: 'string',
+    value: 'CMD',
+    setting: 'verify-command',
+    describe: "run CMD on each download before it is moved into place (the file is the last argument); non-zero fails it (exit 11) and keeps it (lftp's xfer:verify-command)",
+  },
+  ...onComplete,
+];
+
+/** put: the hook after an upload. */
+export const onCompleteOptions: OptionSpec[] = onComplete;
+
+/** The checks the options (and RFTP_SCAN) ask for; undefined when none, so plain transfers pay nothing. */
+export function checksOf(args: Args, env: NodeJS.ProcessEnv): Checks | undefined {
+  const checks: Checks = {};
+  const scan = (args.scan as string | undefined) ?? env.RFTP_SCAN;
+  const hookMs = seconds(args.hookTimeout, '--hook-timeout');
+  if (scan) {
+    checks.scan = {
+      argv: splitCommand(scan),
+      timeoutMs: seconds(args.scanTimeout, '--scan-timeout'),
+      infected: exitCodes(String(args.scanInfected ?? DEFAULT_SCAN_INFECTED.join(','))),
+      quarantine: (args.quarantine as string | undefined) || defaultQuarantine(env),
+    };
+  }
+  if (args.verifyCommand) checks.verify = { argv: splitCommand(args.verifyCommand as string), timeoutMs: hookMs };
+  if (args.onComplete) checks.onComplete = { argv: splitCommand(args.onComplete as string), timeoutMs: hookMs };
+  return Object.keys(checks).length > 0 ? checks : undefined;
+}
+
+function seconds(v: unknown, name: string): number {
+  const n = v === undefined ? DEFAULT_CHECK_TIMEOUT_S : Number(v);
+  if (!Number.isFinite(n) || n <= 0 || n > 86_400) throw usageError(`${name} must be seconds, more than 0 and at most 86400`);
+  return n * 1000;
+}
+
+function exitCodes(text: string): number[] {
+  const codes = text.split(',').map((c) => c.trim());
+  if (codes.some((c) => !/^\d{1,3}$/.test(c) || Number(c) === 0 || Number(c) > 255)) throw usageError(`--scan-infected: expected exit codes from 1 to 255, comma-separated (got ${text})`);
+  return codes.map(Number);
+}
