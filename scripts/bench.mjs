@@ -493,7 +493,7 @@ console.log('');
 
 // ---------------------------------------------------------------- report
 const goals = [];
-const goal = (what, value, ok) => goals.push({ goal: what, value: value ?? null, met: value === undefined ? null : ok(value) });
+const goal = (what, value, ok, unit = 'x') => goals.push({ goal: what, value: value ?? null, unit, met: value === undefined ? null : ok(value) });
 for (const [key, r] of Object.entries(results)) {
   if (!key.startsWith('wan')) continue;
   const c = cases[key];
@@ -506,7 +506,7 @@ for (const [key, r] of Object.entries(results)) {
 for (const key of ['get', 'getTls', 'put']) {
   if (results[key]) goal(`${results[key].title}: CPU per GiB <= 1.5x lftp`, results[key].cpuRatios.lftp, (v) => v <= 1.5);
 }
-goal('sync of 20,000 files: peak RSS <= 100 MB', results.sync20k?.tools.rftp?.peakRssMB, (v) => v <= 100);
+goal('sync of 20,000 files: peak RSS <= 100 MB', results.sync20k?.tools.rftp?.peakRssMB, (v) => v <= 100, ' MB');
 goal('pget -n 4 >= 3.8x single stream (loopback, throttled)', results.pget?.speedup, (v) => v >= 3.8);
 
 const cell = (t) => {
@@ -535,7 +535,7 @@ for (const r of Object.values(results)) {
   for (const [n, t] of Object.entries(r.tools)) if (t.error || t.skipped) console.log(`${r.title}: ${n}: ${t.error ?? t.skipped}`);
 }
 console.log('goals:');
-for (const g of goals) console.log(`  ${g.met === null ? 'n/a ' : g.met ? 'met ' : 'MISS'} ${g.goal}${g.value !== null ? ` (${g.value}x)` : ''}`);
+for (const g of goals) console.log(`  ${g.met === null ? 'n/a ' : g.met ? 'met ' : 'MISS'} ${g.goal}${g.value !== null ? ` (${g.value}${g.unit})` : ''}`);
 
 const report = {
   version: 1,

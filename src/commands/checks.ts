@@ -1,3 +1,5 @@
+import { accessSync, constants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { usageError } from '../errors.js';
 import { DEFAULT_CHECK_TIMEOUT_S, DEFAULT_SCAN_INFECTED, defaultQuarantine, splitCommand, type Checks } from '../transfer/checks.js';
 import type { Args, OptionSpec } from './spec.js';
@@ -56,15 +58,37 @@ export function checksOf(args: Args, env: NodeJS.ProcessEnv): Checks | undefined
   const hookMs = seconds(args.hookTimeout, '--hook-timeout');
   if (scan) {
     checks.scan = {
-      argv: splitCommand(scan),
+      argv: commandLine(scan, '--scan'),
       timeoutMs: seconds(args.scanTimeout, '--scan-timeout'),
       infected: exitCodes(String(args.scanInfected ?? DEFAULT_SCAN_INFECTED.join(','))),
       quarantine: (args.quarantine as string | undefined) || defaultQuarantine(env),
     };
   }
-  if (args.verifyCommand) checks.verify = { argv: splitCommand(args.verifyCommand as string), timeoutMs: hookMs };
-  if (args.onComplete) checks.onComplete = { argv: splitCommand(args.onComplete as string), timeoutMs: hookMs };
+  if (args.verifyCommand) checks.verify = { argv: commandLine(args.verifyCommand as string, '--verify-command'), timeoutMs: hookMs };
+  if (args.onComplete) checks.onComplete = { argv: commandLine(args.onComplete as string, '--on-complete'), timeoutMs: hookMs };
   return Object.keys(checks).length > 0 ? checks : undefined;
+}
+
+/** The words of a check's command, whose program must exist: a typo fails before any transfer. */
+function commandLine(text: string, option: string): string[] {
+  const argv = splitCommand(text);
+  const program = argv[0];
+  const candidates = program.includes('/')
+    ? [program]
+    : (process.env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, program));
+  const runnable = candidates.some((p) => {
+    try {
+      accessSync(p, constants.X_OK);
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  });
+  if (!runnable) throw usageError(`${option}: ${program}: command not found (or not executable)`);
+  return argv;
 }
 
 function seconds(v: unknown, name: string): number {

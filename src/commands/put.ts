@@ -44,7 +44,7 @@ export async function putFile(ctx: CommandContext, session: Session, args: PutFi
   try {
     const result = await upload(session, args.local, url, { force: args.force, continue: args.continue, settleMs: settleMs(ctx.env), limiter: args.limiter }, ctx.out);
     if (!result.skipped) await checkStoredName(session, url.path);
-    if (!result.skipped) await afterCommit(args.checks, { part: args.local, target: args.local, url: displayUrl(url), size: result.size, direction: 'up' });
+    if (!result.skipped) await afterCommit(args.checks, { part: args.local, target: args.local, url: displayUrl(url), size: result.size, direction: 'up' }, session.signal);
     return result;
   } catch (err) {
     // A server refuses to create a file in a missing directory in its own words (vsftpd: "553

@@ -344,10 +344,10 @@ function sumUp(report: ReportBuilder, plan: Plan, args: SyncOptions, out: SyncOu
   if (args.json) out.json(report.build());
 }
 
-/** An infected file decides the exit code (10); failed checks alone give 11; anything else 8. */
+/** An infected file decides the exit code (10); failed checks and hooks alone give 11; anything else 8. */
 function failureKind(s: SyncSummary): 'infected' | 'checkFailed' | 'transfer' {
   if (s.infected > 0) return 'infected';
-  return s.checkFailed > 0 && s.checkFailed === s.failed && !s.conflicts && !s.problems ? 'checkFailed' : 'transfer';
+  return s.checkFailed + s.hookFailed > 0 && s.checkFailed === s.failed && !s.conflicts && !s.problems ? 'checkFailed' : 'transfer';
 }
 
 /** --include/--exclude as a list: none, one or repeated; an empty value ("-I" alone) is none. */

@@ -52,7 +52,7 @@ export const settings: Record<string, Setting> = {
   scan: {
     key: 'scan',
     kind: 'command',
-    about: "virus scanner run on each download before it is moved into place, as --scan (quote it: set scan 'clamscan --no-summary'; empty for none)",
+    about: "virus scanner run on each download before it is moved into place, as --scan (quote it: set scan 'clamscan --no-summary'; set scan '' for none, also over RFTP_SCAN)",
     aliases: [],
   },
   quarantine: { key: 'quarantine', kind: 'path', about: 'where --scan puts infected files (default $XDG_STATE_HOME/rftp/quarantine)', aliases: [] },
@@ -82,8 +82,8 @@ export function parseValue(name: string, s: Setting, text: string): unknown {
   }
   if (s.kind === 'path') return text === '' ? undefined : text;
   if (s.kind === 'command') {
-    if (text === '') return undefined;
-    splitCommand(text);
+    // Empty: none, also over RFTP_SCAN.
+    if (text !== '') splitCommand(text);
     return text;
   }
   if (s.kind === 'rate') {

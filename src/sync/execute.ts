@@ -246,7 +246,8 @@ class SyncRun {
     try {
       const r = this.setup.direction === 'down' ? await this.downloadFile(session, t) : await this.uploadFile(session, t);
       const op = r.resumedFrom > 0 ? 'continue' : t.op === 'continue' ? (r.restarted ? 'replace' : 'send') : t.op;
-      this.record({ op, path: t.path, ok: true, size: r.size, bytesTransferred: r.bytesTransferred, resumedFrom: r.resumedFrom });
+      const hookError = await this.onComplete(session, t, r);
+      this.record({ op, path: t.path, ok: true, size: r.size, bytesTransferred: r.bytesTransferred, resumedFrom: r.resumedFrom, ...hookError });
       out.fileDone(op, t.path, r);
       return true;
     } catch (raw) {
@@ -259,13 +260,34 @@ class SyncRun {
     }
   }
 
+  /**
+   * --on-complete for a file in place. Its failure is counted (exit 11) but the file arrived:
+   * the item stays a success, so it neither blocks --delete nor is sent again.
+   */
+  private async onComplete(session: Session, t: Transfer, r: FileResult): Promise<Pick<ItemResult, 'error' | 'errorKind' | 'check'>> {
+    const { setup } = this;
+    if (!setup.checks?.onComplete) return {};
+    const remote = displayUrl({ ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) });
+    const local = localPathInside(setup.localRoot, t.path);
+    try {
+      await afterCommit(setup.checks, { part: local, target: local, url: remote, size: r.size, direction: setup.direction }, session.signal);
+      return {};
+    } catch (err) {
+      if (!(err instanceof RftpError) || checkOf(err) !== 'on-complete') throw err;
+      setup.out.warn(err.message);
+      return { error: err.message, errorKind: err.kind, check: 'on-complete' };
+    }
+  }
+
   private async downloadFile(session: Session, t: Transfer): Promise<FileResult> {
     const { setup } = this;
     const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
     const local = await checkNoSymlinks(setup.localRoot, t.path, 'file', this.realDirs);
-    if (isWhole(t)) return downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, this.renamedIn, setup.checks);
+    // The on-complete hook runs in transferFile, for both directions.
+    const checks = setup.checks && { ...setup.checks, onComplete: undefined };
+    if (isWhole(t)) return downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, this.renamedIn, checks);
     const segments = Math.min(setup.segments ?? 1, Math.floor((t.size ?? 0) / MIN_SEGMENT_BYTES));
-    const opts = { force: true, continue: false, limiter: setup.limiter, checks: setup.checks };
+    const opts = { force: true, continue: false, limiter: setup.limiter, checks };
     if (segments <= 1 || !setup.newSession) return download(session, remoteUrl, local, opts, setup.out);
     return segmentedDownload(setup.newSession, session.signal, remoteUrl, local, { ...opts, segments }, setup.out).catch((err) => {
       // A server at its connection cap refuses the segments' own connections: this
@@ -280,11 +302,8 @@ class SyncRun {
     const { setup } = this;
     const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
     const local = localPathInside(setup.localRoot, t.path);
-    const result = isWhole(t)
-      ? await uploadWhole(session, local, remoteUrl, setup.limiter)
-      : await upload(session, local, remoteUrl, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, setup.out);
-    await afterCommit(setup.checks, { part: local, target: local, url: displayUrl(remoteUrl), size: result.size, direction: 'up' });
-    return result;
+    if (isWhole(t)) return uploadWhole(session, local, remoteUrl, setup.limiter);
+    return upload(session, local, remoteUrl, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, setup.out);
   }
 
   /** 5. Deletes, last, and only after a clean run. */

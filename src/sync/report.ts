@@ -188,10 +188,12 @@ export interface SyncSummary {
   dirsCreated: number;
   deleted: number;
   failed: number;
-  /** Of the failed: found infected by --scan (quarantined), the scan itself failed, any check failed. */
+  /** Of the failed: found infected by --scan (quarantined), the scan itself failed, any check before the rename failed. */
   infected: number;
   scanFailed: number;
   checkFailed: number;
+  /** Files in place whose --on-complete command failed (not counted as failed). */
+  hookFailed: number;
   conflicts: number;
   problems: number;
   bytesTransferred: number;
@@ -212,7 +214,8 @@ export function summarize(plan: Plan, exec: ExecResult | undefined, problems: Pr
     failed: items.filter((i) => !i.ok).length,
     infected: items.filter((i) => i.errorKind === 'infected').length,
     scanFailed: items.filter((i) => i.check === 'scan' && i.errorKind === 'checkFailed').length,
-    checkFailed: items.filter((i) => i.errorKind === 'checkFailed').length,
+    checkFailed: items.filter((i) => !i.ok && i.errorKind === 'checkFailed').length,
+    hookFailed: items.filter((i) => i.ok && i.check === 'on-complete').length,
     conflicts: plan.conflicts.length,
     problems: problems.length,
     bytesTransferred: items.reduce((n, i) => n + i.bytesTransferred, 0),
@@ -238,6 +241,7 @@ export function summaryText(s: SyncSummary, dryRun: boolean, plan: Plan, directi
   ];
   if (s.infected) parts.push(`${s.infected} infected (quarantined)`);
   if (s.checkFailed) parts.push(`${s.checkFailed} failed a check`);
+  if (s.hookFailed) parts.push(`${s.hookFailed} on-complete commands failed`);
   if (s.conflicts) parts.push(`${s.conflicts} conflicts`);
   if (s.problems) parts.push(`${s.problems} unreadable or unsafe entries`);
   return `sync: ${parts.join(', ')}; ${formatBytes(s.bytesTransferred)} in ${s.seconds.toFixed(1)} s`;
@@ -247,6 +251,7 @@ export function summaryText(s: SyncSummary, dryRun: boolean, plan: Plan, directi
 export function failureText(s: SyncSummary, deletesSkipped: string | undefined, wantedDeletes: boolean): string | undefined {
   const why: string[] = [];
   if (s.failed) why.push(`${s.failed} failed`);
+  if (s.hookFailed) why.push(`${s.hookFailed} on-complete commands failed`);
   if (s.conflicts) why.push(`${s.conflicts} conflicts`);
   if (s.problems) why.push(`${s.problems} unreadable or unsafe entries`);
   if (deletesSkipped && wantedDeletes) why.push(`deletes skipped: ${deletesSkipped}`);

@@ -5,7 +5,7 @@
 // quarantine directory instead; a scan or verify command that fails keeps the partial (and its
 // state) so that a rerun checks again without downloading again.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, copyFile, mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -64,10 +64,10 @@ export const checksBeforeCommit = (c: Checks | undefined) => c?.scan !== undefin
  * Scan, then verify command, on the complete partial. Throws 'infected' (the partial is then in
  * quarantine) or 'checkFailed' (the partial is kept where it is).
  */
-export async function beforeCommit(checks: Checks | undefined, file: CheckedFile): Promise<void> {
+export async function beforeCommit(checks: Checks | undefined, file: CheckedFile, signal: AbortSignal): Promise<void> {
   const name = basename(file.target);
   if (checks?.scan) {
-    const run = await runCommand(checks.scan, [file.part], hookEnv());
+    const run = await runCommand(checks.scan, [file.part], hookEnv(), signal);
     if (run.code !== undefined && checks.scan.infected.includes(run.code)) {
       const where = await quarantine(checks.scan.quarantine, file, run.output);
       throw new CheckFailure('scan', 'infected', `${name}: infected (${lastLine(run.output) || `scanner exit ${run.code}`}); quarantined as ${where}`);
@@ -75,13 +75,13 @@ export async function beforeCommit(checks: Checks | undefined, file: CheckedFile
     if (run.code !== 0) throw new CheckFailure('scan', 'checkFailed', `${name}: the virus scan failed (${failure(run)}); the complete download is kept, and a rerun scans it again`);
   }
   if (checks?.verify) {
-    const run = await runCommand(checks.verify, [file.part], hookEnv());
+    const run = await runCommand(checks.verify, [file.part], hookEnv(), signal);
     if (run.code !== 0) throw new CheckFailure('verify', 'checkFailed', `${name}: the verify command failed (${failure(run)}); the download is kept as ${basename(file.part)}`);
   }
 }
 
 /** --on-complete, once the file is at its final path. Its failure is reported, never undone. */
-export async function afterCommit(checks: Checks | undefined, file: CheckedFile): Promise<void> {
+export async function afterCommit(checks: Checks | undefined, file: CheckedFile, signal: AbortSignal): Promise<void> {
   if (!checks?.onComplete) return;
   const env = hookEnv({
     RFTP_LOCAL: file.target,
@@ -90,7 +90,7 @@ export async function afterCommit(checks: Checks | undefined, file: CheckedFile)
     RFTP_SHA256: await sha256Of(file.target),
     RFTP_DIRECTION: file.direction,
   });
-  const run = await runCommand(checks.onComplete, [], env);
+  const run = await runCommand(checks.onComplete, [], env, signal);
   if (run.code !== 0) throw new CheckFailure('on-complete', 'checkFailed', `${basename(file.target)}: the on-complete command failed (${failure(run)}); the file is in place`);
 }
 
@@ -110,8 +110,9 @@ process.on('exit', () => {
 });
 
 /** Runs a check to its end or its time limit, stdout and stderr gathered (the last 64 KiB). */
-function runCommand(check: CommandCheck, extra: string[], env: NodeJS.ProcessEnv): Promise<CommandRun> {
-  return new Promise((resolve) => {
+function runCommand(check: CommandCheck, extra: string[], env: NodeJS.ProcessEnv, signal: AbortSignal): Promise<CommandRun> {
+  if (signal.aborted) return Promise.reject(interrupted());
+  return new Promise((resolve, reject) => {
     let output = '';
     let timedOut = false;
     // A process group of its own, so that a timeout stops what the command started too (sh -c
@@ -125,6 +126,12 @@ function runCommand(check: CommandCheck, extra: string[], env: NodeJS.ProcessEnv
       }
     };
     running.add(stop);
+    // Ctrl-C reaches rftp, not the command's own process group: stop it, keep the partial.
+    const onAbort = () => {
+      stop();
+      settle(() => reject(interrupted()));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
     const gather = (d: Buffer) => {
       output = (output + d.toString('utf8')).slice(-MAX_OUTPUT);
     };
@@ -134,29 +141,40 @@ function runCommand(check: CommandCheck, extra: string[], env: NodeJS.ProcessEnv
       timedOut = true;
       stop();
     }, check.timeoutMs);
-    child.on('error', (err: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      running.delete(stop);
-      resolve({ output, problem: `${check.argv[0]}: ${err.code === 'ENOENT' ? 'command not found' : err.message}` });
-    });
+    child.on('error', (err: NodeJS.ErrnoException) => settle(() => resolve({ output, problem: `${check.argv[0]}: ${err.code === 'ENOENT' ? 'command not found' : err.message}` })));
     let settled = false;
-    const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+    let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const settle = (done: () => void) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       running.delete(stop);
+      signal.removeEventListener('abort', onAbort);
       child.stdout.destroy();
       child.stderr.destroy();
-      if (timedOut) resolve({ output, problem: `no answer within ${Math.round(check.timeoutMs / 1000)} s` });
-      else if (code === null) resolve({ output, problem: `killed by ${signal}` });
-      else resolve({ code, output });
+      done();
     };
+    const finish = () =>
+      settle(() => {
+        if (timedOut || !exited) resolve({ output, problem: `no answer within ${Math.round(check.timeoutMs / 1000)} s` });
+        else if (exited.code === null) resolve({ output, problem: `killed by ${exited.signal}` });
+        else resolve({ code: exited.code, output });
+      });
     // 'close' waits for the output pipes, which a process the command left behind (sh -c '…')
-    // may hold open: once the command itself has exited, its output gets a second to arrive.
-    child.on('exit', (code, signal) => setTimeout(() => finish(code, signal), timedOut ? 0 : 1000));
-    child.on('close', (code, signal) => finish(code, signal));
+    // may hold open: once the command itself has exited (its verdict is then known, the time
+    // limit no longer applies), its output gets a second to arrive.
+    child.on('exit', (code, sig) => {
+      if (!timedOut) {
+        exited = { code, signal: sig };
+        clearTimeout(timer);
+      }
+      setTimeout(finish, timedOut ? 0 : 1000);
+    });
+    child.on('close', finish);
   });
 }
+
+const interrupted = () => new RftpError('interrupted', 'interrupted while a check ran; run the same command again to check the complete download again');
 
 function failure(run: CommandRun): string {
   const last = lastLine(run.output);
@@ -181,10 +199,12 @@ function hookEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 /** Moves the partial to the quarantine directory (0700, the file 0600) with a JSON record beside it. */
 async function quarantine(dir: string, file: CheckedFile, scanner: string): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  await chmod(dir, 0o700);
+  // Made here: 0700 (mkdir's mode is masked by the umask). A directory the user named that
+  // exists already keeps its mode: it may be shared (/tmp), and it is theirs.
+  if ((await mkdir(dir, { recursive: true, mode: 0o700 })) !== undefined) await chmod(dir, 0o700);
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const dest = join(dir, `${stamp}-${basename(file.target)}`);
+  // Two infected files of one name in one millisecond (a parallel sync) must not meet.
+  const dest = join(dir, `${stamp}-${randomBytes(4).toString('hex')}-${basename(file.target)}`);
   const sha256 = await sha256Of(file.part);
   try {
     await rename(file.part, dest);

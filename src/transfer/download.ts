@@ -25,8 +25,8 @@ export interface DownloadOptions {
   continue: boolean;
   /** --limit-rate. */
   limiter?: TokenBucket;
-  /** Scan, verify command and on-complete hook (checks.ts). */
-  checks?: Checks;
+  /** Scan, verify command and on-complete hook (checks.ts); required, so that no path drops them. */
+  checks: Checks | undefined;
 }
 
 export interface FileResult {
@@ -117,7 +117,8 @@ export async function download(session: Session, url: FtpUrl, target: string, op
     if (decision.action !== 'fresh' && decision.action !== 'restart' && restUnsupported) decision = { action: 'restart', reason: 'the server refused REST' };
     // An earlier run got every byte and then failed a check (a scanner that crashed): the same
     // remote file (the decision checked size and time) needs no transfer, only the checks again.
-    if (decision.action === 'resume' && plain?.complete && decision.offset === remote.size) {
+    // Only with a recorded time: on size alone the 64 KiB overlap check is the last proof left.
+    if (decision.action === 'resume' && plain?.complete && plain.remoteMtimeMs !== null && decision.offset === remote.size) {
       out.info(`${name}: complete from an earlier run; checking it again`);
       result.resumedFrom = decision.offset;
       return 'done';
@@ -199,9 +200,9 @@ export async function download(session: Session, url: FtpUrl, target: string, op
     const state = await readState<DownloadState>(stateFile, 'download');
     if (state && checksBeforeCommit(opts.checks)) await writeState(stateFile, { ...state, complete: true });
     const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down' };
-    await checkedCommit(opts.checks, file, stateFile, () => commitPartial(part, target, state?.remoteMtimeMs ?? undefined));
+    await checkedCommit(opts.checks, file, stateFile, session.signal, () => commitPartial(part, target, state?.remoteMtimeMs ?? undefined));
     progress?.done();
-    await afterCommit(opts.checks, file);
+    await afterCommit(opts.checks, file, session.signal);
     return result;
   } catch (err) {
     progress?.stop();
@@ -214,9 +215,9 @@ export async function download(session: Session, url: FtpUrl, target: string, op
  * The checks before the rename, then the rename. An infected file went to quarantine: its state
  * goes too. A failed check keeps partial and state, so a rerun checks again without a transfer.
  */
-export async function checkedCommit(checks: Checks | undefined, file: CheckedFile, stateFile: string, commit: () => Promise<void>): Promise<void> {
+export async function checkedCommit(checks: Checks | undefined, file: CheckedFile, stateFile: string, signal: AbortSignal, commit: () => Promise<void>): Promise<void> {
   try {
-    await beforeCommit(checks, file);
+    await beforeCommit(checks, file, signal);
   } catch (err) {
     if (err instanceof RftpError && err.kind === 'infected') await removeState(stateFile);
     throw err;

@@ -92,7 +92,7 @@ export async function segmentedDownload(newSession: SessionMaker, signal: AbortS
           await fh.close();
           if (created) await removeIfEmpty(part);
           finished = true;
-          return await download(first, url, target, { force: opts.force, continue: opts.continue, limiter: opts.limiter }, out);
+          return await download(first, url, target, { force: opts.force, continue: opts.continue, limiter: opts.limiter, checks: opts.checks }, out);
         }
         const size = remote.size;
         const decision: SegmentedDecision = forceFresh
@@ -151,9 +151,9 @@ export async function segmentedDownload(newSession: SessionMaker, signal: AbortS
     await finish(fh, part, target, result.size, saved);
     finished = true;
     const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down' };
-    await checkedCommit(opts.checks, file, stateFile, () => commitPartial(part, target, saved?.remoteMtimeMs ?? undefined));
+    await checkedCommit(opts.checks, file, stateFile, signal, () => commitPartial(part, target, saved?.remoteMtimeMs ?? undefined));
     progress?.done();
-    await afterCommit(opts.checks, file);
+    await afterCommit(opts.checks, file, signal);
     return result;
   } catch (err) {
     progress?.stop();

@@ -76,7 +76,7 @@ export async function downloadWhole(
   // A failed check keeps the partial for the user to look at; it has no state, so a rerun
   // fetches it again (at most WHOLE_FILE_BYTES) and checks it again.
   const file: CheckedFile = { part, target, url: result.remote, size, direction: 'down' };
-  await beforeCommit(checks, file);
+  await beforeCommit(checks, file, session.signal);
   try {
     renameSync(part, target);
   } catch (err) {
@@ -85,7 +85,7 @@ export async function downloadWhole(
   }
   if (dirs) dirs.add(dirname(target));
   else await syncDir(dirname(target));
-  await afterCommit(checks, file);
+  await afterCommit(checks, file, session.signal);
   return result;
 }
 

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ensureTool, errorLines, randomData, runRftp, scratchDirs, sha256, sha256File, testEnv } from '../helpers/cli.js';
+import { ensureTool, errorLines, randomData, runRftp, scratchDirs, sha256, sha256File, spawnRftp, testEnv, waitFor } from '../helpers/cli.js';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
 
 const workdir = scratchDirs();
@@ -140,7 +140,7 @@ describe('checks after a transfer', () => {
     assert.equal(seen.RFTP_SHA256, sha256(clean));
     assert.equal(seen.RFTP_DIRECTION, 'down');
     assert.equal(seen.RFTP_PASSWORD, undefined);
-    assert.doesNotMatch(readFileSync(envFile, 'utf8'), /s3cr/);
+    assert.equal(readFileSync(envFile, 'utf8').includes(server.password), false);
 
     writeFileSync(join(d, 'up.bin'), clean);
     const up = await runRftp(['put', join(d, 'up.bin'), server.url('pub/'), '--on-complete', hook], { env: env(home) });
@@ -181,5 +181,45 @@ describe('checks after a transfer', () => {
     const sh = await runRftp(['-c', `set scan '${scan()}'; open ${server.url('/pub')}; get eicar.bin`], { env: env(home), cwd: d });
     assert.equal(sh.code, 10, sh.stderr);
     assert.equal(existsSync(join(d, 'eicar.bin')), false);
+  });
+
+  test('Ctrl-C during a scan stops the scanner at once: exit 130, the complete partial kept, nothing in place', async () => {
+    const { d, home } = workdir();
+    const mark = join(d, 'scanning');
+    const target = join(d, 'c.bin');
+    const run = spawnRftp(['get', server.url('pub/clean.bin'), '-o', target, '--scan', `sh -c 'touch ${mark}; sleep 30' scanner`], { env: env(home) });
+    await waitFor(() => existsSync(mark), 'the scanner to start');
+    const started = Date.now();
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.stderr);
+    assert.ok(Date.now() - started < 10_000, 'not after the scanner would have finished');
+    assert.equal(existsSync(target), false);
+    assert.equal(sha256File(`${target}.rftp-part`), sha256(clean));
+    assert.equal(execFileSync('sh', ['-c', `pgrep -f "${mark}[;] sleep 30" || true`], { encoding: 'utf8' }).trim(), '', 'the scanner is stopped');
+  });
+
+  test('a scanner that does not exist is a usage error before anything is fetched; set scan "" turns RFTP_SCAN off', async () => {
+    const { d, home } = workdir();
+    const sentBefore = (await server.xferTotals()).sent;
+    const r = await runRftp(['sync', server.url('tree/'), d, '--scan', 'clamscna --no-summary'], { env: env(home) });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--scan: clamscna: command not found/);
+    assert.equal((await server.xferTotals()).sent, sentBefore);
+    const sh = await runRftp(['-c', `set scan ''; open ${server.url('/pub')}; get eicar.bin`], { env: env(home, { RFTP_SCAN: scan() }), cwd: d });
+    assert.equal(sh.code, 0, sh.stderr);
+    assert.ok(existsSync(join(d, 'eicar.bin')));
+  });
+
+  test('sync: a failing --on-complete is exit 11, the files stay and count as received', async () => {
+    const { d, home } = workdir();
+    const r = await runRftp(['sync', server.url('pub/'), d, '--on-complete', `sh -c 'exit 4'`, '--json'], { env: env(home) });
+    assert.equal(r.code, 11, r.stderr);
+    const report = JSON.parse(r.stdout);
+    const files = readdirSync(join(server.root, 'pub')).length;
+    assert.equal(report.summary.received, files, r.stdout);
+    assert.equal(report.summary.failed, 0);
+    assert.equal(report.summary.hookFailed, files);
+    assert.equal(sha256File(join(d, 'clean.bin')), sha256(clean));
   });
 });
