@@ -8,17 +8,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { otherServers, startProftpd, startPureFtpd, type FtpServer } from '../helpers/servers.js';
-import { cleanup, errorLines, randomData, runRftp, sha256, sha256File, sizeOr0, snapshot, spawnRftp, testEnv, tmpDir, tmpHome, waitFor } from '../helpers/cli.js';
+import { errorLines, randomData, runRftp, scratchDirs, sha256, sha256File, sizeOr0, snapshot, spawnRftp, testEnv, waitFor } from '../helpers/cli.js';
 
-const dirs: string[] = [];
-after(() => cleanup(...dirs));
-
-function workdir() {
-  const d = tmpDir();
-  const home = tmpHome();
-  dirs.push(d, home);
-  return { d, home };
-}
+const workdir = scratchDirs();
 
 const MiB = 1024 * 1024;
 const transferred = (report: { summary: Record<string, number> }) => report.summary.received + report.summary.sent + report.summary.replaced + report.summary.continued;

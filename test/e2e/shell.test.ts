@@ -7,18 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
 import { Terminal } from '../helpers/terminal.js';
-import { cleanup, ensureTool, errorLines, randomData, runRftp, sha256, sha256File, sizeOr0, spawnRftp, testEnv, tmpDir, tmpHome, waitFor } from '../helpers/cli.js';
+import { ensureTool, errorLines, randomData, runRftp, scratchDirs, sha256, sha256File, sizeOr0, spawnRftp, testEnv, waitFor } from '../helpers/cli.js';
 
 const MiB = 1024 * 1024;
-const dirs: string[] = [];
-after(() => cleanup(...dirs));
-
-function workdir() {
-  const d = tmpDir();
-  const home = tmpHome();
-  dirs.push(d, home);
-  return { d, home };
-}
+const workdir = scratchDirs();
 
 describe('shell scripts (-c, -f, stdin)', () => {
   let server: VsftpdServer;
