@@ -32,7 +32,7 @@ export const exitCodeMeanings: Record<ExitCodeName, string> = {
   exists: 'destination exists (use `--force` or `-c`)',
   infected: 'a file was found infected by the virus scan (`--scan`) and quarantined',
   checkFailed: 'a check after a transfer failed: the scanner itself, `--verify-command`, `--on-complete`',
-  differences: '`rftp check` found differences (reserved)',
+  differences: '`rftp check` found differences',
   interrupted: 'interrupted (Ctrl-C, SIGTERM); run the same command again to resume',
 };
 

@@ -2,6 +2,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { usageError } from '../errors.js';
 import { DEFAULT_CHECK_TIMEOUT_S, DEFAULT_SCAN_INFECTED, defaultQuarantine, splitCommand, type Checks } from '../transfer/checks.js';
+import { verifyModeOf, type VerifyMode } from '../transfer/verify.js';
 import type { Args, OptionSpec } from './spec.js';
 
 // The options of the checks after a transfer (transfer/checks.ts) and the one place that turns
@@ -18,8 +19,22 @@ const onComplete: OptionSpec[] = [
   { name: 'hook-timeout', type: 'number', default: DEFAULT_CHECK_TIMEOUT_S, value: 'SECONDS', describe: 'longest wait for --verify-command and --on-complete (then they count as failed)' },
 ];
 
+/** Every transfer command: the content against the server's hash. */
+const verifyOptions: OptionSpec[] = [
+  {
+    name: 'verify',
+    type: 'boolean',
+    default: false,
+    setting: 'verify',
+    describe:
+      "compare each file with the server's hash (HASH, XSHA256, XSHA1, XMD5, XCRC) after the transfer: a mismatch transfers it again once, then fails (exit 11); without server hashes: a note, and the size check alone",
+  },
+  { name: 'verify-required', type: 'boolean', default: false, describe: 'as --verify, but a server without hashes fails each file (exit 11)' },
+];
+
 /** get, pget, sync: everything. */
 export const checkOptions: OptionSpec[] = [
+  ...verifyOptions,
   {
     name: 'scan',
     type: 'string',
@@ -48,8 +63,10 @@ export const checkOptions: OptionSpec[] = [
   ...onComplete,
 ];
 
-/** put: the hook after an upload. */
-export const onCompleteOptions: OptionSpec[] = onComplete;
+/** put: the server's hash and the hook after an upload. */
+export const onCompleteOptions: OptionSpec[] = [...verifyOptions, ...onComplete];
+
+export const verifyOf = (args: Args): VerifyMode => verifyModeOf(args.verify, args.verifyRequired);
 
 /** The checks the options (and RFTP_SCAN) ask for; undefined when none, so plain transfers pay nothing. */
 export function checksOf(args: Args, env: NodeJS.ProcessEnv): Checks | undefined {

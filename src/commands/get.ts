@@ -5,6 +5,7 @@ import { RftpError, usageError } from '../errors.js';
 import type { Session } from '../session/session.js';
 import { requireFile, type FtpUrl } from '../session/url.js';
 import type { Checks } from '../transfer/checks.js';
+import type { VerifyMode } from '../transfer/verify.js';
 import { download, statePath, type FileResult } from '../transfer/download.js';
 import { limiterFor, type TokenBucket } from '../transfer/rate-limit.js';
 import { segmentedDownload, type SessionMaker } from '../transfer/segmented.js';
@@ -12,7 +13,7 @@ import { readState, type SegmentedState } from '../transfer/state.js';
 import { checkSegments, localTarget } from '../transfer/targets.js';
 import { sessionArgsOf, type CommandContext } from './context.js';
 import { eachOnConnections } from './many.js';
-import { checkOptions, checksOf } from './checks.js';
+import { checkOptions, checksOf, verifyOf } from './checks.js';
 import { createDirsOption, transferOptions } from './options.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
 
@@ -27,6 +28,7 @@ export interface GetFileArgs {
   /** More connections to the same server, for a segmented download. */
   sessions: SessionMaker;
   checks?: Checks;
+  verify?: VerifyMode;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function getFile(ctx: CommandContext, session: Session, args: GetFi
   const target = await localTarget(args.url.path, args.output);
   const pgetPartial = args.segments === undefined ? await readState<SegmentedState>(statePath(target), 'segmented') : undefined;
   const segments = args.segments !== undefined ? checkSegments(args.segments, '--segments') : Math.max(1, pgetPartial?.ranges?.length ?? 1);
-  const opts = { force: args.force, continue: args.continue, limiter: args.limiter, checks: args.checks };
+  const opts = { force: args.force, continue: args.continue, limiter: args.limiter, checks: args.checks, verify: args.verify };
   if (segments > 1 || pgetPartial) return segmentedDownload(args.sessions, ctx.signal, args.url, target, { ...opts, segments }, ctx.out);
   return download(session, args.url, target, opts, ctx.out);
 }
@@ -107,8 +109,9 @@ export const spec: CommandSpec = {
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
     const { force, segments } = args as { force: boolean; segments?: number };
     const checks = checksOf(args, ctx.env);
+    const verify = verifyOf(args);
     await eachOnConnections(ctx, 'get', jobs, conn, args.parallel as number, (session, { url }) =>
-      getFile(ctx, session, { url, output, force, continue: args.continue === true, segments, limiter, checks, sessions: ctx.remote.sessions(url, conn) }),
+      getFile(ctx, session, { url, output, force, continue: args.continue === true, segments, limiter, checks, verify, sessions: ctx.remote.sessions(url, conn) }),
     );
   },
 };

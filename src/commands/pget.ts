@@ -5,7 +5,7 @@ import { checkSegments, localTarget, MAX_SEGMENTS } from '../transfer/targets.js
 import { sessionArgsOf } from './context.js';
 import { downloadJobs } from './get.js';
 import { eachOnConnections } from './many.js';
-import { checkOptions, checksOf } from './checks.js';
+import { checkOptions, checksOf, verifyOf } from './checks.js';
 import { createDirsOption, transferOptions } from './options.js';
 import type { FtpUrl } from '../session/url.js';
 import type { CommandSpec } from './spec.js';
@@ -32,7 +32,7 @@ export const spec: CommandSpec = {
     const jobs = await downloadJobs(ctx, args.url as string[], output, args.createDirs === true);
     const conn = sessionArgsOf(args);
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
-    const opts = { force: args.force === true, continue: args.continue === true, segments, limiter, checks: checksOf(args, ctx.env) };
+    const opts = { force: args.force === true, continue: args.continue === true, segments, limiter, checks: checksOf(args, ctx.env), verify: verifyOf(args) };
     const one = async (url: FtpUrl) => segmentedDownload(ctx.remote.sessions(url, conn), ctx.signal, url, await localTarget(url.path, output), opts, ctx.out);
     await eachOnConnections(ctx, 'pget', jobs, conn, args.parallel as number, (_session, { url }) => one(url), { login: false });
   },

@@ -5,13 +5,14 @@ import { checkLocalPath, checkRemotePath, remoteDirname } from '../session/paths
 import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
 import { afterCommit, type Checks } from '../transfer/checks.js';
+import type { VerifyMode } from '../transfer/verify.js';
 import type { FileResult } from '../transfer/download.js';
 import { limiterFor, type TokenBucket } from '../transfer/rate-limit.js';
 import { checkStoredName } from '../transfer/stored-names.js';
 import { settleMs, upload } from '../transfer/upload.js';
 import { sessionArgsOf, type CommandContext } from './context.js';
 import { eachOnConnections } from './many.js';
-import { checksOf, onCompleteOptions } from './checks.js';
+import { checksOf, onCompleteOptions, verifyOf } from './checks.js';
 import { createDirsOption, transferOptions } from './options.js';
 import type { CommandSpec } from './spec.js';
 
@@ -23,6 +24,7 @@ export interface PutFileArgs {
   limiter?: TokenBucket;
   createDirs?: boolean;
   checks?: Checks;
+  verify?: VerifyMode;
 }
 
 /** One file of `put`; a URL ending in / is a directory, the file goes in under its local name. */
@@ -42,7 +44,7 @@ export async function putFile(ctx: CommandContext, session: Session, args: PutFi
       (client) => makeDir(client, dir, true),
     );
   try {
-    const result = await upload(session, args.local, url, { force: args.force, continue: args.continue, settleMs: settleMs(ctx.env), limiter: args.limiter }, ctx.out);
+    const result = await upload(session, args.local, url, { force: args.force, continue: args.continue, settleMs: settleMs(ctx.env), limiter: args.limiter, verify: args.verify }, ctx.out);
     if (!result.skipped) await checkStoredName(session, url.path);
     if (!result.skipped) await afterCommit(args.checks, { part: args.local, target: args.local, url: displayUrl(url), size: result.size, direction: 'up' }, session.signal);
     return result;
@@ -120,7 +122,7 @@ export const spec: CommandSpec = {
     const jobs = locals.map((local) => ({ url: base, item: local }));
     const checks = checksOf(args, ctx.env);
     await eachOnConnections(ctx, 'put', jobs, conn, args.parallel as number, (session, { url, item }) =>
-      putFile(ctx, session, { local: item, url, force: args.force === true, continue: args.continue === true, limiter, createDirs: args.createDirs === true, checks }),
+      putFile(ctx, session, { local: item, url, force: args.force === true, continue: args.continue === true, limiter, createDirs: args.createDirs === true, checks, verify: verifyOf(args) }),
     );
   },
 };

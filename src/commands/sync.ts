@@ -1,15 +1,17 @@
 import { realpath, stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { limiterFor } from '../transfer/rate-limit.js';
-import { asRftpError, ExitCode, RftpError, usageError } from '../errors.js';
+import { asRftpError, ExitCode, Reported, RftpError, usageError } from '../errors.js';
 import { CwdRefused, listStrict } from '../session/ops.js';
 import { checkLocalPath, remoteBasename } from '../session/paths.js';
+import type { HashAlgorithm } from '../session/hash.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, isFtpUrl, parseFtpUrl, redactUrlText, type FtpUrl } from '../session/url.js';
 import type { FileResult } from '../transfer/download.js';
 import type { SessionMaker } from '../transfer/segmented.js';
 import { escapeControl, quoteName } from '../ui/redact.js';
 import { execute, type Direction, type ExecResult } from '../sync/execute.js';
+import { compareContents, serverHashAlgorithm } from '../sync/content.js';
 import { AUTO_MAX, AUTO_START } from '../sync/growth.js';
 import { FATAL, Retirements } from '../sync/workers.js';
 import { emptyTree, makeFilter, makePlan, type Filter, type Plan, type Problem, type Tree } from '../sync/plan.js';
@@ -21,7 +23,7 @@ import { checkSegments } from '../transfer/targets.js';
 import { settleMs } from '../transfer/upload.js';
 import { sessionArgsOf, type CommandContext, type SessionArgs } from './context.js';
 import type { Checks } from '../transfer/checks.js';
-import { checkOptions, checksOf } from './checks.js';
+import { checkOptions, checksOf, verifyOf } from './checks.js';
 import { outputOptions, rateOption, sessionOptions } from './options.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
 
@@ -50,6 +52,12 @@ export type SyncArgs = SessionArgs & {
   scan?: string;
   verifyCommand?: string;
   onComplete?: string;
+  verify?: boolean;
+  verifyRequired?: boolean;
+  /** --checksum: same-size files are up to date only when their contents match (server hashes). */
+  checksum?: boolean;
+  /** `rftp check`: print what differs, change nothing (exit 12 when something does). */
+  compare?: boolean;
 };
 
 /** What the core of sync needs: the options without the connection ones (a session maker has those). */
@@ -86,6 +94,12 @@ export const spec: CommandSpec = {
     { name: 'max-dirs', type: 'number', default: DEFAULT_LIMITS.maxDirs, describe: 'directories one side may have; beyond, the walk stops and the run fails (an endless tree ends)' },
     { name: 'max-entries', type: 'number', default: DEFAULT_LIMITS.maxEntries, describe: 'files and directories one side may have, in all' },
     { name: 'use-pget-n', lftp: '--use-pget-n=N', type: 'number', describe: 'downloads: each file of 2 MiB or more in up to N segments over N connections of its own (as pget -n N)' },
+    {
+      name: 'checksum',
+      type: 'boolean',
+      default: false,
+      describe: "files of the same size are up to date only when the server's hash matches the local file's (not size and time); refused (exit 2) by a server without hashes",
+    },
     ...checkOptions,
     ...sessionOptions,
     ...outputOptions,
@@ -108,17 +122,47 @@ export const spec: CommandSpec = {
   },
 };
 
+/** `rftp check`: the trees compared as a sync would, nothing changed (exit 12 when they differ). */
+export const checkSpec: CommandSpec = {
+  name: 'check',
+  summary: 'compare a remote tree with a local one (either order, as sync) and print what differs; change nothing',
+  positionals: [
+    { name: 'source', completes: 'remote', describe: 'URL of a remote directory, or a local directory (in the shell: a remote path, or a local one with -R)' },
+    { name: 'destination', arity: 'optional', completes: 'local', describe: 'local directory, or URL of a remote directory' },
+  ],
+  options: [
+    { name: 'include', short: 'I', type: 'string', value: 'GLOB', repeatable: true, describe: 'only files matching GLOB (repeatable)' },
+    { name: 'exclude', short: 'X', type: 'string', value: 'GLOB', repeatable: true, describe: 'leave out files and directories matching GLOB (repeatable)' },
+    { name: 'reverse', short: 'R', type: 'boolean', default: false, describe: 'the local directory is the source: LOCALDIR URL' },
+    ...sessionOptions,
+    ...outputOptions,
+  ],
+  examples: [
+    ['check ftp://alice@host/pub/site/ ./site', 'missing, extra, different size, and different content where the server can hash'],
+    ['check ./build ftpes://deploy@host/www/ --json', 'after a deploy: is the server what the build says?'],
+  ],
+  usage: '<source> <destination>',
+  details: ['exit 0 when the trees match, 12 when they differ; contents are compared where the server offers hashes (HASH, XSHA256, …), else sizes only (said once)'],
+  ownJson: true,
+  async run(ctx, args) {
+    const conn = sessionArgsOf(args);
+    const ends = syncEnds(ctx, args, 'check');
+    const options = { ...(args as unknown as SyncOptions), ...ends, compare: true, dryRun: true, delete: false, parallel: '4' };
+    await syncDirs(ctx, (url, c) => ctx.remote.sessions(url, conn, c), options);
+  },
+};
+
 /**
  * Which side is remote: on the command line the one that is a URL; in the shell the source,
  * or with -R the target (as lftp's mirror). A missing target is the source's name here (or there).
  */
-function syncEnds(ctx: RunContext, args: Args): { source: string; destination: string } {
+function syncEnds(ctx: RunContext, args: Args, command = 'sync'): { source: string; destination: string } {
   const source = args.source as string;
   let destination = args.destination as string | undefined;
   // On the command line both are given: a mirror into "." by default, with --delete, would
   // remove what the current directory holds.
   if (ctx.remote.kind === 'url') {
-    if (destination === undefined) throw usageError(`sync: missing argument DESTINATION (see ${ctx.helpHint})`);
+    if (destination === undefined) throw usageError(`${command}: missing argument DESTINATION (see ${ctx.helpHint})`);
     return { source, destination };
   }
   // A full URL keeps its password (displayUrl would drop it; the report shows it without).
@@ -188,12 +232,22 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
       () => 0,
       async () => undefined,
     );
+    // --checksum on a server that cannot hash is refused before anything is walked or sent.
+    const algorithm = args.checksum || args.compare ? await serverHashAlgorithm(sessions[0]) : undefined;
+    if (args.checksum && !algorithm) throw usageError('--checksum: the server offers no hash (HASH, XSHA256, XSHA1, XMD5, XCRC); without --checksum sync compares size and time');
     const connections = openConnections(sessions[0], sessions.slice(1), (text) => out.warn(text));
     const rootListing = await listRoot(sessions[0], given);
     const remoteExists = rootListing !== undefined;
     if (down && !remoteExists) throw new RftpError('notFound', `remote directory not found: ${shownUrl}`);
     const { src, dst, pool } = await walkBoth(connections, given, local.root, rootListing, args, out, report);
-    const plan = makePlan(src, dst, { delete: args.delete, maxDelete: args.maxDelete });
+    let plan = makePlan(src, dst, { delete: args.delete || args.compare === true, maxDelete: args.maxDelete });
+    if (algorithm) {
+      out.setPhase('comparing contents');
+      const sides = { session: pool()[0], direction, localRoot: local.root, remoteRoot, onFile: (n: number, of: number) => out.setPhase(`comparing contents: ${n} of ${of}`) };
+      plan = (await compareContents(plan, src, dst, sides)).plan;
+      out.stopBar();
+    }
+    if (args.compare) return reportDifferences(plan, algorithm, out, args.json);
     report.plan = plan;
     report.trees = [src, dst];
     warnAboutPlan(plan, [src, dst], report, out);
@@ -216,12 +270,15 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
         autoParallel: given.parallel.auto,
         reserved: down ? dst.reserved : [],
         checks: given.checks,
+        verify: verifyOf(args as unknown as Args),
       });
     }
     sumUp(report, plan, args, out, direction);
     return [];
   } catch (err) {
-    if (args.json) out.json(report.build(ctx.signal.aborted ? new RftpError('interrupted', 'interrupted; run the same command again to continue') : asRftpError(err)));
+    // check's own report went out already; its differences (exit 12) are no failed sync.
+    if (args.json && !(args.compare && err instanceof Reported))
+      out.json(report.build(ctx.signal.aborted ? new RftpError('interrupted', 'interrupted; run the same command again to continue') : asRftpError(err)));
     throw err;
   } finally {
     out.stopBar();
@@ -342,6 +399,26 @@ function sumUp(report: ReportBuilder, plan: Plan, args: SyncOptions, out: SyncOu
   const failed = failureText(summary, deletesSkipped, args.delete && plan.deletes.length > 0);
   if (failed) throw new RftpError(failureKind(summary), failed);
   if (args.json) out.json(report.build());
+}
+
+/**
+ * `rftp check`: one line per difference, from the plan of a sync with --delete (what it would
+ * send, replace, continue or delete), times left aside; exit 12 when there is any.
+ */
+function reportDifferences(plan: Plan, algorithm: HashAlgorithm | undefined, out: SyncOutput, json: boolean): FileResult[] {
+  const differences = [
+    ...plan.transfers.map((t) => ({ path: t.path, what: t.op === 'send' ? 'missing' : t.op === 'continue' ? 'partial' : 'differs', detail: t.reason })),
+    ...plan.conflicts.map((c) => ({ path: c.path, what: 'differs', detail: c.reason })),
+    ...[...plan.replaced, ...plan.deletes].map((d) => ({ path: d.path, what: 'extra', detail: 'only at the destination' })),
+  ];
+  if (json) out.json({ differences, compared: algorithm ? `size and content (${algorithm})` : 'size', matching: plan.skips.length });
+  else {
+    if (!algorithm) out.info('check: the server offers no hash: files of the same size count as the same');
+    for (const d of differences) out.print(`${d.what.padEnd(8)} ${quoteName(d.path)}${d.what === 'differs' || d.what === 'partial' ? `: ${d.detail}` : ''}`);
+  }
+  if (differences.length > 0) throw new Reported(ExitCode.differences, `check: ${differences.length} differences, ${plan.skips.length} files the same`);
+  out.info(`check: no differences; ${plan.skips.length} files the same${algorithm ? ` (${algorithm})` : ' (by size)'}`);
+  return [];
 }
 
 /** An infected file decides the exit code (10); failed checks and hooks alone give 11; anything else 8. */

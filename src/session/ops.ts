@@ -172,9 +172,11 @@ export async function sizeOf(client: Client, path: string): Promise<number | und
  * `thenPassive`: the next transfer's EPSV rides in the same write and its data connection is
  * opened ahead (sync's uploads: one round trip less per file; unused, it closes with the session).
  */
-export async function renameRemote(client: Client, from: string, to: string, opts: { thenPassive?: boolean } = {}): Promise<void> {
-  const commands = [`RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`];
-  checkRename(opts.thenPassive ? await withPassive(client, commands) : await pipelined(client, commands));
+export async function renameRemote(client: Client, from: string, to: string, opts: { thenPassive?: boolean; setTime?: string } = {}): Promise<void> {
+  const commands = [`RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`, ...(opts.setTime ? [opts.setTime] : [])];
+  const replies = opts.thenPassive ? await withPassive(client, commands) : await pipelined(client, commands);
+  checkRename(replies);
+  if (opts.setTime) checkSetTime(client, replies[2]);
 }
 
 /**
@@ -182,11 +184,21 @@ export async function renameRemote(client: Client, from: string, to: string, opt
  * fails RNTO too, and its reply is read first), with the new name's SIZE when asked: the size
  * after the rename, or undefined when the server does not tell.
  */
-export async function renameThenSize(client: Client, from: string, to: string, size = true): Promise<number | undefined> {
-  const commands = [`RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`, ...(size ? [`SIZE ${commandPath(to)}`] : [])];
-  const [rnfr, rnto, sized] = await pipelined(client, commands);
-  checkRename([rnfr, rnto]);
+export async function renameThenSize(client: Client, from: string, to: string, size = true, setTime?: string): Promise<number | undefined> {
+  const commands = [`RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`, ...(size ? [`SIZE ${commandPath(to)}`] : []), ...(setTime ? [setTime] : [])];
+  const replies = await pipelined(client, commands);
+  checkRename(replies);
+  if (setTime) checkSetTime(client, replies[replies.length - 1]);
+  const sized = size ? replies[2] : undefined;
   return sized?.code === 213 ? parseSize(sized.message) : undefined;
+}
+
+/**
+ * MFMT's reply: the time is a courtesy (a later sync compares it), so a refusal is no failed
+ * upload; --debug says so.
+ */
+function checkSetTime(client: Client, reply: Reply | undefined): void {
+  if (reply && reply.code >= 300) client.ftp.log(`the server did not set the uploaded file's time: ${reply.message}`);
 }
 
 function checkRename([rnfr, rnto]: Reply[]): void {

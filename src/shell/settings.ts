@@ -16,6 +16,7 @@ export interface ShellSettings extends SessionArgs {
   /** The checks after a transfer: --scan, --quarantine, --verify-command, --on-complete. */
   scan?: string;
   quarantine?: string;
+  verify?: boolean;
   verifyCommand?: string;
   onComplete?: string;
 }
@@ -56,6 +57,7 @@ export const settings: Record<string, Setting> = {
     aliases: [],
   },
   quarantine: { key: 'quarantine', kind: 'path', about: 'where --scan puts infected files (default $XDG_STATE_HOME/rftp/quarantine)', aliases: [] },
+  verify: { key: 'verify', kind: 'bool', about: "compare each transfer with the server's hash where it offers one, as --verify", aliases: [] },
   'verify-command': { key: 'verifyCommand', kind: 'command', about: 'command run on each download before it is moved into place, as --verify-command', aliases: ['xfer:verify-command'] },
   'on-complete': { key: 'onComplete', kind: 'command', about: 'command run once each file is in place, as --on-complete', aliases: [] },
   'fail-exit': { key: 'failExit', kind: 'bool', about: 'in scripts, stop at the first failing command (default on)', aliases: ['cmd:fail-exit'] },

@@ -7,6 +7,7 @@ import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
 import { afterCommit, checkOf, type Checks } from '../transfer/checks.js';
 import { download, type FileResult } from '../transfer/download.js';
+import type { VerifyMode } from '../transfer/verify.js';
 import type { TokenBucket } from '../transfer/rate-limit.js';
 import { syncDir } from '../transfer/state.js';
 import { downloadWhole, uploadWhole, WHOLE_FILE_BYTES } from '../transfer/whole-file.js';
@@ -47,6 +48,8 @@ export interface ExecSetup {
   autoParallel?: boolean;
   /** Scan, verify command, on-complete hook: each file passes them (transfer/checks.ts). */
   checks?: Checks;
+  /** --verify / --verify-required (transfer/verify.ts). */
+  verify?: VerifyMode;
 }
 
 /** No segment smaller than this (as lftp's pget:min-chunk-size): a smaller file is not split. */
@@ -285,9 +288,9 @@ class SyncRun {
     const local = await checkNoSymlinks(setup.localRoot, t.path, 'file', this.realDirs);
     // The on-complete hook runs in transferFile, for both directions.
     const checks = setup.checks && { ...setup.checks, onComplete: undefined };
-    if (isWhole(t)) return downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, setup.limiter, this.renamedIn, checks);
+    if (isWhole(t)) return downloadWhole(session, remoteUrl, local, t.size!, t.mtimeMs, { limiter: setup.limiter, dirs: this.renamedIn, checks, verify: setup.verify, out: setup.out });
     const segments = Math.min(setup.segments ?? 1, Math.floor((t.size ?? 0) / MIN_SEGMENT_BYTES));
-    const opts = { force: true, continue: false, limiter: setup.limiter, checks };
+    const opts = { force: true, continue: false, limiter: setup.limiter, checks, verify: setup.verify };
     if (segments <= 1 || !setup.newSession) return download(session, remoteUrl, local, opts, setup.out);
     return segmentedDownload(setup.newSession, session.signal, remoteUrl, local, { ...opts, segments }, setup.out).catch((err) => {
       // A server at its connection cap refuses the segments' own connections: this
@@ -302,8 +305,8 @@ class SyncRun {
     const { setup } = this;
     const remoteUrl = { ...setup.url, path: remotePathOf(setup.remoteRoot, t.path) };
     const local = localPathInside(setup.localRoot, t.path);
-    if (isWhole(t)) return uploadWhole(session, local, remoteUrl, setup.limiter);
-    return upload(session, local, remoteUrl, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter }, setup.out);
+    if (isWhole(t)) return uploadWhole(session, local, remoteUrl, { limiter: setup.limiter, verify: setup.verify, out: setup.out });
+    return upload(session, local, remoteUrl, { force: true, continue: false, settleMs: setup.settleMs, limiter: setup.limiter, verify: setup.verify }, setup.out);
   }
 
   /** 5. Deletes, last, and only after a clean run. */

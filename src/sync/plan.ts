@@ -220,3 +220,31 @@ export function globMatcher(glob: string): (path: string) => boolean {
   const re = globRegExp(glob.replace(/^\/+/, '').replace(/\/+$/, ''), { dot: true, what: 'glob' });
   return (path) => (anchored ? re.test(path) : re.test(path.slice(path.lastIndexOf('/') + 1)));
 }
+
+/**
+ * Files of one size on both sides, which the plan took as up to date or replaced for their time:
+ * what a comparison by content (sync --checksum, check) decides instead.
+ */
+export function sameSizePairs(plan: Plan, src: Tree, dst: Tree): string[] {
+  const sameSize = (path: string) => {
+    const s = src.entries.get(path);
+    const d = dst.entries.get(path);
+    return s?.type === 'file' && d?.type === 'file' && s.size !== undefined && s.size === d.size;
+  };
+  return [...plan.skips.map((s) => s.path), ...plan.transfers.filter((t) => t.op === 'replace').map((t) => t.path)].filter(sameSize);
+}
+
+/** The plan once contents are known (path -> differs): equal files are up to date, different ones replaced. */
+export function withContentVerdicts(plan: Plan, src: Tree, differs: Map<string, boolean>, algorithm: string): Plan {
+  const equal = (path: string) => differs.get(path) === false;
+  const different = (path: string) => differs.get(path) === true;
+  const replaced = plan.skips
+    .filter((s) => different(s.path))
+    .map((s) => ({ op: 'replace' as const, path: s.path, size: s.size, mtimeMs: src.entries.get(s.path)?.mtimeMs, reason: `content differs (${algorithm})` }));
+  const nowEqual = plan.transfers.filter((t) => t.op === 'replace' && equal(t.path)).map((t) => ({ op: 'skip' as const, path: t.path, size: t.size }));
+  return {
+    ...plan,
+    skips: [...plan.skips.filter((s) => !different(s.path)), ...nowEqual],
+    transfers: [...plan.transfers.filter((t) => !(t.op === 'replace' && equal(t.path))), ...replaced],
+  };
+}

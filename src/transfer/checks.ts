@@ -40,7 +40,7 @@ export interface CheckedFile {
 /** A file that failed a check: which one, for the reports that count them. */
 export class CheckFailure extends RftpError {
   constructor(
-    readonly check: 'scan' | 'verify' | 'on-complete',
+    readonly check: 'scan' | 'verify' | 'on-complete' | 'hash',
     kind: 'infected' | 'checkFailed',
     message: string,
   ) {

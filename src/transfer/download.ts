@@ -1,4 +1,4 @@
-import { lstat, type FileHandle } from 'node:fs/promises';
+import { lstat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { RftpError } from '../errors.js';
 import { CommandRefused, closeConnection, dataIsEncrypted, retrieve, type Client } from '../session/ops.js';
@@ -14,6 +14,7 @@ import { afterCommit, beforeCommit, checksBeforeCommit, type CheckedFile, type C
 import { decideSingleStreamResume, type SingleStreamDecision } from './ranges.js';
 import { decideDownloadResume, MAX_RESTARTS, type ResumeDecision } from './resume.js';
 import { readState, removeState, writeState, type DownloadState, type SegmentedState } from './state.js';
+import { retryOnMismatch, verifyContent, type VerifyMode } from './verify.js';
 
 /** How far before the resume point the overlap check re-reads and compares. */
 export const OVERLAP_BYTES = 64 * 1024;
@@ -27,6 +28,8 @@ export interface DownloadOptions {
   limiter?: TokenBucket;
   /** Scan, verify command and on-complete hook (checks.ts); required, so that no path drops them. */
   checks: Checks | undefined;
+  /** --verify / --verify-required: the content against the server's hash (verify.ts). */
+  verify?: VerifyMode;
 }
 
 export interface FileResult {
@@ -86,7 +89,11 @@ export async function prepareDownload(url: FtpUrl, target: string, opts: Downloa
 // Long on purpose, with attempt() inside: each attempt's phases (identity, overlap check, RETR,
 // size check, commit) share the partial's handle and writer; the resume rules themselves are
 // pure functions in resume.ts and ranges.ts, unit-tested.
-export async function download(session: Session, url: FtpUrl, target: string, opts: DownloadOptions, out: Output): Promise<FileResult> {
+export function download(session: Session, url: FtpUrl, target: string, opts: DownloadOptions, out: Output): Promise<FileResult> {
+  return retryOnMismatch(out, (retried) => downloadOnce(session, url, target, opts, out, retried));
+}
+
+async function downloadOnce(session: Session, url: FtpUrl, target: string, opts: DownloadOptions, out: Output, retried: boolean): Promise<FileResult> {
   const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(url, target, opts);
   let progress: TransferProgress | undefined;
   let restUnsupported = false;
@@ -197,6 +204,8 @@ export async function download(session: Session, url: FtpUrl, target: string, op
     }
     await finish(fh, part, target, stateFile);
     done = true;
+    const discard = () => discardPartial(part, stateFile);
+    await verifyContent(session, url, part, { mode: opts.verify ?? 'off', retried, name, out, discard });
     const state = await readState<DownloadState>(stateFile, 'download');
     if (state && checksBeforeCommit(opts.checks)) await writeState(stateFile, { ...state, complete: true });
     const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down' };
@@ -223,6 +232,12 @@ export async function checkedCommit(checks: Checks | undefined, file: CheckedFil
     throw err;
   }
   await commit();
+  await removeState(stateFile);
+}
+
+/** A complete partial whose content the server's hash contradicts: nothing of it is kept. */
+export async function discardPartial(part: string, stateFile: string): Promise<void> {
+  await unlink(part).catch(() => {});
   await removeState(stateFile);
 }
 

@@ -9,13 +9,14 @@ import type { FtpUrl } from '../session/url.js';
 import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
 import { afterCommit, type CheckedFile } from './checks.js';
-import { checkedCommit, download, isComplete, OVERLAP_BYTES, prepareDownload, type DownloadOptions, type FileResult } from './download.js';
+import { checkedCommit, discardPartial, download, isComplete, OVERLAP_BYTES, prepareDownload, type DownloadOptions, type FileResult } from './download.js';
 import { commitPartial, flushAndCheck, readRange, removeIfEmpty } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
 import { decideSegmentedResume, rangesComplete, splitRanges, type Range, type SegmentedDecision } from './ranges.js';
 import type { TokenBucket } from './rate-limit.js';
 import { MAX_RESTARTS } from './resume.js';
 import { readState, removeState, writeState, type DownloadState, type SegmentedState } from './state.js';
+import { retryOnMismatch, verifyContent } from './verify.js';
 
 export interface SegmentedOptions extends DownloadOptions {
   /** Connections (and ranges for a fresh start). */
@@ -49,7 +50,11 @@ interface Live {
  */
 // Long on purpose: the rounds (fetch, restart when the file changed, commit) share the partial's
 // file handle, its state and the result; the rounds themselves are fetchAll and its workers.
-export async function segmentedDownload(newSession: SessionMaker, signal: AbortSignal, url: FtpUrl, target: string, opts: SegmentedOptions, out: Output): Promise<FileResult> {
+export function segmentedDownload(newSession: SessionMaker, signal: AbortSignal, url: FtpUrl, target: string, opts: SegmentedOptions, out: Output): Promise<FileResult> {
+  return retryOnMismatch(out, (retried) => segmentedOnce(newSession, signal, url, target, opts, out, retried));
+}
+
+async function segmentedOnce(newSession: SessionMaker, signal: AbortSignal, url: FtpUrl, target: string, opts: SegmentedOptions, out: Output, retried: boolean): Promise<FileResult> {
   const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(url, target, opts);
   let progress: TransferProgress | undefined;
   let restarts = 0;
@@ -92,7 +97,7 @@ export async function segmentedDownload(newSession: SessionMaker, signal: AbortS
           await fh.close();
           if (created) await removeIfEmpty(part);
           finished = true;
-          return await download(first, url, target, { force: opts.force, continue: opts.continue, limiter: opts.limiter, checks: opts.checks }, out);
+          return await download(first, url, target, { force: opts.force, continue: opts.continue, limiter: opts.limiter, checks: opts.checks, verify: opts.verify }, out);
         }
         const size = remote.size;
         const decision: SegmentedDecision = forceFresh
@@ -150,6 +155,14 @@ export async function segmentedDownload(newSession: SessionMaker, signal: AbortS
     const saved = await readState<SegmentedState>(stateFile, 'segmented');
     await finish(fh, part, target, result.size, saved);
     finished = true;
+    if (opts.verify && opts.verify !== 'off') {
+      const session = newSession();
+      try {
+        await verifyContent(session, url, part, { mode: opts.verify, retried, name, out, discard: () => discardPartial(part, stateFile) });
+      } finally {
+        session.close();
+      }
+    }
     const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down' };
     await checkedCommit(opts.checks, file, stateFile, signal, () => commitPartial(part, target, saved?.remoteMtimeMs ?? undefined));
     progress?.done();

@@ -2,6 +2,7 @@ import { realpath, stat, type FileHandle } from 'node:fs/promises';
 import { Readable, Writable } from 'node:stream';
 import { RftpError } from '../errors.js';
 import { CommandRefused, closeConnection, hasFeature, refusedByServer, removeRemote, renameThenSize, retrieve, sizeOf, store, type Client, type StoreMode } from '../session/ops.js';
+import { setTimeCommand } from '../session/hash.js';
 import { withPassive } from '../session/pipeline.js';
 import { parseSize } from '../session/remote.js';
 import { commandPath, remoteBasename, remoteDirname, remoteJoin } from '../session/paths.js';
@@ -15,6 +16,7 @@ import { OVERLAP_BYTES, withPartialResult } from './download.js';
 import { openToRead, readRange } from './local-file.js';
 import { paced, type TokenBucket } from './rate-limit.js';
 import { decideUploadResume, MAX_RESTARTS, type ResumeDecision } from './resume.js';
+import { ContentMismatch, sameContent, serverHashFor, type VerifyMode } from './verify.js';
 import { readState, removeState, uploadStatePath, writeState, type UploadState } from './state.js';
 
 export interface UploadOptions {
@@ -24,6 +26,8 @@ export interface UploadOptions {
   settleMs: number;
   /** --limit-rate. */
   limiter?: TokenBucket;
+  /** --verify / --verify-required: the server's hash of the temporary file before the rename. */
+  verify?: VerifyMode;
 }
 
 const MAX_SETTLE_ROUNDS = 30;
@@ -83,6 +87,8 @@ class UploadJob {
   private forceRestart = false;
   private restarts = 0;
   private checkedFinal = false;
+  /** --verify found the content different once already. */
+  private mismatched = false;
   private announced = false;
   /** The furthest byte handed to a data connection: progress, for the retry budget. */
   private furthest = 0;
@@ -252,6 +258,20 @@ class UploadJob {
   }
 
   /** The server's size must be the local one, the local file unchanged: then RNFR/RNTO, and the size again. */
+  /**
+   * --verify: the server's hash of the temporary file against the local file. A mismatch removes
+   * the temporary file and sends it again (why, returned); a second one fails the file.
+   */
+  private async contentDiffers(client: Client): Promise<string | undefined> {
+    const mode = this.opts.verify ?? 'off';
+    const remote = await serverHashFor(client, this.tempPath, mode, this.name, this.out);
+    if (!remote || (await sameContent(this.local.path, remote))) return undefined;
+    await removeRemote(client, this.tempPath);
+    if (this.mismatched) throw new ContentMismatch(this.name, remote.algorithm);
+    this.mismatched = true;
+    return `the content differs from the server's ${remote.algorithm}`;
+  }
+
   private async verifyAndRename(client: Client): Promise<Outcome> {
     const { local, name } = this;
     const remoteSize = await sizeOf(client, this.tempPath);
@@ -266,8 +286,12 @@ class UploadJob {
     if (!now || now.size !== local.size || Math.trunc(now.mtimeMs) !== local.mtimeMs) {
       throw new RftpError('local', `${local.path} changed while it was being uploaded; run again to upload the new version`);
     }
+    const differs = await this.contentDiffers(client);
+    if (differs) return this.restart(differs);
     await writeState(this.stateFile, { version: 1, kind: 'upload', ...this.stored, phase: 'renaming' });
-    const finalSize = await renameThenSize(client, this.tempPath, this.finalPath);
+    // The remote file takes the local one's time (MFMT, where offered), in the rename's write.
+    const setTime = await setTimeCommand(client, this.finalPath, local.mtimeMs);
+    const finalSize = await renameThenSize(client, this.tempPath, this.finalPath, true, setTime);
     if (finalSize !== undefined && finalSize !== local.size) {
       await removeRemote(client, this.finalPath);
       return this.restart(`the uploaded file has ${finalSize} bytes after the rename, expected ${local.size}`);

@@ -1,9 +1,10 @@
 import { closeSync, constants, fstatSync, fsync, futimesSync, openSync, readSync, renameSync, rmSync, writevSync, type Stats } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { RftpError } from '../errors.js';
-import { hasFeature, renameRemote, retrieve, sizeOf, store } from '../session/ops.js';
+import { setTimeCommand } from '../session/hash.js';
+import { hasFeature, removeRemote, renameRemote, retrieve, sizeOf, store } from '../session/ops.js';
 import { afterCommit, beforeCommit, type CheckedFile, type Checks } from './checks.js';
 import { modifiedTime } from '../session/remote.js';
 import type { Session } from '../session/session.js';
@@ -15,6 +16,8 @@ import { TooMuchData } from './partial-writer.js';
 import { syncDir } from './state.js';
 import { paced, type TokenBucket } from './rate-limit.js';
 import { remoteTempPath } from './upload.js';
+import { ContentMismatch, mismatchNote, retryOnMismatch, sameContent, serverHashFor, verifyContent, type VerifyMode } from './verify.js';
+import type { Output } from '../ui/output.js';
 
 /**
  * Files up to this size are sent whole by sync: re-sending one after an interruption costs less
@@ -31,16 +34,21 @@ export const WHOLE_FILE_BYTES = 256 * 1024;
  * `dirs` collects the directories whose renames still need an fsync (sync does them once per
  * directory at the end); without it the directory is synced here.
  */
-export async function downloadWhole(
-  session: Session,
-  url: FtpUrl,
-  target: string,
-  size: number,
-  mtimeMs: number | undefined,
-  limiter?: TokenBucket,
-  dirs?: Set<string>,
-  checks?: Checks,
-): Promise<FileResult> {
+export interface WholeOptions {
+  limiter?: TokenBucket;
+  /** Directories whose renames still need an fsync (see downloadWhole). */
+  dirs?: Set<string>;
+  checks?: Checks;
+  verify?: VerifyMode;
+  out: Output;
+}
+
+export function downloadWhole(session: Session, url: FtpUrl, target: string, size: number, mtimeMs: number | undefined, opts: WholeOptions): Promise<FileResult> {
+  return retryOnMismatch(opts.out, (retried) => downloadWholeOnce(session, url, target, size, mtimeMs, opts, retried));
+}
+
+async function downloadWholeOnce(session: Session, url: FtpUrl, target: string, size: number, mtimeMs: number | undefined, opts: WholeOptions, retried: boolean): Promise<FileResult> {
+  const { limiter, dirs, checks } = opts;
   const result: FileResult = { remote: displayUrl(url), local: target, size, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
   let reached = 0;
   let attempts = 0;
@@ -71,6 +79,8 @@ export async function downloadWhole(
       data = sink.chunks;
     },
   );
+  const name = basename(target);
+  await verifyContent(session, url, data, { mode: opts.verify ?? 'off', retried, name, out: opts.out, discard: async () => {} });
   const part = partialPath(target);
   await writeDurably(part, data, size, mtimeMs);
   // A failed check keeps the partial for the user to look at; it has no state, so a rerun
@@ -162,7 +172,9 @@ class MemorySink extends Writable {
  * STOR to the temporary name, SIZE must equal the local size, then RNFR/RNTO. The file is read
  * once, up front (it is small), so what is sent is one consistent version of it.
  */
-export async function uploadWhole(session: Session, localPath: string, url: FtpUrl, limiter?: TokenBucket): Promise<FileResult> {
+export async function uploadWhole(session: Session, localPath: string, url: FtpUrl, opts: Omit<WholeOptions, 'dirs' | 'checks'>): Promise<FileResult> {
+  const { limiter } = opts;
+  let mismatched = false;
   const { data, before } = readSmallFile(localPath);
   const temp = remoteTempPath(url.path);
   const result: FileResult = { remote: displayUrl(url), local: localPath, size: data.length, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
@@ -184,8 +196,17 @@ export async function uploadWhole(session: Session, localPath: string, url: FtpU
       if (!now || now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
         throw new RftpError('local', `${localPath} changed while it was being uploaded; run again to upload the new version`);
       }
-      // More files usually follow on this connection: their EPSV rides with the rename.
-      await renameRemote(client, temp, url.path, { thenPassive: true });
+      // --verify: the temporary file's hash, before it takes the name; a mismatch sends it again once.
+      const remoteHash = await serverHashFor(client, temp, opts.verify ?? 'off', basename(localPath), opts.out);
+      if (remoteHash && !(await sameContent([data], remoteHash))) {
+        await removeRemote(client, temp);
+        if (mismatched) throw new ContentMismatch(basename(localPath), remoteHash.algorithm);
+        mismatched = true;
+        throw new RftpError('transfer', mismatchNote(basename(localPath), remoteHash), { retryable: true });
+      }
+      // More files usually follow on this connection: their EPSV rides with the rename, and the
+      // local file's time with it (MFMT, where offered).
+      await renameRemote(client, temp, url.path, { thenPassive: true, setTime: await setTimeCommand(client, url.path, before.mtimeMs) });
     },
   );
   return result;

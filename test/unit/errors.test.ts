@@ -10,7 +10,7 @@ import { redact, addSecret, escapeControl } from '../../src/ui/redact.js';
 const ftpError = (code: number, text: string) => new FTPError({ code, message: `${code} ${text}` });
 const sys = (code: string, extra: object = {}) => Object.assign(new Error(`${code} happened`), { code, ...extra });
 
-test('exit codes are the documented ones (12 reserved for rftp check)', () => {
+test('exit codes are the documented ones', () => {
   assert.deepEqual(ExitCode, {
     ok: 0,
     internal: 1,

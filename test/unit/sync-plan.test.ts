@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emptyTree, globMatcher, makeFilter, makePlan, type Entry, type Tree } from '../../src/sync/plan.js';
+import { emptyTree, globMatcher, makeFilter, makePlan, sameSizePairs, withContentVerdicts, type Entry, type Tree } from '../../src/sync/plan.js';
 
 function tree(entries: Record<string, Entry | number>, extra: Partial<Tree> = {}): Tree {
   const t = emptyTree();
@@ -211,4 +211,28 @@ test('filters: excludes hit files and directories, includes only files', () => {
   assert.ok(!f.accepts('site/app.js', false));
   assert.ok(!f.accepts('site/drafts', true));
   assert.ok(makeFilter([], []).accepts('anything', false));
+});
+
+test('--checksum: same-size pairs are decided by content, whatever their times say', () => {
+  const f = (size: number, mtimeMs: number): Entry => ({ type: 'file', size, mtimeMs });
+  const src = tree({ same: f(5, 1000), edited: f(5, 1000), older: f(5, 900_000), grown: f(9, 1000), fresh: f(3, 1000) });
+  const dst = tree({ same: f(5, 1000), edited: f(5, 1000), older: f(5, 1000), grown: f(5, 1000) });
+  const plan = makePlan(src, dst, { delete: false });
+  assert.deepEqual(sameSizePairs(plan, src, dst).sort(), ['edited', 'older', 'same']);
+  const decided = withContentVerdicts(
+    plan,
+    src,
+    new Map([
+      ['same', false],
+      ['edited', true],
+      ['older', false],
+    ]),
+    'SHA-256',
+  );
+  assert.deepEqual(decided.skips.map((s) => s.path).sort(), ['older', 'same']);
+  assert.deepEqual(decided.transfers.map((t) => `${t.op} ${t.path} ${t.reason}`).sort(), [
+    'replace edited content differs (SHA-256)',
+    'replace grown size differs (5 -> 9)',
+    'send fresh missing at the destination',
+  ]);
 });
