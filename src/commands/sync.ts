@@ -122,6 +122,16 @@ export const spec: CommandSpec = {
   },
 };
 
+/** Whether some same-size pair can only be judged by the minute a listing shows. */
+function listingTimesDecide(remote: Tree, local: Tree): boolean {
+  for (const [path, r] of remote.entries) {
+    if (r.type !== 'file' || r.mtimeMs !== undefined || !r.listed) continue;
+    const l = local.entries.get(path);
+    if (l?.type === 'file' && l.size === r.size) return true;
+  }
+  return false;
+}
+
 /** `rftp check`: the trees compared as a sync would, nothing changed (exit 12 when they differ). */
 export const checkSpec: CommandSpec = {
   name: 'check',
@@ -378,6 +388,11 @@ async function walkBoth(connections: OpenConnections, given: Given, localRoot: s
       pipelining: args.pipelining !== false,
     });
     if (asked > 0) out.debug(`asked the server for the times of ${asked} files`);
+    if (listingTimesDecide(down ? src : dst, down ? dst : src)) {
+      out.warn(
+        'the server gives no exact file times (no MLSD, no MDTM): the time its listing shows decides, to the minute, so a change of a file within the same minute and size is not seen (--checksum would see it where the server offers hashes)',
+      );
+    }
   }
   out.stopBar();
   return { src, dst, pool };

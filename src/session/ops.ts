@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { RftpError } from '../errors.js';
+import { type ListedTime, parseListedTime } from './list-time.js';
 import { commandPath, remoteBasename } from './paths.js';
 import { handshakeDone, listingBuffer, REFUSAL_GRACE_MS, TlsBeforeReply, transferCommand } from './basic-ftp-internals.js';
 import { cwdHome, cwdOf, dataConnection, loginFacts, pipelined, type Reply, setCwd, withPassive } from './pipeline.js';
@@ -306,6 +307,8 @@ export interface ListedEntry {
   mtimeMs?: number;
   /** MLSD "unique" fact, for loop detection. */
   unique?: string;
+  /** A LIST line's time (to the minute or the day): a last resort, where MDTM gives nothing better. */
+  listed?: ListedTime;
 }
 
 /**
@@ -474,7 +477,8 @@ function toEntry(info: FileInfo, line: string): ListedEntry {
   const sizeText = mlsd ? /(?:^|;)size=([^;]*);/i.exec(line)?.[1] : String(info.size);
   const size = sizeText !== undefined && /^\d{1,16}$/.test(sizeText) && Number.isSafeInteger(Number(sizeText)) ? Number(sizeText) : undefined;
   const t = info.modifiedAt?.getTime();
-  return { name: info.name, type, size, mtimeMs: t !== undefined && Number.isFinite(t) ? t : undefined, unique: info.uniqueID };
+  const listed = mlsd ? undefined : parseListedTime(info.rawModifiedAt);
+  return { name: info.name, type, size, mtimeMs: t !== undefined && Number.isFinite(t) ? t : undefined, unique: info.uniqueID, ...(listed && { listed }) };
 }
 
 /** MKD; a directory that is already there (another worker, an earlier run) is fine. */

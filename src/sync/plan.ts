@@ -11,6 +11,8 @@ export interface Entry {
   size?: number;
   /** Modification time in ms (UTC), only when known to the second (MLSD, local stat). */
   mtimeMs?: number;
+  /** A remote file's time from a LIST line (start and length of the minute or day shown), where nothing better exists. */
+  listed?: { ms: number; precisionMs: number };
 }
 
 export interface Problem {
@@ -71,16 +73,25 @@ export interface Plan {
 /** A destination this much older than the source (ms) is out of date; less is clock/rounding noise. */
 const MTIME_SLACK_MS = 1000;
 
+/**
+ * Whether the destination is older than the source. Exact times when both sides have them; a
+ * listing's time (a server without MLSD and MDTM) only when even its whole minute or day lies
+ * on the older side; no time at all: not older (the size decides).
+ */
+function isOlder(src: Entry, dst: Entry): boolean {
+  if (src.mtimeMs !== undefined && dst.mtimeMs !== undefined) return dst.mtimeMs + MTIME_SLACK_MS < src.mtimeMs;
+  if (src.listed && dst.mtimeMs !== undefined) return dst.mtimeMs + MTIME_SLACK_MS < src.listed.ms;
+  if (dst.listed && src.mtimeMs !== undefined) return dst.listed.ms + dst.listed.precisionMs + MTIME_SLACK_MS < src.mtimeMs;
+  return false;
+}
+
 function compareFile(path: string, src: Entry, dst: Entry | undefined, partial: number | undefined): Action {
   const size = src.size;
-  if (dst && src.size !== undefined && dst.size === src.size) {
-    const older = src.mtimeMs !== undefined && dst.mtimeMs !== undefined && dst.mtimeMs + MTIME_SLACK_MS < src.mtimeMs;
-    if (!older) return { op: 'skip', path, size };
-  }
+  if (dst && src.size !== undefined && dst.size === src.size && !isOlder(src, dst)) return { op: 'skip', path, size };
   if (partial !== undefined && (src.size === undefined || partial <= src.size)) {
     return { op: 'continue', path, size, reason: `partial of ${partial} bytes from an earlier run` };
   }
-  const mtimeMs = src.mtimeMs;
+  const mtimeMs = src.mtimeMs ?? src.listed?.ms;
   if (!dst) return { op: 'send', path, size, mtimeMs, reason: 'missing at the destination' };
   const reason = src.size === undefined ? 'source size unknown' : dst.size !== src.size ? `size differs (${dst.size ?? '?'} -> ${src.size})` : 'the destination is older';
   return { op: 'replace', path, size, mtimeMs, reason };

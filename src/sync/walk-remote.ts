@@ -128,7 +128,7 @@ export async function walkRemote(
         queue.push({ rel, depth: depth + 1 });
       } else {
         files++;
-        tree.entries.set(rel, { type: 'file', size: e.size, mtimeMs: e.mtimeMs });
+        tree.entries.set(rel, { type: 'file', size: e.size, mtimeMs: e.mtimeMs, ...(e.listed && { listed: e.listed }) });
       }
     }
   };

@@ -4,7 +4,7 @@
 // failures each server showed when rftp was tried against it by hand.
 import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { otherServers, startProftpd, startPureFtpd, type FtpServer } from '../helpers/servers.js';
@@ -211,4 +211,29 @@ test('an IIS-style listing keeps names exactly, leading spaces too: ls and sync 
   assert.equal(r.code, 0, r.stderr);
   assert.equal(readFileSync(join(d, 'm', '  lead.txt'), 'utf8'), 'lead\n');
   assert.match(r.stderr, /got " {2}lead\.txt"/, 'a name with a space at its start is quoted in messages');
+});
+
+test('a server with neither MLSD nor MDTM: the minute its listing shows decides, with one warning', async () => {
+  const { fakeServers } = await import('../helpers/fake-ftp.js');
+  const fake = fakeServers();
+  const { d, home } = workdir();
+  let shown = '12-01-26  02:15PM';
+  const line = (size: number, name: string) => `${shown}${`${size}`.padStart(21)} ${name}`;
+  const s = await fake({ '/old/f.txt': 'first' }, { feat: ['SIZE'], mdtm: 'refuse', listing: (dir) => (dir === '/old' ? { lines: [line(5, 'f.txt')] } : undefined) });
+  const e = testEnv(home, { RFTP_PASSWORD: 'pw' });
+  const sync = () => runRftp(['sync', `ftp://u@127.0.0.1:${s.port}/old/`, join(d, 'm'), '--json'], { env: e });
+  const first = await sync();
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(statSync(join(d, 'm/f.txt')).mtime.getTime(), Date.UTC(2026, 11, 1, 14, 15), "the local copy takes the listing's time");
+  const again = await sync();
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(JSON.parse(again.stdout).summary.skipped, 1);
+  assert.equal(again.stderr.match(/no exact file times/g)?.length, 1, again.stderr);
+  // Changed on the server, same size, a later minute: replaced (before, same size meant up to date).
+  s.files.get('/old/f.txt')!.data = Buffer.from('other');
+  shown = '12-02-26  09:40AM';
+  const changed = await sync();
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.equal(JSON.parse(changed.stdout).summary.replaced, 1, changed.stdout);
+  assert.equal(readFileSync(join(d, 'm/f.txt'), 'utf8'), 'other');
 });

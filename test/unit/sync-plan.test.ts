@@ -236,3 +236,26 @@ test('--checksum: same-size pairs are decided by content, whatever their times s
     'send fresh missing at the destination',
   ]);
 });
+
+test('a listing time (no MLSD, no MDTM) decides only when its whole minute is on one side', () => {
+  const minute = 60_000;
+  const t0 = Date.UTC(2026, 0, 1, 12, 0);
+  const listed = (ms: number): Entry => ({ type: 'file', size: 4, listed: { ms, precisionMs: minute } });
+  const local = (ms: number): Entry => ({ type: 'file', size: 4, mtimeMs: ms });
+  // Down: the remote (source) shows 12:00; a local copy from before that minute is older.
+  const down = makePlan(tree({ old: listed(t0), same: listed(t0) }), tree({ old: local(t0 - 5000), same: local(t0 + 30_000) }), { delete: false });
+  assert.deepEqual(
+    down.transfers.map((t) => `${t.op} ${t.path} ${t.mtimeMs}`),
+    [`replace old ${t0}`],
+  );
+  // Up: the remote (destination) shows 12:00, true time up to 12:00:59; only a local file newer than that is sent.
+  const up = makePlan(tree({ edited: local(t0 + 2 * minute), within: local(t0 + 50_000) }), tree({ edited: listed(t0), within: listed(t0) }), { delete: false });
+  assert.deepEqual(
+    up.transfers.map((t) => t.path),
+    ['edited'],
+  );
+  assert.deepEqual(
+    up.skips.map((t) => t.path),
+    ['within'],
+  );
+});
