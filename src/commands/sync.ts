@@ -14,7 +14,7 @@ import { execute, type Direction, type ExecResult } from '../sync/execute.js';
 import { compareContents, serverHashAlgorithm } from '../sync/content.js';
 import { AUTO_MAX, AUTO_START } from '../sync/growth.js';
 import { FATAL, Retirements } from '../sync/workers.js';
-import { emptyTree, makeFilter, makePlan, type Filter, type Plan, type Problem, type Tree } from '../sync/plan.js';
+import { emptyTree, makeFilter, makePlan, sameSizePairs, withContentVerdicts, type Filter, type Plan, type Problem, type Tree } from '../sync/plan.js';
 import { failureText, planLines, summarize, summaryText, SyncOutput, type SyncSummary } from '../sync/report.js';
 import { walkLocal } from '../sync/walk-local.js';
 import { openConnections, type OpenConnections } from '../session/pool.js';
@@ -254,10 +254,12 @@ export async function syncDirs(ctx: CommandContext, makeSessions: (url: FtpUrl, 
     if (algorithm) {
       out.setPhase('comparing contents');
       const sides = { session: pool()[0], direction, localRoot: local.root, remoteRoot, onFile: (n: number, of: number) => out.setPhase(`comparing contents: ${n} of ${of}`) };
-      plan = (await compareContents(plan, src, dst, sides)).plan;
+      const compared = await compareContents(plan, src, dst, sides);
+      plan = compared.plan;
       out.stopBar();
+      if (compared.unhashed > 0) out.warn(`the server would not hash ${compared.unhashed} files (a name with a space, for XSHA256 and the like): their size and time decide`);
     }
-    if (args.compare) return reportDifferences(plan, algorithm, out, args.json);
+    if (args.compare) return reportDifferences(plan, [src, dst], algorithm, out, args.json);
     report.plan = plan;
     report.trees = [src, dst];
     warnAboutPlan(plan, [src, dst], report, out);
@@ -418,13 +420,24 @@ function sumUp(report: ReportBuilder, plan: Plan, args: SyncOptions, out: SyncOu
 
 /**
  * `rftp check`: one line per difference, from the plan of a sync with --delete (what it would
- * send, replace, continue or delete), times left aside; exit 12 when there is any.
+ * create, send, replace, continue or delete), times left aside; exit 12 when there is any. A tree
+ * not fully read proves nothing: that is a failed check (8), with the warnings of a sync.
  */
-function reportDifferences(plan: Plan, algorithm: HashAlgorithm | undefined, out: SyncOutput, json: boolean): FileResult[] {
+function reportDifferences(plan: Plan, trees: [Tree, Tree], algorithm: HashAlgorithm | undefined, out: SyncOutput, json: boolean): FileResult[] {
+  for (const t of trees) for (const p of t.problems) out.warn(`${quoteName(p.path)}: ${p.message}`);
+  const unread = trees.reduce((n, t) => n + t.problems.length, 0);
+  if (unread > 0 || trees.some((t) => !t.complete)) throw new RftpError('transfer', `check incomplete: ${unread || 'some'} entries could not be read (see the warnings above); nothing compared`);
+  // Without hashes, a time says nothing about the content: same-size files count as the same.
+  if (!algorithm) plan = withContentVerdicts(plan, trees[0], new Map(sameSizePairs(plan, trees[0], trees[1]).map((p) => [p, false])), 'size');
+  const inTheWay = new Map(plan.replaced.map((d) => [d.path, d.type]));
+  const kind = (path: string) => (inTheWay.has(path) ? { what: 'differs', detail: `a ${inTheWay.get(path) === 'dir' ? 'directory' : 'file'} at the destination` } : undefined);
   const differences = [
-    ...plan.transfers.map((t) => ({ path: t.path, what: t.op === 'send' ? 'missing' : t.op === 'continue' ? 'partial' : 'differs', detail: t.reason })),
+    ...plan.mkdirs.map((m) => ({ path: `${m.path}/`, ...(kind(m.path) ?? { what: 'missing', detail: 'only in the source' }) })),
+    ...plan.transfers.map((t) => ({ path: t.path, ...(kind(t.path) ?? { what: t.op === 'send' ? 'missing' : t.op === 'continue' ? 'partial' : 'differs', detail: t.reason }) })),
     ...plan.conflicts.map((c) => ({ path: c.path, what: 'differs', detail: c.reason })),
-    ...[...plan.replaced, ...plan.deletes].map((d) => ({ path: d.path, what: 'extra', detail: 'only at the destination' })),
+    ...[...plan.replaced, ...plan.deletes]
+      .filter((d) => !plan.transfers.some((t) => t.path === d.path) && !plan.mkdirs.some((m) => m.path === d.path))
+      .map((d) => ({ path: `${d.path}${d.type === 'dir' ? '/' : ''}`, what: 'extra', detail: 'only at the destination' })),
   ];
   if (json) out.json({ differences, compared: algorithm ? `size and content (${algorithm})` : 'size', matching: plan.skips.length });
   else {

@@ -50,7 +50,16 @@ export async function hashMethod(client: Client): Promise<{ command: 'HASH' | st
   return undefined;
 }
 
-/** The server's hash of a file; undefined when it has no way to hash. A refusal (550) is an FTPError. */
+/**
+ * The server has a hash command but would not use it on this file: a 500-504 reply (proftpd's
+ * XSHA256 takes no name with a space: "501 Invalid number of parameters").
+ */
+export class HashUnavailable extends Error {}
+
+/**
+ * The server's hash of a file; undefined when it has no way to hash. A refusal in words (550, a
+ * missing file) is an FTPError; a command it cannot apply to this name is HashUnavailable.
+ */
 export async function remoteHash(client: Client, path: string): Promise<RemoteHash | undefined> {
   const method = await hashMethod(client);
   if (!method) return undefined;
@@ -58,15 +67,14 @@ export async function remoteHash(client: Client, path: string): Promise<RemoteHa
   if (method.command === 'HASH') {
     // The OPTS reply decides nothing: the HASH reply names the algorithm it used.
     const replies = await pipelined(client, [...(method.select ? [method.select] : []), `HASH ${p}`]);
-    return parseHashReply(lastOf(replies));
+    return parseHashReply(answered(replies[replies.length - 1]));
   }
   const [reply] = await pipelined(client, [`${method.command} ${p}`]);
-  if (reply.code >= 300) throw new FTPError(reply);
-  return { algorithm: method.algorithm, hex: parseXReply(reply.message) };
+  return { algorithm: method.algorithm, hex: parseXReply(answered(reply).message) };
 }
 
-function lastOf(replies: Reply[]): Reply {
-  const reply = replies[replies.length - 1];
+function answered(reply: Reply): Reply {
+  if (reply.code >= 500 && reply.code <= 504) throw new HashUnavailable(reply.message.trim());
   if (reply.code >= 300) throw new FTPError(reply);
   return reply;
 }

@@ -174,10 +174,10 @@ export async function sizeOf(client: Client, path: string): Promise<number | und
  * opened ahead (sync's uploads: one round trip less per file; unused, it closes with the session).
  */
 export async function renameRemote(client: Client, from: string, to: string, opts: { thenPassive?: boolean; setTime?: string } = {}): Promise<void> {
-  const commands = [`RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`, ...(opts.setTime ? [opts.setTime] : [])];
+  const commands = [...(opts.setTime ? [opts.setTime] : []), `RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`];
   const replies = opts.thenPassive ? await withPassive(client, commands) : await pipelined(client, commands);
+  if (opts.setTime) checkSetTime(client, replies.shift());
   checkRename(replies);
-  if (opts.setTime) checkSetTime(client, replies[2]);
 }
 
 /**
@@ -186,17 +186,18 @@ export async function renameRemote(client: Client, from: string, to: string, opt
  * after the rename, or undefined when the server does not tell.
  */
 export async function renameThenSize(client: Client, from: string, to: string, size = true, setTime?: string): Promise<number | undefined> {
-  const commands = [`RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`, ...(size ? [`SIZE ${commandPath(to)}`] : []), ...(setTime ? [setTime] : [])];
+  const commands = [...(setTime ? [setTime] : []), `RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`, ...(size ? [`SIZE ${commandPath(to)}`] : [])];
   const replies = await pipelined(client, commands);
+  if (setTime) checkSetTime(client, replies.shift());
   checkRename(replies);
-  if (setTime) checkSetTime(client, replies[replies.length - 1]);
   const sized = size ? replies[2] : undefined;
   return sized?.code === 213 ? parseSize(sized.message) : undefined;
 }
 
 /**
- * MFMT's reply: the time is a courtesy (a later sync compares it), so a refusal is no failed
- * upload; --debug says so.
+ * MFMT's reply. It names the temporary file, before the rename (a rename keeps the time): a
+ * failed rename then leaves the old file's time alone. The time is a courtesy (a later sync
+ * compares it), so a refusal is no failed upload; --debug says so.
  */
 function checkSetTime(client: Client, reply: Reply | undefined): void {
   if (reply && reply.code >= 300) client.ftp.log(`the server did not set the uploaded file's time: ${reply.message}`);

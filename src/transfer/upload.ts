@@ -133,7 +133,7 @@ class UploadJob {
       return this.result;
     } catch (err) {
       this.progress?.stop();
-      if (this.furthest > 0 && !(err instanceof RftpError && err.kind === 'exists')) {
+      if (this.furthest > 0 && !(err instanceof RftpError && err.kind === 'exists') && !(err instanceof ContentMismatch)) {
         this.out.info(`partial upload kept on the server as ${this.tempPath}${this.session.signal.aborted ? '' : '; run the same command again to resume'}`);
       }
       throw withPartialResult(err, this.result);
@@ -289,8 +289,8 @@ class UploadJob {
     const differs = await this.contentDiffers(client);
     if (differs) return this.restart(differs);
     await writeState(this.stateFile, { version: 1, kind: 'upload', ...this.stored, phase: 'renaming' });
-    // The remote file takes the local one's time (MFMT, where offered), in the rename's write.
-    const setTime = await setTimeCommand(client, this.finalPath, local.mtimeMs);
+    // The remote file takes the local one's time (MFMT on the temporary name, where offered), in the rename's write.
+    const setTime = await setTimeCommand(client, this.tempPath, local.mtimeMs);
     const finalSize = await renameThenSize(client, this.tempPath, this.finalPath, true, setTime);
     if (finalSize !== undefined && finalSize !== local.size) {
       await removeRemote(client, this.finalPath);

@@ -4,8 +4,7 @@
 import type { Client } from '../session/ops.js';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { crc32 } from 'node:zlib';
-import { type HashAlgorithm, type RemoteHash, remoteHash } from '../session/hash.js';
+import { type HashAlgorithm, HashUnavailable, type RemoteHash, remoteHash } from '../session/hash.js';
 import { serverOf } from '../session/pipeline.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
@@ -20,6 +19,18 @@ export class ContentMismatch extends CheckFailure {
   constructor(name: string, algorithm: HashAlgorithm) {
     super('hash', 'checkFailed', `${name}: the content differs from the server's ${algorithm} after a second transfer`);
   }
+}
+
+/** CRC-32 (IEEE, as XCRC and HASH CRC32 give it); node:zlib has crc32 only from Node 20.15. */
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(data: Buffer, previous: number): number {
+  let c = ~previous >>> 0;
+  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
 }
 
 const NODE_NAMES: Record<Exclude<HashAlgorithm, 'CRC32'>, string> = { 'SHA-256': 'sha256', 'SHA-512': 'sha512', 'SHA-1': 'sha1', MD5: 'md5' };
@@ -60,7 +71,15 @@ const toldNoHash = new Set<string>();
  */
 export async function serverHashFor(client: Client, path: string, mode: VerifyMode, name: string, out: Output): Promise<RemoteHash | undefined> {
   if (mode === 'off') return undefined;
-  const hash = await remoteHash(client, path);
+  let hash: RemoteHash | undefined;
+  try {
+    hash = await remoteHash(client, path);
+  } catch (err) {
+    if (!(err instanceof HashUnavailable)) throw err;
+    if (mode === 'required') throw new CheckFailure('hash', 'checkFailed', `${name}: --verify-required, but the server would not hash it (${err.message})`);
+    out.info(`${name}: the server would not hash it (${err.message}); checked by size only`);
+    return undefined;
+  }
   if (hash) return hash;
   if (mode === 'required') throw new CheckFailure('hash', 'checkFailed', `${name}: --verify-required, but the server offers no hash (HASH, XSHA256, XSHA1, XMD5, XCRC)`);
   const server = serverOf(client) ?? '';

@@ -183,30 +183,36 @@ export async function uploadWhole(session: Session, localPath: string, url: FtpU
     `put ${result.remote}`,
     () => 0,
     async (client) => {
-      attempts++;
-      await store(client, limiter ? Readable.from(paced(limiter, data)) : Readable.from([data]), temp, { mode: 'stor' });
-      result.bytesTransferred += data.length;
-      const remote = await sizeOf(client, temp);
-      if (remote !== data.length && (remote !== undefined || (await hasFeature(client, 'SIZE')))) {
-        throw new RftpError('transfer', `upload ended early: the server has ${remote ?? 'no'} of ${data.length} bytes`, { retryable: attempts < 3 });
+      // At most twice round when --verify finds the server's copy different: on this connection,
+      // not through a reconnect and its back-off.
+      for (;;) {
+        attempts++;
+        await store(client, limiter ? Readable.from(paced(limiter, data)) : Readable.from([data]), temp, { mode: 'stor' });
+        result.bytesTransferred += data.length;
+        const remote = await sizeOf(client, temp);
+        if (remote !== data.length && (remote !== undefined || (await hasFeature(client, 'SIZE')))) {
+          throw new RftpError('transfer', `upload ended early: the server has ${remote ?? 'no'} of ${data.length} bytes`, { retryable: attempts < 3 });
+        }
+        // Edited since it was read (same size, say): the server's copy, newer by its time, would look
+        // up to date for ever. Failing the file makes the next run send the new version.
+        const now = await statOrUndefined(localPath);
+        if (!now || now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
+          throw new RftpError('local', `${localPath} changed while it was being uploaded; run again to upload the new version`);
+        }
+        // --verify: the temporary file's hash, before it takes the name.
+        const remoteHash = await serverHashFor(client, temp, opts.verify ?? 'off', basename(localPath), opts.out);
+        if (remoteHash && !(await sameContent([data], remoteHash))) {
+          await removeRemote(client, temp);
+          if (mismatched) throw new ContentMismatch(basename(localPath), remoteHash.algorithm);
+          mismatched = true;
+          opts.out.warn(mismatchNote(basename(localPath), remoteHash));
+          continue;
+        }
+        // More files usually follow on this connection: their EPSV rides with the rename, and the
+        // local file's time before it (MFMT on the temporary name, where offered).
+        await renameRemote(client, temp, url.path, { thenPassive: true, setTime: await setTimeCommand(client, temp, before.mtimeMs) });
+        return;
       }
-      // Edited since it was read (same size, say): the server's copy, newer by its time, would look
-      // up to date for ever. Failing the file makes the next run send the new version.
-      const now = await statOrUndefined(localPath);
-      if (!now || now.size !== before.size || now.mtimeMs !== before.mtimeMs) {
-        throw new RftpError('local', `${localPath} changed while it was being uploaded; run again to upload the new version`);
-      }
-      // --verify: the temporary file's hash, before it takes the name; a mismatch sends it again once.
-      const remoteHash = await serverHashFor(client, temp, opts.verify ?? 'off', basename(localPath), opts.out);
-      if (remoteHash && !(await sameContent([data], remoteHash))) {
-        await removeRemote(client, temp);
-        if (mismatched) throw new ContentMismatch(basename(localPath), remoteHash.algorithm);
-        mismatched = true;
-        throw new RftpError('transfer', mismatchNote(basename(localPath), remoteHash), { retryable: true });
-      }
-      // More files usually follow on this connection: their EPSV rides with the rename, and the
-      // local file's time with it (MFMT, where offered).
-      await renameRemote(client, temp, url.path, { thenPassive: true, setTime: await setTimeCommand(client, url.path, before.mtimeMs) });
     },
   );
   return result;

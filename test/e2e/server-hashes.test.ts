@@ -2,7 +2,7 @@
 // set after uploads (MFMT): proftpd with mod_digest and MFMT, vsftpd with neither, and a scripted
 // server whose hash never matches.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { errorLines, randomData, runRftp, scratchDirs, sha256, sha256File, snapshot, testEnv } from '../helpers/cli.js';
@@ -146,6 +146,21 @@ describe('sync --checksum and check against proftpd', () => {
     const report = JSON.parse(j.stdout);
     assert.equal(report.differences.length, 3, j.stdout);
     assert.equal(report.compared, 'size and content (SHA-256)');
+    // The other way round: the local tree is the source; the server's tree is left as it was.
+    const remoteBefore = snapshot(join(server.root, 'ck'));
+    const rev = await runRftp(['check', local, server.url('ck/')], { env: env(home) });
+    assert.equal(rev.code, 12, rev.stderr);
+    assert.deepEqual(rev.stdout.trim().split('\n').sort(), ['differs  a.txt: content differs (SHA-256)', 'extra    sub/c.txt', 'missing  extra.txt']);
+    assert.deepEqual(snapshot(join(server.root, 'ck')), remoteBefore);
+    // A directory the server cannot list proves nothing: a failed check (8), not "no differences".
+    chmodSync(join(server.root, 'ck/sub'), 0o000);
+    try {
+      const unread = await runRftp(['check', server.url('ck/'), local], { env: env(home) });
+      assert.equal(unread.code, 8, unread.stderr);
+      assert.match(unread.stderr, /check incomplete/);
+    } finally {
+      chmodSync(join(server.root, 'ck/sub'), 0o755);
+    }
   });
 });
 
@@ -167,10 +182,14 @@ describe('--verify against vsftpd (no hashes)', () => {
     assert.match(r.stderr, /--checksum: the server offers no hash/);
     assert.deepEqual(readdirSync(d), []);
     assert.equal((await server.xferTotals()).sent, sentBefore);
+    mkdirSync(d, { recursive: true });
+    // Same size, other bytes, older: without hashes only the size can be compared.
+    writeFileSync(join(d, 'a.bin'), randomData(100_000));
+    utimesSync(join(d, 'a.bin'), new Date('2001-01-01'), new Date('2001-01-01'));
     const c = await runRftp(['check', server.url('/'), d], { env });
     assert.equal(c.code, 12, c.stderr);
     assert.match(c.stderr, /the server offers no hash: files of the same size count as the same/);
-    assert.deepEqual(c.stdout.trim().split('\n').sort(), ['missing  a.bin', 'missing  b.bin']);
+    assert.deepEqual(c.stdout.trim().split('\n'), ['missing  b.bin']);
   });
 
   test('--verify says once that it cannot, and goes on; --verify-required fails (11)', async () => {
@@ -198,6 +217,23 @@ test('a server whose hash never matches: fetched twice, then exit 11 and nothing
     assert.match(r.stderr, /f\.bin: the content differs from the server's SHA-256 after a second transfer/);
     assert.equal(fake.commands.filter((c) => c.startsWith('RETR')).length, 2, fake.commands.join(' | '));
     assert.deepEqual(readdirSync(d), [], 'no target, no partial, no state');
+  } finally {
+    await fake.close();
+  }
+});
+
+test('put --verify to a server whose hash never matches: sent twice, the temporary file removed, exit 11', async () => {
+  const fake = await startFakeFtp({}, { feat: ['XSHA256', 'SIZE'], replyInstead: (cmd) => (cmd.startsWith('XSHA256') ? `250 ${'cd'.repeat(32)}` : undefined) });
+  try {
+    const { d, home } = workdir();
+    writeFileSync(join(d, 'small.bin'), randomData(20_000));
+    const r = await runRftp(['put', join(d, 'small.bin'), `ftp://u@127.0.0.1:${fake.port}/small.bin`, '--verify'], { env: testEnv(home, { RFTP_PASSWORD: 'pw' }) });
+    assert.equal(r.code, 11, r.stderr);
+    assert.match(r.stderr, /small\.bin: the content differs from the server's SHA-256 after a second transfer/);
+    assert.doesNotMatch(r.stderr, /kept on the server/);
+    assert.equal(fake.commands.filter((c) => c.startsWith('STOR')).length, 2, fake.commands.join(' | '));
+    assert.equal(fake.commands.filter((c) => c.startsWith('RNTO')).length, 0, 'never renamed into place');
+    assert.deepEqual([...fake.files.keys()], [], 'the temporary file is gone');
   } finally {
     await fake.close();
   }
