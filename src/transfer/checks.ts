@@ -35,6 +35,8 @@ export interface CheckedFile {
   url: string;
   size: number;
   direction: 'down' | 'up';
+  /** Known already (computed while writing): spares reading the file for it. */
+  sha256?: string;
 }
 
 /** A file that failed a check: which one, for the reports that count them. */
@@ -87,7 +89,7 @@ export async function afterCommit(checks: Checks | undefined, file: CheckedFile,
     RFTP_LOCAL: file.target,
     RFTP_URL: redact(file.url),
     RFTP_SIZE: String(file.size),
-    RFTP_SHA256: await sha256Of(file.target),
+    RFTP_SHA256: file.sha256 ?? (await sha256Of(file.target)),
     RFTP_DIRECTION: file.direction,
   });
   const run = await runCommand(checks.onComplete, [], env, signal);
@@ -205,7 +207,7 @@ async function quarantine(dir: string, file: CheckedFile, scanner: string): Prom
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   // Two infected files of one name in one millisecond (a parallel sync) must not meet.
   const dest = join(dir, `${stamp}-${randomBytes(4).toString('hex')}-${basename(file.target)}`);
-  const sha256 = await sha256Of(file.part);
+  const sha256 = file.sha256 ?? (await sha256Of(file.part));
   try {
     await rename(file.part, dest);
   } catch (err) {

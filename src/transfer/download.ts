@@ -8,7 +8,7 @@ import { displayUrl, type FtpUrl } from '../session/url.js';
 import type { Output, TransferProgress } from '../ui/output.js';
 import { formatBytes } from '../ui/format.js';
 import { commitPartial, flushAndCheck, openPartial, readRange, removeIfEmpty, statOrUndefined } from './local-file.js';
-import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
+import { OverlapMismatch, PartialWriter, RunningSha256, TooMuchData } from './partial-writer.js';
 import type { TokenBucket } from './rate-limit.js';
 import { afterCommit, beforeCommit, checksBeforeCommit, type CheckedFile, type Checks } from './checks.js';
 import { decideSingleStreamResume, type SingleStreamDecision } from './ranges.js';
@@ -102,6 +102,8 @@ async function downloadOnce(session: Session, url: FtpUrl, target: string, opts:
   let done = false;
   /** The furthest offset reached: the retry budget resets whenever it grows. */
   let furthest = 0;
+  // Only when a check will want the sha256: plain transfers do not pay for hashing.
+  const digest = opts.checks?.scan || opts.checks?.onComplete || (opts.verify ?? 'off') !== 'off' ? new RunningSha256() : undefined;
 
   const restartFromZero = async (reason: string, client: Client) => {
     if (++restarts > MAX_RESTARTS) throw new RftpError('transfer', `${display}: gave up restarting: ${reason}`);
@@ -154,6 +156,7 @@ async function downloadOnce(session: Session, url: FtpUrl, target: string, opts:
         out.info(`${name}: resuming at ${formatBytes(offset)} of ${formatBytes(remote.size ?? 0)} over one connection: an earlier segmented download is complete up to there${again}`);
       } else if (offset > 0) out.info(`${name}: resuming at ${formatBytes(offset)} of ${formatBytes(remote.size ?? 0)}`);
     }
+    if (offset === 0) digest?.reset();
     const verifyFrom = Math.max(0, offset - OVERLAP_BYTES);
     const writer = new PartialWriter(fh, {
       start: verifyFrom,
@@ -162,6 +165,7 @@ async function downloadOnce(session: Session, url: FtpUrl, target: string, opts:
       limiter: opts.limiter,
       syncWrites: dataIsEncrypted(client),
       onBytes: (pos) => progress?.update(pos),
+      digest,
     });
     progress ??= out.transfer(name, remote.size, offset, 'got');
     const before = result.bytesTransferred;
@@ -205,10 +209,11 @@ async function downloadOnce(session: Session, url: FtpUrl, target: string, opts:
     await finish(fh, part, target, stateFile);
     done = true;
     const discard = () => discardPartial(part, stateFile);
-    await verifyContent(session, url, part, { mode: opts.verify ?? 'off', retried, name, out, discard });
+    const sha256 = digest?.result(result.size);
+    await verifyContent(session, url, part, { mode: opts.verify ?? 'off', retried, name, out, discard, sha256 });
     const state = await readState<DownloadState>(stateFile, 'download');
     if (state && checksBeforeCommit(opts.checks)) await writeState(stateFile, { ...state, complete: true });
-    const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down' };
+    const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down', sha256 };
     await checkedCommit(opts.checks, file, stateFile, session.signal, () => commitPartial(part, target, state?.remoteMtimeMs ?? undefined));
     progress?.done();
     await afterCommit(opts.checks, file, session.signal);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { writeSync, writevSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
@@ -44,6 +45,39 @@ export interface PartialWriterOptions {
   syncWrites?: boolean;
   /** See syncWrites (default SLOW_WRITE_MS). */
   slowWriteMs?: number;
+  /** A sha256 that follows the file from byte 0 (see RunningSha256), fed what is written. */
+  digest?: RunningSha256;
+}
+
+/**
+ * The sha256 of a partial, computed while it is written in order from byte 0, so that checks
+ * after the transfer (quarantine records, --on-complete, --verify) need not read the file again.
+ * Node's hashes cannot be saved: a write anywhere else (a resume from an earlier run, a retry)
+ * breaks it, and the caller reads the finished file instead.
+ */
+export class RunningSha256 {
+  private hash = createHash('sha256');
+  private at = 0;
+  private broken = false;
+  /** From zero again (the partial was truncated). */
+  reset(): void {
+    this.hash = createHash('sha256');
+    this.at = 0;
+    this.broken = false;
+  }
+  add(at: number, list: Buffer[], length: number): void {
+    if (this.broken) return;
+    if (at !== this.at) {
+      this.broken = true;
+      return;
+    }
+    for (const b of list) this.hash.update(b);
+    this.at += length;
+  }
+  /** The hex digest when it covers exactly `size` bytes from zero; else undefined. */
+  result(size: number): string | undefined {
+    return !this.broken && this.at === size ? this.hash.digest('hex') : undefined;
+  }
 }
 
 /** An inline write taking longer than this means the disk can block: batches from then on. */
@@ -135,6 +169,7 @@ export class PartialWriter extends Writable {
       try {
         const began = performance.now();
         writeAllSync(this.fh.fd, bytes, length, at);
+        this.opts.digest?.add(at, bytes, length);
         if (performance.now() - began > (this.opts.slowWriteMs ?? SLOW_WRITE_MS)) this.inline = false;
         this.position = at + length;
         // Inside a socket's 'data' event: a throw here must fail the stream, not the process.
@@ -150,6 +185,7 @@ export class PartialWriter extends Writable {
     this.pending = (limiter ? limiter.take(length) : Promise.resolve())
       .then(() => writeAll(this.fh, bytes, length, at))
       .then(() => {
+        this.opts.digest?.add(at, bytes, length);
         this.position = at + length;
         this.opts.onBytes?.(this.position);
         if (stopAt !== undefined && this.position >= stopAt) this.opts.onFull?.();

@@ -115,7 +115,7 @@ export async function verifyContent(
   session: Session,
   url: FtpUrl,
   local: string | Buffer[],
-  opts: { mode: VerifyMode; retried: boolean; name: string; out: Output; discard: () => Promise<void> },
+  opts: { mode: VerifyMode; retried: boolean; name: string; out: Output; discard: () => Promise<void>; sha256?: string },
 ): Promise<void> {
   if (opts.mode === 'off') return;
   const remote = await session.run(
@@ -123,7 +123,8 @@ export async function verifyContent(
     () => 0,
     (client) => serverHashFor(client, url.path, opts.mode, opts.name, opts.out),
   );
-  if (!remote || (await sameContent(local, remote))) return;
+  // The sha256 computed while writing spares reading the file again.
+  if (!remote || (remote.algorithm === 'SHA-256' && opts.sha256 !== undefined ? opts.sha256 === remote.hex : await sameContent(local, remote))) return;
   await opts.discard();
   if (opts.retried) throw new ContentMismatch(opts.name, remote.algorithm);
   throw new MismatchRetry(mismatchNote(opts.name, remote));

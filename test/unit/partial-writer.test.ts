@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
-import { OverlapMismatch, PartialWriter, TooMuchData, type PartialWriterOptions } from '../../src/transfer/partial-writer.js';
+import { OverlapMismatch, PartialWriter, RunningSha256, TooMuchData, type PartialWriterOptions } from '../../src/transfer/partial-writer.js';
 
 /** Splits data into chunks of uneven sizes, as a socket hands them over. */
 function chunked(data: Buffer): Readable {
@@ -160,3 +160,23 @@ test('PartialWriter, synchronous writes: a throwing progress callback fails the 
     assert.equal((error as Error)?.message, 'progress broke');
   });
 });
+
+for (const syncWrites of [false, true]) {
+  test(`PartialWriter ${syncWrites ? 'synchronous' : 'batched'}: the sha256 follows the file from zero, across a resume in the same run`, async () => {
+    const remote = randomBytes(500_000);
+    const digest = new RunningSha256();
+    await withFile(Buffer.alloc(0), async (path) => {
+      // A first connection gets 200,000 bytes, a second continues after the 64 KiB overlap.
+      await run(path, remote.subarray(0, 200_000), { start: 0, verifyTail: Buffer.alloc(0), syncWrites, digest });
+      const from = 200_000 - 65_536;
+      await run(path, remote.subarray(from), { start: from, verifyTail: remote.subarray(from, 200_000), syncWrites, digest });
+      assert.equal(digest.result(remote.length), createHash('sha256').update(remote).digest('hex'));
+    });
+    // Data that did not start at zero in this run (a partial from an earlier one): no digest.
+    const late = new RunningSha256();
+    await withFile(remote.subarray(0, 100_000), async (path) => {
+      await run(path, remote.subarray(100_000), { start: 100_000, verifyTail: Buffer.alloc(0), syncWrites, digest: late });
+      assert.equal(late.result(remote.length), undefined);
+    });
+  });
+}
