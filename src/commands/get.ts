@@ -14,6 +14,7 @@ import { checkSegments, localTarget } from '../transfer/targets.js';
 import { sessionArgsOf, type CommandContext } from './context.js';
 import { eachOnConnections } from './many.js';
 import { checkOptions, checksOf, verifyOf } from './checks.js';
+import { inputFileOption, transferEntries } from './input-file.js';
 import { createDirsOption, transferOptions } from './options.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
 
@@ -78,11 +79,22 @@ export async function downloadJobs(ctx: RunContext, remotes: string[], output: s
   return jobs;
 }
 
+/** Two sources that would land on one local path: refused before anything starts (exit 2). */
+export function refuseSameTarget(jobs: Array<{ item: string; target: string }>): void {
+  const seen = new Map<string, string>();
+  for (const j of jobs) {
+    const other = seen.get(j.target);
+    if (other !== undefined) throw usageError(`${other} and ${j.item} would both be written to ${j.target}`);
+    seen.set(j.target, j.item);
+  }
+}
+
 export const spec: CommandSpec = {
   name: 'get',
   summary: 'download files, resuming partial downloads from an earlier run',
-  positionals: [{ name: 'url', arity: 'many', completes: 'remote', describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)' }],
+  positionals: [{ name: 'url', arity: 'any', completes: 'remote', describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)' }],
   options: [
+    inputFileOption,
     {
       name: 'output',
       short: 'o',
@@ -101,17 +113,35 @@ export const spec: CommandSpec = {
     ['get --tls ftp://alice@host/data.tar', 'explicit TLS required on ftp:// (password from RFTP_PASSWORD, ~/.netrc or the keychain)'],
     ['get -o logs/ ftp://host/a.log ftp://host/b.log', 'several files, up to --parallel at once'],
     ["get --scan 'clamscan --no-summary' ftp://host/pub/setup.exe", 'scanned before it appears; infected: quarantined, exit 10'],
+    ['get -i urls.txt -P 8', 'one transfer per line (URL [-o PATH] [options]); - reads standard input'],
   ],
   async run(ctx, args: Args) {
-    const output = args.output as string | undefined;
-    const jobs = await downloadJobs(ctx, args.url as string[], output, args.createDirs === true);
+    // The command line's URLs and each line of -i, with their own options; one check for
+    // targets that would meet, across all of them, before anything starts.
+    const entries = await transferEntries(ctx, spec, args, 'url');
+    const jobs: Array<{ url: FtpUrl; item: { name: string; opts: Args; checks?: Checks; verify: VerifyMode }; target: string }> = [];
+    for (const e of entries) {
+      const checks = checksOf(e, ctx.env);
+      const verify = verifyOf(e);
+      for (const j of await downloadJobs(ctx, e.url as string[], e.output as string | undefined, e.createDirs === true)) {
+        jobs.push({ url: j.url, item: { name: j.item, opts: e, checks, verify }, target: await localTarget(j.url.path, e.output as string | undefined) });
+      }
+    }
+    refuseSameTarget(jobs.map((j) => ({ item: j.item.name, target: j.target })));
     const conn = sessionArgsOf(args);
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
-    const { force, segments } = args as { force: boolean; segments?: number };
-    const checks = checksOf(args, ctx.env);
-    const verify = verifyOf(args);
-    await eachOnConnections(ctx, 'get', jobs, conn, args.parallel as number, (session, { url }) =>
-      getFile(ctx, session, { url, output, force, continue: args.continue === true, segments, limiter, checks, verify, sessions: ctx.remote.sessions(url, conn) }),
+    await eachOnConnections(ctx, 'get', jobs, conn, args.parallel as number, (session, { url, item: { opts, checks, verify } }) =>
+      getFile(ctx, session, {
+        url,
+        output: opts.output as string | undefined,
+        force: opts.force === true,
+        continue: opts.continue === true,
+        segments: opts.segments as number | undefined,
+        limiter,
+        checks,
+        verify,
+        sessions: ctx.remote.sessions(url, conn),
+      }),
     );
   },
 };

@@ -1,4 +1,5 @@
 import { Reported, RftpError } from '../errors.js';
+import { formatBytes } from '../ui/format.js';
 import { acceptedConnections } from '../session/pool.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
@@ -82,6 +83,7 @@ export async function eachOnConnections<T>(
   } finally {
     ctx.results.push(...results.filter((r): r is FileResult => r !== undefined));
   }
+  if (jobs.length > 1) ctx.out.info(summaryLine(name, jobs.length, results, failures.length));
   if (failures.length === 0) return;
   failures.sort((a, b) => a.index - b.index);
   throw new Reported(failures[0].err.exitCode, `${name}: ${failures.length} of ${jobs.length} files failed`);
@@ -114,4 +116,14 @@ export async function forEachRemote(ctx: RunContext, texts: Array<string | undef
       release();
     }
   }
+}
+
+/** "get: 20 files: 17 done, 2 resumed, 1 skipped, 0 failed; 31.0 MiB": the end of a run of several. */
+function summaryLine(name: string, total: number, results: Array<FileResult | undefined>, failed: number): string {
+  const ok = results.filter((r): r is FileResult => r !== undefined && r.error === undefined);
+  const skipped = ok.filter((r) => r.skipped).length;
+  const resumed = ok.filter((r) => !r.skipped && r.resumedFrom > 0).length;
+  const done = ok.length - skipped - resumed;
+  const bytes = ok.reduce((n, r) => n + r.bytesTransferred, 0);
+  return `${name}: ${total} files: ${done} done, ${resumed} resumed, ${skipped} skipped, ${failed} failed; ${formatBytes(bytes)} transferred`;
 }

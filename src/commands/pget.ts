@@ -1,9 +1,10 @@
 import { RftpError } from '../errors.js';
 import { limiterFor } from '../transfer/rate-limit.js';
-import { segmentedDownload } from '../transfer/segmented.js';
+import { segmentedDownload, type SegmentedOptions } from '../transfer/segmented.js';
 import { checkSegments, localTarget, MAX_SEGMENTS } from '../transfer/targets.js';
 import { sessionArgsOf } from './context.js';
-import { downloadJobs } from './get.js';
+import { downloadJobs, refuseSameTarget } from './get.js';
+import { inputFileOption, transferEntries } from './input-file.js';
 import { eachOnConnections } from './many.js';
 import { checkOptions, checksOf, verifyOf } from './checks.js';
 import { createDirsOption, transferOptions } from './options.js';
@@ -13,11 +14,12 @@ import type { CommandSpec } from './spec.js';
 export const spec: CommandSpec = {
   name: 'pget',
   summary: 'download a file over several connections at once, resumable per segment',
-  positionals: [{ name: 'url', arity: 'many', completes: 'remote', describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)' }],
+  positionals: [{ name: 'url', arity: 'any', completes: 'remote', describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)' }],
   options: [
     { name: 'connections', short: 'n', type: 'number', default: 4, setting: 'pget-n', describe: `connections (segments) per file, 1-${MAX_SEGMENTS}; fewer are used when the server refuses more` },
     { name: 'output', short: 'o', type: 'string', value: 'PATH', completes: 'local', describe: 'local file or directory (default: the remote name in the current directory)' },
     createDirsOption('make the local directory of -o PATH when it is missing'),
+    inputFileOption,
     ...checkOptions,
     ...transferOptions,
   ],
@@ -26,14 +28,27 @@ export const spec: CommandSpec = {
     ['pget -n 8 --limit-rate 5M ftp://host/pub/data.tar', 'at most 5 MiB/s in total'],
   ],
   async run(ctx, args) {
-    const output = args.output as string | undefined;
-    const segments = checkSegments(args.connections as number, '-n/--connections');
-    if (args.force && args.continue) throw new RftpError('usage', '--force and --continue exclude each other');
-    const jobs = await downloadJobs(ctx, args.url as string[], output, args.createDirs === true);
+    const entries = await transferEntries(ctx, spec, args, 'url');
+    const jobs: Array<{ url: FtpUrl; item: { name: string; target: string; opts: SegmentedOptions } }> = [];
+    for (const e of entries) {
+      const segments = checkSegments(e.connections as number, '-n/--connections');
+      if (e.force && e.continue) throw new RftpError('usage', '--force and --continue exclude each other');
+      const opts = { force: e.force === true, continue: e.continue === true, segments, checks: checksOf(e, ctx.env), verify: verifyOf(e) };
+      for (const j of await downloadJobs(ctx, e.url as string[], e.output as string | undefined, e.createDirs === true)) {
+        jobs.push({ url: j.url, item: { name: j.item, target: await localTarget(j.url.path, e.output as string | undefined), opts } });
+      }
+    }
+    refuseSameTarget(jobs.map((j) => ({ item: j.item.name, target: j.item.target })));
     const conn = sessionArgsOf(args);
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
-    const opts = { force: args.force === true, continue: args.continue === true, segments, limiter, checks: checksOf(args, ctx.env), verify: verifyOf(args) };
-    const one = async (url: FtpUrl) => segmentedDownload(ctx.remote.sessions(url, conn), ctx.signal, url, await localTarget(url.path, output), opts, ctx.out);
-    await eachOnConnections(ctx, 'pget', jobs, conn, args.parallel as number, (_session, { url }) => one(url), { login: false });
+    await eachOnConnections(
+      ctx,
+      'pget',
+      jobs,
+      conn,
+      args.parallel as number,
+      (_session, { url, item }) => segmentedDownload(ctx.remote.sessions(url, conn), ctx.signal, url, item.target, { ...item.opts, limiter }, ctx.out),
+      { login: false },
+    );
   },
 };

@@ -10,11 +10,12 @@ import type { FileResult } from '../transfer/download.js';
 import { limiterFor, type TokenBucket } from '../transfer/rate-limit.js';
 import { checkStoredName } from '../transfer/stored-names.js';
 import { settleMs, upload } from '../transfer/upload.js';
-import { sessionArgsOf, type CommandContext } from './context.js';
+import { serverKey, sessionArgsOf, type CommandContext } from './context.js';
 import { eachOnConnections } from './many.js';
 import { checksOf, onCompleteOptions, verifyOf } from './checks.js';
+import { inputFileOption, transferEntries } from './input-file.js';
 import { createDirsOption, transferOptions } from './options.js';
-import type { CommandSpec } from './spec.js';
+import type { Args, CommandSpec, RunContext } from './spec.js';
 
 export interface PutFileArgs {
   local: string;
@@ -67,6 +68,28 @@ export async function putFile(ctx: CommandContext, session: Session, args: PutFi
   }
 }
 
+/** One entry's files and where each goes: the last argument (or -o) names the destination. */
+function putJobs(ctx: RunContext, args: Args): Array<{ local: string; url: FtpUrl }> {
+  const locals = [...(args.local as string[])];
+  let dest = args.output as string | undefined;
+  // On the command line the destination is a URL, the last argument unless -o names it.
+  if (dest === undefined && ctx.remote.kind === 'url') {
+    if (locals.length < 2) throw usageError(`put: missing argument URL (see ${ctx.helpHint})`);
+    dest = locals.pop();
+  }
+  const base = ctx.remote.url(dest, 'URL');
+  const intoDir = dest === undefined || dest.endsWith('/') || locals.length > 1;
+  if (intoDir && base.path !== '' && !base.path.endsWith('/')) base.path += '/';
+  return locals.map((local) => ({ local, url: base }));
+}
+
+/** The remote path a local file is stored under (as putFile works it out). */
+function remoteTarget(url: FtpUrl, local: string): string {
+  let path = url.path;
+  if (/(^|\/)\.\.?$/.test(path)) path += '/';
+  return path === '' || path.endsWith('/') ? path + basename(local) : path;
+}
+
 export const spec: CommandSpec = {
   name: 'put',
   summary: 'upload files, resuming partial uploads from an earlier run',
@@ -75,7 +98,7 @@ export const spec: CommandSpec = {
   positionals: [
     {
       name: 'local',
-      arity: 'many',
+      arity: 'any',
       completes: 'local',
       describe: 'local files, then the remote URL (a directory when it ends in /); in the shell the destination is -o, by default the remote directory',
     },
@@ -90,6 +113,7 @@ export const spec: CommandSpec = {
       describe: 'remote file, or directory when it ends in / (on the command line the last argument may say it instead)',
     },
     createDirsOption('make the missing remote directories of the target first'),
+    inputFileOption,
     ...onCompleteOptions,
     ...transferOptions,
   ],
@@ -99,30 +123,34 @@ export const spec: CommandSpec = {
     ['put a.csv b.csv ftp://deploy@host/incoming/', 'several files, up to --parallel at once'],
   ],
   async run(ctx, args) {
-    const locals = [...(args.local as string[])];
-    let dest = args.output as string | undefined;
-    // On the command line the destination is a URL, the last argument unless -o names it.
-    if (dest === undefined && ctx.remote.kind === 'url') {
-      if (locals.length < 2) throw usageError(`put: missing argument URL (see ${ctx.helpHint})`);
-      dest = locals.pop();
+    const entries = await transferEntries(ctx, spec, args, 'local');
+    const jobs: Array<{ url: FtpUrl; item: { local: string; target: string; opts: Args; checks?: Checks; verify: VerifyMode } }> = [];
+    for (const e of entries) {
+      const checks = checksOf(e, ctx.env);
+      const verify = verifyOf(e);
+      for (const { local, url } of putJobs(ctx, e)) jobs.push({ url, item: { local, target: remoteTarget(url, local), opts: e, checks, verify } });
     }
-    const base = ctx.remote.url(dest, 'URL');
-    const intoDir = dest === undefined || dest.endsWith('/') || locals.length > 1;
-    if (intoDir && base.path !== '' && !base.path.endsWith('/')) base.path += '/';
-    if (locals.length > 1) {
-      const names = new Map<string, string>();
-      for (const l of locals) {
-        const other = names.get(basename(l));
-        if (other !== undefined) throw usageError(`${other} and ${l} would both be uploaded as ${basename(l)}`);
-        names.set(basename(l), l);
-      }
+    // Two files that would be stored under one remote name: refused before anything starts.
+    const seen = new Map<string, string>();
+    for (const { url, item } of jobs) {
+      const key = `${serverKey(url)} ${item.target}`;
+      const other = seen.get(key);
+      if (other !== undefined) throw usageError(`${other} and ${item.local} would both be uploaded as ${item.target}`);
+      seen.set(key, item.local);
     }
     const conn = sessionArgsOf(args);
     const limiter = limiterFor(args.limitRate as string | undefined, ctx.signal);
-    const jobs = locals.map((local) => ({ url: base, item: local }));
-    const checks = checksOf(args, ctx.env);
     await eachOnConnections(ctx, 'put', jobs, conn, args.parallel as number, (session, { url, item }) =>
-      putFile(ctx, session, { local: item, url, force: args.force === true, continue: args.continue === true, limiter, createDirs: args.createDirs === true, checks, verify: verifyOf(args) }),
+      putFile(ctx, session, {
+        local: item.local,
+        url,
+        force: item.opts.force === true,
+        continue: item.opts.continue === true,
+        limiter,
+        createDirs: item.opts.createDirs === true,
+        checks: item.checks,
+        verify: item.verify,
+      }),
     );
   },
 };
