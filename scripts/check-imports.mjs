@@ -10,7 +10,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const root = resolve(process.argv[2] ?? new URL('../src', import.meta.url).pathname);
-const layers = ['errors.ts', 'ui', 'session', 'transfer', 'sync', 'commands', 'shell', 'main.ts', 'cli.ts'];
+const layers = ['errors.ts', 'ui', 'session', 'transfer', 'sync', 'jobs', 'commands', 'shell', 'main.ts', 'cli.ts'];
 
 const files = [];
 (function walk(d) {

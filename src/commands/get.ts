@@ -92,6 +92,8 @@ export function refuseSameTarget(jobs: Array<{ item: string; target: string }>):
 export const spec: CommandSpec = {
   name: 'get',
   summary: 'download files, resuming partial downloads from an earlier run',
+  // One URL at least, or -i: the parser takes none, run() says what is missing.
+  usage: '<url>...',
   positionals: [{ name: 'url', arity: 'any', completes: 'remote', describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)' }],
   options: [
     inputFileOption,

@@ -14,6 +14,8 @@ import type { CommandSpec } from './spec.js';
 export const spec: CommandSpec = {
   name: 'pget',
   summary: 'download a file over several connections at once, resumable per segment',
+  // One URL at least, or -i: the parser takes none, run() says what is missing.
+  usage: '<url>...',
   positionals: [{ name: 'url', arity: 'any', completes: 'remote', describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)' }],
   options: [
     { name: 'connections', short: 'n', type: 'number', default: 4, setting: 'pget-n', describe: `connections (segments) per file, 1-${MAX_SEGMENTS}; fewer are used when the server refuses more` },

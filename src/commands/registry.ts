@@ -11,6 +11,7 @@ export const registry: Array<{ name: string; aliases: string[]; load: () => Prom
   { name: 'pget', aliases: [], load: async () => (await import('./pget.js')).spec },
   { name: 'put', aliases: [], load: async () => (await import('./put.js')).spec },
   { name: 'sync', aliases: ['mirror'], load: async () => (await import('./sync.js')).spec },
+  { name: 'queue', aliases: [], load: async () => (await import('./queue.js')).spec },
   { name: 'check', aliases: [], load: async () => (await import('./sync.js')).checkSpec },
   { name: 'open', aliases: [], load: async () => (await import('./open.js')).spec },
   { name: 'ls', aliases: ['dir'], load: async () => (await import('./ls.js')).spec },

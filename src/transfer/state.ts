@@ -52,12 +52,17 @@ export async function readState<T extends { kind: string }>(path: string, kind: 
 }
 
 /** Written to a temporary name, fsynced and renamed, so a crash leaves the old or the new state, never half of one. */
-export async function writeState(path: string, state: DownloadState | UploadState | SegmentedState): Promise<void> {
+export function writeState(path: string, state: DownloadState | UploadState | SegmentedState): Promise<void> {
+  return writeJsonDurably(path, state, 'resume state');
+}
+
+/** Any JSON record, the same way: temporary name, fsync, rename, fsync of the directory. */
+export async function writeJsonDurably(path: string, value: unknown, what: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
   try {
     const fh = await open(tmp, 'w', 0o600);
     try {
-      await fh.writeFile(`${JSON.stringify(state)}\n`);
+      await fh.writeFile(`${JSON.stringify(value)}\n`);
       await fh.sync();
     } finally {
       await fh.close();
@@ -65,7 +70,7 @@ export async function writeState(path: string, state: DownloadState | UploadStat
     await rename(tmp, path);
     await syncDir(dirname(path));
   } catch (err) {
-    throw new RftpError('local', `cannot write resume state ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new RftpError('local', `cannot write ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
   }
 }
 

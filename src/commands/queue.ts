@@ -1,0 +1,315 @@
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { ExitCode, Reported, RftpError, usageError } from '../errors.js';
+import { nextDue, parseAt, parseInterval } from '../jobs/schedule.js';
+import { type EntryState, type QueueEntry, QueueStore, queueDir } from '../jobs/store.js';
+import { isFtpUrl } from '../session/url.js';
+import { splitCommand } from '../transfer/checks.js';
+import { Output } from '../ui/output.js';
+import { urlNaming } from './context.js';
+import { outputOptions } from './options.js';
+import { cliHint, parseCommand, passwordsIn } from './parse.js';
+import { runCommand } from './runner.js';
+import type { Args, CommandSpec, RunContext } from './spec.js';
+
+// rftp queue: transfers stored to run later, by themselves. An entry is a command line (words),
+// checked against its command's spec when added and run through the same runner as the command
+// line; what a run did is in the entry's partial files, so an entry cut short is continued by
+// running it again, with the same proofs as a rerun of the command.
+
+/** The commands an entry may hold: the transfers. */
+const QUEUEABLE = new Set(['get', 'pget', 'put', 'sync', 'mirror']);
+/** How often `queue run --wait` looks at the queue while nothing is due (entries added meanwhile). */
+const WAIT_POLL_MS = 1000;
+
+export const spec: CommandSpec = {
+  name: 'queue',
+  summary: 'transfers stored to run later or on a schedule: add, list, rm, clear, retry, pause, resume, run',
+  usage: '[add|list|rm|clear|retry|pause|resume|run] [...]',
+  positionals: [
+    { name: 'action', arity: 'optional', completes: 'none', describe: 'add, list (the default), rm, clear, retry, pause, resume or run' },
+    { name: 'args', arity: 'any', completes: 'none', describe: 'add: -- COMMAND LINE; rm, retry, pause, resume: ID or NAME' },
+  ],
+  options: [
+    { name: 'at', type: 'string', value: 'WHEN', describe: 'add: first run at 02:00 (the next one), "2026-12-24 18:30", an ISO 8601 time with zone, or now+90m' },
+    { name: 'every', type: 'string', value: 'INTERVAL', describe: 'add: run again every 30m, 6h, 1d… after each due time' },
+    { name: 'name', type: 'string', value: 'NAME', describe: 'add: a name to use instead of the id' },
+    { name: 'input-file', short: 'i', type: 'string', value: 'FILE', completes: 'local', describe: 'add: one entry per line of FILE (a command line each, # comments); - reads standard input' },
+    { name: 'parallel', short: 'P', type: 'number', default: 1, describe: 'run: entries at once (1-16)' },
+    { name: 'wait', type: 'boolean', default: false, describe: 'run: stay until no entry is left waiting, sleeping until the next due time (a scheduler with --every entries)' },
+    { name: 'on-finish', type: 'string', value: 'CMD', describe: 'run: a command run once at the end, with RFTP_QUEUE_DONE, RFTP_QUEUE_FAILED, RFTP_QUEUE_EXIT in its environment' },
+    { name: 'done', type: 'boolean', default: false, describe: 'clear: only the entries that are done' },
+    ...outputOptions,
+  ],
+  examples: [
+    ['queue add --at 02:00 -- get ftp://alice@host/iso/big.iso -o ~/Downloads/', 'tonight at two; the password from the keychain or ~/.netrc'],
+    ['queue add --every 6h --name mirror -- sync ftp://host/pub/ ./pub', 'a mirror every six hours'],
+    ['queue run --wait', 'run what is due, then wait for the next (a systemd user service or cron can start it)'],
+    ['queue', 'id, name, next run, state, last result'],
+  ],
+  details: [
+    'Entries live in $XDG_STATE_HOME/rftp/queue/, one file each; a password is never stored (queue add refuses one: keep it in the keychain, ~/.netrc or RFTP_PASSWORD).',
+    'An entry cut short (Ctrl-C, SIGKILL, a reboot) is continued by the next queue run from its partial files.',
+  ],
+  ownJson: true,
+  // The shell's lftp-style queue (in-process jobs) is another thing, not built yet.
+  modes: ['cli'],
+  async run(ctx, args) {
+    const store = new QueueStore(queueDir(ctx.env), (t) => ctx.out.warn(t));
+    const words = (args.args as string[] | undefined) ?? [];
+    const action = (args.action as string | undefined) ?? 'list';
+    switch (action) {
+      case 'add':
+        return add(ctx, store, args, words);
+      case 'list':
+      case 'ls':
+        return list(ctx, store, args);
+      case 'rm':
+        return change(store, words, (e) => store.remove(e.id));
+      case 'clear':
+        for (const e of store.list()) if (!args.done || e.state === 'done') store.remove(e.id);
+        return ExitCode.ok;
+      case 'retry':
+        return change(store, words, (e) => store.save({ ...e, state: 'waiting', due: Date.now() }));
+      case 'pause':
+        return change(store, words, (e) => store.save({ ...e, state: 'paused' }));
+      case 'resume':
+        return change(store, words, (e) => store.save({ ...e, state: 'waiting' }));
+      case 'run':
+        return runQueue(ctx, store, args);
+      default:
+        throw usageError(`queue: unknown action ${action} (add, list, rm, clear, retry, pause, resume, run)`);
+    }
+  },
+};
+
+/** queue add: the command line checked as its command would check it, and no password kept. */
+async function add(ctx: RunContext, store: QueueStore, args: Args, words: string[]): Promise<number> {
+  const lines = args.inputFile !== undefined ? await listed(ctx, args.inputFile as string) : [words];
+  if (lines.length === 0 || lines.some((l) => l.length === 0)) throw usageError(`queue add: give the command after --: queue add [--at WHEN] -- get URL (see ${ctx.helpHint})`);
+  const now = Date.now();
+  const due = args.at !== undefined ? parseAt(args.at as string, now) : now;
+  const every = args.every !== undefined ? parseInterval(args.every as string) : undefined;
+  if (args.name !== undefined && store.list().some((e) => e.name === args.name)) throw usageError(`queue add: an entry is named ${args.name} already`);
+  const specs = await ctx.commands();
+  // Every line is checked before one is stored.
+  for (const [i, line] of lines.entries()) {
+    const where = lines.length > 1 ? `line ${i + 1}: ` : '';
+    const spec = specs.find((s) => s.name === line[0] || s.aliases?.includes(line[0]));
+    if (!spec || !QUEUEABLE.has(spec.name)) throw usageError(`queue add: ${where}${line[0]} cannot be queued (get, pget, put, sync)`);
+    const parsed = parseCommand(spec, line.slice(1), cliHint);
+    const secrets = passwordsIn(parsed);
+    if (secrets.length > 0) {
+      throw usageError(`queue add: ${where}refusing to store ${secrets.join(', ')}: keep the password in the keychain (rftp login), ~/.netrc or RFTP_PASSWORD; it is looked up when the entry runs`);
+    }
+  }
+  for (const line of lines) {
+    const spec = specs.find((s) => s.name === line[0] || s.aliases?.includes(line[0]))!;
+    const words = [line[0], ...absolute(spec, line.slice(1))];
+    const e = await store.add({ name: lines.length === 1 ? (args.name as string | undefined) : undefined, words, cwd: process.cwd(), addedAt: now, due, every, state: 'waiting', runs: 0 });
+    ctx.out.info(`queue: added ${e.id}${e.name ? ` (${e.name})` : ''}, due ${when(e.due)}: ${e.words.join(' ')}`);
+  }
+  return ExitCode.ok;
+}
+
+/**
+ * The words with every local path made absolute, so an entry means the same files wherever
+ * `queue run` starts: on the command line a positional that is not a URL is a local path, and so
+ * is the value of an option that names one (-o of get, --ca-file, --quarantine). A trailing /
+ * (a directory) is kept.
+ */
+function absolute(spec: CommandSpec, words: string[]): string[] {
+  const local = (w: string) => (w === '-' ? w : resolve(w) + (w.endsWith('/') && !resolve(w).endsWith('/') ? '/' : ''));
+  const out: string[] = [];
+  let positional = false;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (positional || !w.startsWith('-') || w === '-') {
+      out.push(isFtpUrl(w) ? w : local(w));
+      continue;
+    }
+    if (w === '--') {
+      positional = true;
+      out.push(w);
+      continue;
+    }
+    const [name, inline] = w.startsWith('--') ? [w.slice(2).split('=')[0], w.includes('=') ? w.slice(w.indexOf('=') + 1) : undefined] : [w.slice(1), undefined];
+    const o = spec.options.find((x) => (w.startsWith('--') ? x.name === name : x.short === name));
+    const isPath = o !== undefined && (o.completes === 'local' || o.completes === 'local-dir');
+    if (inline !== undefined) out.push(isPath ? `--${name}=${local(inline)}` : w);
+    else if (o && o.type !== 'boolean' && i + 1 < words.length) out.push(w, isPath ? local(words[++i]) : words[++i]);
+    else out.push(w);
+  }
+  return out;
+}
+
+async function listed(ctx: RunContext, file: string): Promise<string[][]> {
+  let text: string;
+  if (file === '-') {
+    if (!ctx.stdinFree) throw usageError('queue add -i -: standard input holds the script being run; put the list in a file');
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    text = Buffer.concat(chunks).toString('utf8');
+  } else text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => Promise.reject(new RftpError('local', `cannot read ${file}: ${err.code ?? err.message}`)));
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map((l) => splitCommand(l));
+}
+
+function list(ctx: RunContext, store: QueueStore, args: Args): number {
+  const entries = store.list();
+  if (args.json) {
+    ctx.out.json(entries.map(({ id, name, words, due, every, state, runs, last }) => ({ id, name, command: words.join(' '), due: new Date(due).toISOString(), every, state, runs, last })));
+    return ExitCode.ok;
+  }
+  if (entries.length === 0) ctx.out.info('queue: empty');
+  for (const e of entries) {
+    const last = e.last ? `, last: exit ${e.last.code}${e.last.message ? ` (${e.last.message})` : ''}` : '';
+    ctx.out.print(`${String(e.id).padStart(3)}  ${(e.name ?? '').padEnd(10)} ${e.state.padEnd(11)} ${e.state === 'waiting' ? when(e.due) : ''.padEnd(16)}  ${e.words.join(' ')}${last}`);
+  }
+  return ExitCode.ok;
+}
+
+async function change(store: QueueStore, words: string[], act: (e: QueueEntry) => unknown): Promise<number> {
+  if (words.length === 0) throw usageError('queue: which entry? give its id or name');
+  // All found first: an unknown one among them changes nothing.
+  const entries = words.map((key) => store.find(key));
+  for (const e of entries) await act(e);
+  return ExitCode.ok;
+}
+
+const when = (ms: number) => {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+};
+
+/** Entries to run now: waiting and due, or left running by a run that is gone (continued). */
+const runnable = (e: QueueEntry, now: number) => (e.state === 'waiting' && e.due <= now) || e.state === 'running' || e.state === 'interrupted';
+
+/**
+ * queue run: every due entry, --parallel at once, each under its lock; with --wait, again
+ * whenever the next one is due, until none is left waiting. The exit code: 0 when every entry
+ * run succeeded, 130 when interrupted, else the first failed entry's (by id).
+ */
+async function runQueue(ctx: RunContext, store: QueueStore, args: Args): Promise<number> {
+  const parallel = args.parallel as number;
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16) throw usageError('--parallel must be a whole number from 1 to 16');
+  const results = new Map<number, number>();
+  for (;;) {
+    const due = store.list().filter((e) => runnable(e, Date.now()));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(parallel, due.length) }, async () => {
+        while (next < due.length && !ctx.signal.aborted) {
+          const entry = due[next++];
+          const code = await runEntry(ctx, store, entry.id, parallel > 1);
+          if (code !== undefined) results.set(entry.id, code);
+        }
+      }),
+    );
+    if (ctx.signal.aborted || !args.wait) break;
+    const waiting = store.list().filter((e) => e.state === 'waiting');
+    if (waiting.length === 0) break;
+    const soonest = Math.min(...waiting.map((e) => e.due));
+    await sleepUntil(Math.min(soonest, Date.now() + WAIT_POLL_MS), ctx.signal);
+  }
+  const failed = [...results].filter(([, c]) => c !== ExitCode.ok).sort((a, b) => a[0] - b[0]);
+  const code = ctx.signal.aborted ? ExitCode.interrupted : (failed[0]?.[1] ?? ExitCode.ok);
+  ctx.out.info(`queue: ${results.size} entries run: ${results.size - failed.length} done, ${failed.length} failed`);
+  if (args.onFinish) await onFinish(ctx, args.onFinish as string, { done: results.size - failed.length, failed: failed.length, code });
+  if (code !== ExitCode.ok) throw new Reported(code, ctx.signal.aborted ? undefined : `queue: ${failed.length} of ${results.size} entries failed`);
+  return code;
+}
+
+/** One entry, under its lock; undefined when another run has it (or finished it meanwhile). */
+async function runEntry(ctx: RunContext, store: QueueStore, id: number, quiet: boolean): Promise<number | undefined> {
+  const release = store.lock(id);
+  if (!release) return undefined;
+  try {
+    // Read again under the lock: another run may have finished it since the list was read.
+    const entry = store.list().find((e) => e.id === id);
+    if (!entry || !runnable(entry, Date.now())) return undefined;
+    await store.save({ ...entry, state: 'running' });
+    ctx.out.info(`queue: running ${entry.id}${entry.name ? ` (${entry.name})` : ''}: ${entry.words.join(' ')}`);
+    const code = await runWords(ctx, entry, quiet);
+    const state: EntryState = ctx.signal.aborted ? 'interrupted' : entry.every ? 'waiting' : code === ExitCode.ok ? 'done' : 'failed';
+    const now = Date.now();
+    await store.save({
+      ...entry,
+      state,
+      runs: entry.runs + 1,
+      due: entry.every && !ctx.signal.aborted ? nextDue(entry.due, entry.every, now) : entry.due,
+      last: { code, at: now },
+    });
+    ctx.out.info(`queue: ${entry.id} ${ctx.signal.aborted ? 'interrupted' : code === ExitCode.ok ? 'done' : `failed (exit ${code})`}`);
+    return code;
+  } finally {
+    release();
+  }
+}
+
+/** An entry's command line through the same parser and runner as the command line. */
+async function runWords(ctx: RunContext, entry: QueueEntry, quiet: boolean): Promise<number> {
+  const specs = await ctx.commands();
+  const spec = specs.find((s) => s.name === entry.words[0] || s.aliases?.includes(entry.words[0]));
+  if (!spec) return ExitCode.usage;
+  const out = quiet ? new Output({ ...ctx.out.mode, quiet: true, json: false }) : ctx.out;
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  try {
+    // Local paths were made absolute when the entry was added: no change of directory here
+    // (entries run side by side in one process).
+    const parsed = parseCommand(spec, entry.words.slice(1), cliHint);
+    return await runCommand(spec, parsed, {
+      out,
+      env: ctx.env,
+      controller,
+      naming: urlNaming,
+      hint: cliHint,
+      stdinFree: false,
+      exitOnSecondSignal: false,
+      commands: ctx.commands,
+      overview: ctx.overview,
+    });
+  } catch (err) {
+    ctx.out.error(`queue: ${entry.id}: ${(err as Error).message}`);
+    return err instanceof RftpError ? err.exitCode : ExitCode.internal;
+  } finally {
+    ctx.signal.removeEventListener('abort', stop);
+  }
+}
+
+function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, Math.max(0, at - Date.now()));
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** --on-finish: the old managers' "when done"; waited for, its failure a warning. */
+function onFinish(ctx: RunContext, command: string, summary: { done: number; failed: number; code: number }): Promise<void> {
+  const [program, ...rest] = splitCommand(command);
+  const env: NodeJS.ProcessEnv = { ...ctx.env, RFTP_QUEUE_DONE: String(summary.done), RFTP_QUEUE_FAILED: String(summary.failed), RFTP_QUEUE_EXIT: String(summary.code) };
+  delete env.RFTP_PASSWORD;
+  return new Promise((resolve) => {
+    const child = spawn(program, rest, { env, stdio: 'ignore' });
+    child.on('error', (err) => {
+      ctx.out.warn(`queue: --on-finish ${program}: ${err.message}`);
+      resolve();
+    });
+    child.on('close', (code) => {
+      if (code !== 0) ctx.out.warn(`queue: --on-finish exited with ${code}`);
+      resolve();
+    });
+  });
+}
