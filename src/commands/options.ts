@@ -46,7 +46,7 @@ export const rateOption: OptionSpec = {
   type: 'string',
   value: 'RATE',
   setting: 'limit-rate',
-  describe: 'cap the bandwidth for the whole command, in bytes per second: 500k, 2M (k = 1024)',
+  describe: 'cap the bandwidth for the whole command, in bytes per second: 500k, 2M (k = 1024); or a timetable of local times, "08:00,512k 18:00,4M 23:00,off", followed while it runs',
 };
 
 /** get/put/pget with several files: how many at once, one connection each. */

@@ -1,7 +1,7 @@
 import type { ArgValue, SessionArgs } from '../commands/spec.js';
 import { usageError } from '../errors.js';
 import { splitCommand } from '../transfer/checks.js';
-import { parseRate } from '../transfer/rate-limit.js';
+import { parseRate, parseTimetable } from '../transfer/rate-limit.js';
 
 /** What `set` changes: the defaults of the commands' options in the shell, and the shell's own. */
 export interface ShellSettings extends SessionArgs {
@@ -90,7 +90,8 @@ export function parseValue(name: string, s: Setting, text: string): unknown {
   }
   if (s.kind === 'rate') {
     if (text === '' || /^(off|none)$/i.test(text)) return undefined;
-    parseRate(text);
+    if (text.includes(',')) parseTimetable(text);
+    else parseRate(text);
     return text;
   }
   // Plain decimal numbers only: Number() would take "", " 0x4 " or "1e1" as well.

@@ -20,10 +20,11 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
   /** Largest burst: a quarter of a second's worth, at least 16 KiB. */
-  readonly burst: number;
+  burst: number;
 
   constructor(
-    readonly bytesPerSecond: number,
+    /** Infinity: no cap (a bandwidth timetable's "off" hours). */
+    public bytesPerSecond: number,
     private readonly clock: Clock = realClock,
     /** The run's: once it is aborted nobody waits here any more (a low rate means long waits). */
     private readonly signal?: AbortSignal,
@@ -34,8 +35,17 @@ export class TokenBucket {
     this.last = clock.now();
   }
 
+  /** A new cap from now on (a bandwidth timetable's next period); Infinity for none. */
+  setRate(bytesPerSecond: number): void {
+    this.reserve(0);
+    this.bytesPerSecond = bytesPerSecond;
+    this.burst = Math.max(16 * 1024, bytesPerSecond / 4);
+    this.tokens = Math.min(this.tokens, this.burst);
+  }
+
   /** Reserves n bytes; returns how many ms the caller must wait before sending them. */
   reserve(n: number): number {
+    if (this.bytesPerSecond === Number.POSITIVE_INFINITY) return 0;
     const now = this.clock.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.bytesPerSecond) / 1000);
     this.last = now;
@@ -90,7 +100,67 @@ export function parseRate(text: string): number {
   return Math.floor(value);
 }
 
-/** The bucket for a --limit-rate option, or undefined when there is no limit. */
+/** The bucket for a --limit-rate option (a rate or a timetable), or undefined when there is no limit. */
 export function limiterFor(rate: string | undefined, signal?: AbortSignal): TokenBucket | undefined {
-  return rate === undefined || rate === '' ? undefined : new TokenBucket(parseRate(rate), realClock, signal);
+  if (rate === undefined || rate === '') return undefined;
+  if (!rate.includes(',')) return new TokenBucket(parseRate(rate), realClock, signal);
+  const table = parseTimetable(rate);
+  const bucket = new TokenBucket(rateAt(table, new Date()), realClock, signal);
+  // The cap follows the table while the command runs: a timer for each change (unref'd: a run
+  // that is done does not wait for the next period).
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const now = new Date();
+    timer = setTimeout(
+      () => {
+        bucket.setRate(rateAt(table, new Date()));
+        arm();
+      },
+      Math.max(1000, nextChange(table, now) - now.getTime()),
+    );
+    timer.unref();
+  };
+  arm();
+  signal?.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  return bucket;
+}
+
+/** A bandwidth timetable (rclone's syntax): "08:00,512k 18:00,4M 23:00,off"; local times of day. */
+export interface TimetableEntry {
+  /** Minutes after midnight. */
+  at: number;
+  /** Bytes per second; Infinity for off. */
+  rate: number;
+}
+
+export function parseTimetable(text: string): TimetableEntry[] {
+  const example = '(for example "08:00,512k 18:00,4M 23:00,off")';
+  const table = text
+    .trim()
+    .split(/\s+/)
+    .map((part) => {
+      const m = /^(\d{1,2}):(\d{2}),(.+)$/.exec(part);
+      if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) throw new RftpError('usage', `--limit-rate: cannot read "${part}" as TIME,RATE ${example}`);
+      return { at: Number(m[1]) * 60 + Number(m[2]), rate: /^(off|unlimited)$/i.test(m[3]) ? Number.POSITIVE_INFINITY : parseRate(m[3]) };
+    })
+    .sort((a, b) => a.at - b.at);
+  if (new Set(table.map((e) => e.at)).size !== table.length) throw new RftpError('usage', `--limit-rate: a time is given twice ${example}`);
+  return table;
+}
+
+/** The rate in force at this local time: the last entry at or before it, else (before the first) the last of the day. */
+export function rateAt(table: TimetableEntry[], date: Date): number {
+  const minute = date.getHours() * 60 + date.getMinutes();
+  const current = [...table].reverse().find((e) => e.at <= minute) ?? table[table.length - 1];
+  return current.rate;
+}
+
+/** When the rate changes next after this local time (ms since the epoch). */
+export function nextChange(table: TimetableEntry[], date: Date): number {
+  const minute = date.getHours() * 60 + date.getMinutes();
+  const next = table.find((e) => e.at > minute) ?? table[0];
+  const at = new Date(date);
+  at.setHours(Math.floor(next.at / 60), next.at % 60, 0, 0);
+  if (at.getTime() <= date.getTime()) at.setDate(at.getDate() + 1);
+  return at.getTime();
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RftpError } from '../../src/errors.js';
-import { paced, parseRate, TokenBucket, type Clock } from '../../src/transfer/rate-limit.js';
+import { limiterFor, nextChange, paced, parseRate, parseTimetable, rateAt, TokenBucket, type Clock } from '../../src/transfer/rate-limit.js';
 
 /** A clock that only moves when someone sleeps: the waits a bucket asks for add up to simulated time. */
 function fakeClock(): Clock & { t: number; sleeps: number[] } {
@@ -80,4 +80,43 @@ test('paced: slices of 1/8 s each pass after their tokens, in order', async () =
   );
   assert.ok(Buffer.concat(out).equals(data));
   assert.equal(Math.round(clock.t), 1000, '100 kB minus the 20 kB burst at 80 kB/s');
+});
+
+test('bandwidth timetable: parsed, the rate in force at a local time, the next change', () => {
+  const table = parseTimetable('18:00,4M 08:00,512k 23:00,off');
+  assert.deepEqual(
+    table.map((e) => [e.at, e.rate]),
+    [
+      [480, 512 * 1024],
+      [1080, 4 * 1024 * 1024],
+      [1380, Number.POSITIVE_INFINITY],
+    ],
+  );
+  const at = (h: number, m = 0) => new Date(2026, 11, 2, h, m);
+  assert.equal(rateAt(table, at(9)), 512 * 1024);
+  assert.equal(rateAt(table, at(18)), 4 * 1024 * 1024);
+  assert.equal(rateAt(table, at(23, 30)), Number.POSITIVE_INFINITY);
+  assert.equal(rateAt(table, at(3)), Number.POSITIVE_INFINITY, "before the first entry: the last one's, from the day before");
+  assert.equal(nextChange(table, at(9)), at(18).getTime());
+  assert.equal(nextChange(table, at(23, 30)), new Date(2026, 11, 3, 8, 0).getTime(), 'tomorrow morning');
+  for (const bad of ['8,512k', '25:00,1M 08:00,2M', '08:00,fast 09:00,1M', '08:00,1M 08:00,2M']) assert.throws(() => parseTimetable(bad), /--limit-rate/, bad);
+});
+
+test('bucket: a new rate applies from then on; Infinity passes everything at once', async () => {
+  const clock = fakeClock();
+  const bucket = new TokenBucket(Number.POSITIVE_INFINITY, clock);
+  assert.equal(bucket.reserve(100 * 1024 * 1024), 0);
+  bucket.setRate(64 * 1024);
+  assert.equal(bucket.reserve(16 * 1024), 0, 'the burst');
+  assert.equal(bucket.reserve(64 * 1024), 1000, 'then a second per 64 KiB');
+  bucket.setRate(Number.POSITIVE_INFINITY);
+  assert.equal(bucket.reserve(1024 * 1024), 0);
+});
+
+test('limiterFor: a timetable gives a bucket at the rate of the hour, which stops following it on abort', () => {
+  const controller = new AbortController();
+  const bucket = limiterFor('00:00,1M 12:00,2M', controller.signal)!;
+  assert.equal(bucket.bytesPerSecond, new Date().getHours() < 12 ? 1024 * 1024 : 2 * 1024 * 1024);
+  controller.abort();
+  assert.throws(() => limiterFor('00:00,1M junk', controller.signal), /--limit-rate/);
 });
