@@ -52,6 +52,19 @@ function shellStart(argv: string[]): Omit<ShellStart, 'session'> | undefined {
   return start;
 }
 
+/**
+ * An entry run by `rftp queue run` stops (as at Ctrl-C: partial kept, exit 130) when that run is
+ * gone: killed with SIGKILL, it could not tell its children, which would otherwise go on
+ * unwatched while the next queue run continues the same entries.
+ */
+function watchQueueParent(env: NodeJS.ProcessEnv): void {
+  const parent = Number(env.RFTP_QUEUE_PARENT);
+  if (!(parent > 0)) return;
+  setInterval(() => {
+    if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM');
+  }, 250).unref();
+}
+
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   // basic-ftp records a call stack for every FTP command it sends, and Node's streams build
   // errors (with stacks) on every finished transfer: about 40 µs each, thousands of times in a
@@ -62,6 +75,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     out.print(version());
     return ExitCode.ok;
   }
+  watchQueueParent(io.env);
   const shell = shellStart(argv);
   if (shell) return (await import('./shell/repl.js')).runShell({ ...shell, session: await defaultSessionArgs() });
   try {

@@ -14,7 +14,7 @@ import { checkSegments, localTarget } from '../transfer/targets.js';
 import { sessionArgsOf, type CommandContext } from './context.js';
 import { eachOnConnections } from './many.js';
 import { checkOptions, checksOf, verifyOf } from './checks.js';
-import { inputFileOption, transferEntries } from './input-file.js';
+import { forEntry, inputFileOption, transferEntries } from './input-file.js';
 import { createDirsOption, transferOptions } from './options.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
 
@@ -122,12 +122,17 @@ export const spec: CommandSpec = {
     // targets that would meet, across all of them, before anything starts.
     const entries = await transferEntries(ctx, spec, args, 'url');
     const jobs: Array<{ url: FtpUrl; item: { name: string; opts: Args; checks?: Checks; verify: VerifyMode }; target: string }> = [];
-    for (const e of entries) {
-      const checks = checksOf(e, ctx.env);
-      const verify = verifyOf(e);
-      for (const j of await downloadJobs(ctx, e.url as string[], e.output as string | undefined, e.createDirs === true)) {
-        jobs.push({ url: j.url, item: { name: j.item, opts: e, checks, verify }, target: await localTarget(j.url.path, e.output as string | undefined) });
-      }
+    for (const entry of entries) {
+      const e = entry.args;
+      await forEntry(entry, async () => {
+        if (e.force && e.continue) throw new RftpError('usage', '--force and --continue exclude each other');
+        if (e.segments !== undefined) checkSegments(e.segments as number, '--segments');
+        const checks = checksOf(e, ctx.env);
+        const verify = verifyOf(e);
+        for (const j of await downloadJobs(ctx, e.url as string[], e.output as string | undefined, e.createDirs === true)) {
+          jobs.push({ url: j.url, item: { name: j.item, opts: e, checks, verify }, target: await localTarget(j.url.path, e.output as string | undefined) });
+        }
+      });
     }
     refuseSameTarget(jobs.map((j) => ({ item: j.item.name, target: j.target })));
     const conn = sessionArgsOf(args);

@@ -21,19 +21,35 @@ export const inputFileOption: OptionSpec = {
 /** What a line may not set: these apply to the whole run (its connections, its output, its cap). */
 const RUN_WIDE: OptionSpec[] = [...sessionOptions, ...outputOptions, parallelFilesOption, rateOption, inputFileOption];
 
+/** One transfer's arguments, and where they came from for messages ("urls.txt, line 3: "). */
+export interface Entry {
+  args: Args;
+  where: string;
+}
+
 /** The command line's own arguments first (when it names files), then one set per line of -i. */
-export async function transferEntries(ctx: RunContext, spec: CommandSpec, args: Args, positional: string): Promise<Args[]> {
+export async function transferEntries(ctx: RunContext, spec: CommandSpec, args: Args, positional: string): Promise<Entry[]> {
   const own = (args[positional] as string[] | undefined) ?? [];
-  const entries = own.length > 0 ? [args] : [];
+  const entries: Entry[] = own.length > 0 ? [{ args, where: '' }] : [];
   if (args.inputFile !== undefined) entries.push(...(await inputLines(ctx, spec, args, args.inputFile as string, positional)));
   if (entries.length === 0) throw usageError(`${spec.name}: missing argument ${positional.toUpperCase()} (see ${ctx.helpHint})`);
   return entries;
 }
 
-async function inputLines(ctx: RunContext, spec: CommandSpec, args: Args, file: string, positional: string): Promise<Args[]> {
+/** Runs an entry's checks; a mistake found there names the entry's line. */
+export async function forEntry<T>(entry: Entry, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (err) {
+    if (entry.where === '' || !(err instanceof RftpError)) throw err;
+    throw new RftpError(err.kind, `${entry.where}${err.message}`);
+  }
+}
+
+async function inputLines(ctx: RunContext, spec: CommandSpec, args: Args, file: string, positional: string): Promise<Entry[]> {
   const text = await readInput(ctx, file);
   const where = file === '-' ? 'standard input' : file;
-  const entries: Args[] = [];
+  const entries: Entry[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
@@ -49,7 +65,7 @@ async function inputLines(ctx: RunContext, spec: CommandSpec, args: Args, file: 
     const wide = RUN_WIDE.find((o) => given[camel(o.name)] !== undefined);
     if (wide) throw fail(`--${wide.name} applies to the whole run: give it on the command line`);
     // The line's own options over the command line's (and its defaults).
-    entries.push({ ...args, ...given });
+    entries.push({ args: { ...args, ...given }, where: `${where}, line ${i + 1}: ` });
   });
   if (entries.length === 0) throw usageError(`${where}: no transfers in it (only blank lines and # comments)`);
   return entries;

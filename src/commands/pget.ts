@@ -4,7 +4,7 @@ import { segmentedDownload, type SegmentedOptions } from '../transfer/segmented.
 import { checkSegments, localTarget, MAX_SEGMENTS } from '../transfer/targets.js';
 import { sessionArgsOf } from './context.js';
 import { downloadJobs, refuseSameTarget } from './get.js';
-import { inputFileOption, transferEntries } from './input-file.js';
+import { forEntry, inputFileOption, transferEntries } from './input-file.js';
 import { eachOnConnections } from './many.js';
 import { checkOptions, checksOf, verifyOf } from './checks.js';
 import { createDirsOption, transferOptions } from './options.js';
@@ -32,13 +32,16 @@ export const spec: CommandSpec = {
   async run(ctx, args) {
     const entries = await transferEntries(ctx, spec, args, 'url');
     const jobs: Array<{ url: FtpUrl; item: { name: string; target: string; opts: SegmentedOptions } }> = [];
-    for (const e of entries) {
-      const segments = checkSegments(e.connections as number, '-n/--connections');
-      if (e.force && e.continue) throw new RftpError('usage', '--force and --continue exclude each other');
-      const opts = { force: e.force === true, continue: e.continue === true, segments, checks: checksOf(e, ctx.env), verify: verifyOf(e) };
-      for (const j of await downloadJobs(ctx, e.url as string[], e.output as string | undefined, e.createDirs === true)) {
-        jobs.push({ url: j.url, item: { name: j.item, target: await localTarget(j.url.path, e.output as string | undefined), opts } });
-      }
+    for (const entry of entries) {
+      const e = entry.args;
+      await forEntry(entry, async () => {
+        const segments = checkSegments(e.connections as number, '-n/--connections');
+        if (e.force && e.continue) throw new RftpError('usage', '--force and --continue exclude each other');
+        const opts = { force: e.force === true, continue: e.continue === true, segments, checks: checksOf(e, ctx.env), verify: verifyOf(e) };
+        for (const j of await downloadJobs(ctx, e.url as string[], e.output as string | undefined, e.createDirs === true)) {
+          jobs.push({ url: j.url, item: { name: j.item, target: await localTarget(j.url.path, e.output as string | undefined), opts } });
+        }
+      });
     }
     refuseSameTarget(jobs.map((j) => ({ item: j.item.name, target: j.item.target })));
     const conn = sessionArgsOf(args);

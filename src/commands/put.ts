@@ -3,7 +3,7 @@ import { RftpError, usageError } from '../errors.js';
 import { isDirectory, makeDir, replyCode } from '../session/ops.js';
 import { checkLocalPath, checkRemotePath, remoteDirname } from '../session/paths.js';
 import type { Session } from '../session/session.js';
-import { displayUrl, type FtpUrl } from '../session/url.js';
+import { displayUrl, isFtpUrl, type FtpUrl } from '../session/url.js';
 import { afterCommit, type Checks } from '../transfer/checks.js';
 import type { VerifyMode } from '../transfer/verify.js';
 import type { FileResult } from '../transfer/download.js';
@@ -13,7 +13,7 @@ import { settleMs, upload } from '../transfer/upload.js';
 import { serverKey, sessionArgsOf, type CommandContext } from './context.js';
 import { eachOnConnections } from './many.js';
 import { checksOf, onCompleteOptions, verifyOf } from './checks.js';
-import { inputFileOption, transferEntries } from './input-file.js';
+import { forEntry, inputFileOption, transferEntries } from './input-file.js';
 import { createDirsOption, transferOptions } from './options.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
 
@@ -72,8 +72,10 @@ export async function putFile(ctx: CommandContext, session: Session, args: PutFi
 function putJobs(ctx: RunContext, args: Args): Array<{ local: string; url: FtpUrl }> {
   const locals = [...(args.local as string[])];
   let dest = args.output as string | undefined;
-  // On the command line the destination is a URL, the last argument unless -o names it.
-  if (dest === undefined && ctx.remote.kind === 'url') {
+  // On the command line the destination is a URL: the last argument (a line of -i may name its
+  // own, over the command line's -o), else -o.
+  if (ctx.remote.kind === 'url' && locals.length >= 2 && isFtpUrl(locals[locals.length - 1])) dest = locals.pop();
+  else if (dest === undefined && ctx.remote.kind === 'url') {
     if (locals.length < 2) throw usageError(`put: missing argument URL (see ${ctx.helpHint})`);
     dest = locals.pop();
   }
@@ -123,12 +125,19 @@ export const spec: CommandSpec = {
     ['put a.csv b.csv ftp://deploy@host/incoming/', 'several files, up to --parallel at once'],
   ],
   async run(ctx, args) {
-    const entries = await transferEntries(ctx, spec, args, 'local');
+    // `put -i LIST URL/`: the URL alone on the command line is where the lines' files go.
+    const own = (args.local as string[] | undefined) ?? [];
+    const base = args.inputFile !== undefined && own.length === 1 && isFtpUrl(own[0]) && args.output === undefined ? { ...args, local: undefined, output: own[0] } : args;
+    const entries = await transferEntries(ctx, spec, base, 'local');
     const jobs: Array<{ url: FtpUrl; item: { local: string; target: string; opts: Args; checks?: Checks; verify: VerifyMode } }> = [];
-    for (const e of entries) {
-      const checks = checksOf(e, ctx.env);
-      const verify = verifyOf(e);
-      for (const { local, url } of putJobs(ctx, e)) jobs.push({ url, item: { local, target: remoteTarget(url, local), opts: e, checks, verify } });
+    for (const entry of entries) {
+      const e = entry.args;
+      await forEntry(entry, async () => {
+        if (e.force && e.continue) throw new RftpError('usage', '--force and --continue exclude each other');
+        const checks = checksOf(e, ctx.env);
+        const verify = verifyOf(e);
+        for (const { local, url } of putJobs(ctx, e)) jobs.push({ url, item: { local, target: remoteTarget(url, local), opts: e, checks, verify } });
+      });
     }
     // Two files that would be stored under one remote name: refused before anything starts.
     const seen = new Map<string, string>();

@@ -1,16 +1,11 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { ExitCode, Reported, RftpError, usageError } from '../errors.js';
 import { nextDue, parseAt, parseInterval } from '../jobs/schedule.js';
 import { type EntryState, type QueueEntry, QueueStore, queueDir } from '../jobs/store.js';
-import { isFtpUrl } from '../session/url.js';
 import { splitCommand } from '../transfer/checks.js';
-import { Output } from '../ui/output.js';
-import { urlNaming } from './context.js';
 import { outputOptions } from './options.js';
 import { cliHint, parseCommand, passwordsIn } from './parse.js';
-import { runCommand } from './runner.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
 
 // rftp queue: transfers stored to run later, by themselves. An entry is a command line (words),
@@ -86,65 +81,42 @@ export const spec: CommandSpec = {
 
 /** queue add: the command line checked as its command would check it, and no password kept. */
 async function add(ctx: RunContext, store: QueueStore, args: Args, words: string[]): Promise<number> {
-  const lines = args.inputFile !== undefined ? await listed(ctx, args.inputFile as string) : [words];
-  if (lines.length === 0 || lines.some((l) => l.length === 0)) throw usageError(`queue add: give the command after --: queue add [--at WHEN] -- get URL (see ${ctx.helpHint})`);
+  const lines = args.inputFile !== undefined ? await listed(ctx, args.inputFile as string) : [{ where: '', words }];
+  if (lines.length === 0 || lines.some((l) => l.words.length === 0)) throw usageError(`queue add: give the command after --: queue add [--at WHEN] -- get URL (see ${ctx.helpHint})`);
   const now = Date.now();
   const due = args.at !== undefined ? parseAt(args.at as string, now) : now;
   const every = args.every !== undefined ? parseInterval(args.every as string) : undefined;
-  if (args.name !== undefined && store.list().some((e) => e.name === args.name)) throw usageError(`queue add: an entry is named ${args.name} already`);
+  if (args.name !== undefined) {
+    if (lines.length > 1) throw usageError('queue add: --name names one entry; -i adds several');
+    if (/^\d+$/.test(args.name as string)) throw usageError('queue add: a name must not be all digits (those are ids)');
+    if (store.list().some((e) => e.name === args.name)) throw usageError(`queue add: an entry is named ${args.name} already`);
+  }
   const specs = await ctx.commands();
   // Every line is checked before one is stored.
-  for (const [i, line] of lines.entries()) {
-    const where = lines.length > 1 ? `line ${i + 1}: ` : '';
+  for (const { where, words: line } of lines) {
     const spec = specs.find((s) => s.name === line[0] || s.aliases?.includes(line[0]));
     if (!spec || !QUEUEABLE.has(spec.name)) throw usageError(`queue add: ${where}${line[0]} cannot be queued (get, pget, put, sync)`);
-    const parsed = parseCommand(spec, line.slice(1), cliHint);
+    let parsed: ReturnType<typeof parseCommand>;
+    try {
+      parsed = parseCommand(spec, line.slice(1), cliHint);
+    } catch (err) {
+      throw usageError(`queue add: ${where}${(err as Error).message}`);
+    }
+    if (parsed.args.inputFile === '-') throw usageError(`queue add: ${where}-i - reads standard input, which a queue run does not have; give a file`);
     const secrets = passwordsIn(parsed);
     if (secrets.length > 0) {
       throw usageError(`queue add: ${where}refusing to store ${secrets.join(', ')}: keep the password in the keychain (rftp login), ~/.netrc or RFTP_PASSWORD; it is looked up when the entry runs`);
     }
   }
-  for (const line of lines) {
-    const spec = specs.find((s) => s.name === line[0] || s.aliases?.includes(line[0]))!;
-    const words = [line[0], ...absolute(spec, line.slice(1))];
-    const e = await store.add({ name: lines.length === 1 ? (args.name as string | undefined) : undefined, words, cwd: process.cwd(), addedAt: now, due, every, state: 'waiting', runs: 0 });
+  for (const { words } of lines) {
+    const e = await store.add({ name: args.name as string | undefined, words, cwd: process.cwd(), addedAt: now, due, every, state: 'waiting', runs: 0 });
     ctx.out.info(`queue: added ${e.id}${e.name ? ` (${e.name})` : ''}, due ${when(e.due)}: ${e.words.join(' ')}`);
   }
   return ExitCode.ok;
 }
 
-/**
- * The words with every local path made absolute, so an entry means the same files wherever
- * `queue run` starts: on the command line a positional that is not a URL is a local path, and so
- * is the value of an option that names one (-o of get, --ca-file, --quarantine). A trailing /
- * (a directory) is kept.
- */
-function absolute(spec: CommandSpec, words: string[]): string[] {
-  const local = (w: string) => (w === '-' ? w : resolve(w) + (w.endsWith('/') && !resolve(w).endsWith('/') ? '/' : ''));
-  const out: string[] = [];
-  let positional = false;
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i];
-    if (positional || !w.startsWith('-') || w === '-') {
-      out.push(isFtpUrl(w) ? w : local(w));
-      continue;
-    }
-    if (w === '--') {
-      positional = true;
-      out.push(w);
-      continue;
-    }
-    const [name, inline] = w.startsWith('--') ? [w.slice(2).split('=')[0], w.includes('=') ? w.slice(w.indexOf('=') + 1) : undefined] : [w.slice(1), undefined];
-    const o = spec.options.find((x) => (w.startsWith('--') ? x.name === name : x.short === name));
-    const isPath = o !== undefined && (o.completes === 'local' || o.completes === 'local-dir');
-    if (inline !== undefined) out.push(isPath ? `--${name}=${local(inline)}` : w);
-    else if (o && o.type !== 'boolean' && i + 1 < words.length) out.push(w, isPath ? local(words[++i]) : words[++i]);
-    else out.push(w);
-  }
-  return out;
-}
-
-async function listed(ctx: RunContext, file: string): Promise<string[][]> {
+/** queue add -i: the command lines of a file, each with its line number for messages. */
+async function listed(ctx: RunContext, file: string): Promise<Array<{ where: string; words: string[] }>> {
   let text: string;
   if (file === '-') {
     if (!ctx.stdinFree) throw usageError('queue add -i -: standard input holds the script being run; put the list in a file');
@@ -152,11 +124,18 @@ async function listed(ctx: RunContext, file: string): Promise<string[][]> {
     for await (const c of process.stdin) chunks.push(c as Buffer);
     text = Buffer.concat(chunks).toString('utf8');
   } else text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => Promise.reject(new RftpError('local', `cannot read ${file}: ${err.code ?? err.message}`)));
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.trim())
-    .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => splitCommand(l));
+  const lines: Array<{ where: string; words: string[] }> = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const where = `${file === '-' ? 'standard input' : file}, line ${i + 1}: `;
+    try {
+      lines.push({ where, words: splitCommand(line) });
+    } catch (err) {
+      throw usageError(`queue add: ${where}${(err as Error).message}`);
+    }
+  });
+  return lines;
 }
 
 function list(ctx: RunContext, store: QueueStore, args: Args): number {
@@ -206,7 +185,7 @@ async function runQueue(ctx: RunContext, store: QueueStore, args: Args): Promise
       Array.from({ length: Math.min(parallel, due.length) }, async () => {
         while (next < due.length && !ctx.signal.aborted) {
           const entry = due[next++];
-          const code = await runEntry(ctx, store, entry.id, parallel > 1);
+          const code = await runEntry(ctx, store, entry.id, { quiet: parallel > 1 || args.json === true, json: args.json === true });
           if (code !== undefined) results.set(entry.id, code);
         }
       }),
@@ -220,68 +199,74 @@ async function runQueue(ctx: RunContext, store: QueueStore, args: Args): Promise
   const failed = [...results].filter(([, c]) => c !== ExitCode.ok).sort((a, b) => a[0] - b[0]);
   const code = ctx.signal.aborted ? ExitCode.interrupted : (failed[0]?.[1] ?? ExitCode.ok);
   ctx.out.info(`queue: ${results.size} entries run: ${results.size - failed.length} done, ${failed.length} failed`);
+  if (args.json) ctx.out.json({ entries: [...results].map(([id, exitCode]) => ({ id, exitCode })), done: results.size - failed.length, failed: failed.length, exitCode: code });
   if (args.onFinish) await onFinish(ctx, args.onFinish as string, { done: results.size - failed.length, failed: failed.length, code });
   if (code !== ExitCode.ok) throw new Reported(code, ctx.signal.aborted ? undefined : `queue: ${failed.length} of ${results.size} entries failed`);
   return code;
 }
 
 /** One entry, under its lock; undefined when another run has it (or finished it meanwhile). */
-async function runEntry(ctx: RunContext, store: QueueStore, id: number, quiet: boolean): Promise<number | undefined> {
+async function runEntry(ctx: RunContext, store: QueueStore, id: number, opts: { quiet: boolean; json: boolean }): Promise<number | undefined> {
   const release = store.lock(id);
   if (!release) return undefined;
   try {
     // Read again under the lock: another run may have finished it since the list was read.
-    const entry = store.list().find((e) => e.id === id);
+    const entry = store.get(id);
     if (!entry || !runnable(entry, Date.now())) return undefined;
     await store.save({ ...entry, state: 'running' });
     ctx.out.info(`queue: running ${entry.id}${entry.name ? ` (${entry.name})` : ''}: ${entry.words.join(' ')}`);
-    const code = await runWords(ctx, entry, quiet);
-    const state: EntryState = ctx.signal.aborted ? 'interrupted' : entry.every ? 'waiting' : code === ExitCode.ok ? 'done' : 'failed';
+    // Cut short before (a run that is gone, Ctrl-C): what it completed counts as done (-c).
+    const continuing = entry.state === 'running' || entry.state === 'interrupted';
+    const code = await runWords(ctx, entry, { ...opts, continuing: continuing && (await takesContinue(ctx, entry)) });
+    const interrupted = code === ExitCode.interrupted;
     const now = Date.now();
-    await store.save({
-      ...entry,
-      state,
-      runs: entry.runs + 1,
-      due: entry.every && !ctx.signal.aborted ? nextDue(entry.due, entry.every, now) : entry.due,
-      last: { code, at: now },
-    });
-    ctx.out.info(`queue: ${entry.id} ${ctx.signal.aborted ? 'interrupted' : code === ExitCode.ok ? 'done' : `failed (exit ${code})`}`);
+    // Changed while it ran (queue rm, pause): that stands; only the outcome is added.
+    const current = store.get(id);
+    if (current) {
+      const state: EntryState = current.state === 'paused' ? 'paused' : interrupted ? 'interrupted' : entry.every ? 'waiting' : code === ExitCode.ok ? 'done' : 'failed';
+      const due = entry.every && !interrupted ? nextDue(entry.due, entry.every, now) : current.due;
+      await store.save({ ...current, state, runs: current.runs + 1, due, last: { code, at: now } });
+    }
+    ctx.out.info(`queue: ${entry.id} ${interrupted ? 'interrupted' : code === ExitCode.ok ? 'done' : `failed (exit ${code})`}`);
     return code;
   } finally {
     release();
   }
 }
 
-/** An entry's command line through the same parser and runner as the command line. */
-async function runWords(ctx: RunContext, entry: QueueEntry, quiet: boolean): Promise<number> {
-  const specs = await ctx.commands();
-  const spec = specs.find((s) => s.name === entry.words[0] || s.aliases?.includes(entry.words[0]));
-  if (!spec) return ExitCode.usage;
-  const out = quiet ? new Output({ ...ctx.out.mode, quiet: true, json: false }) : ctx.out;
-  const controller = new AbortController();
-  const stop = () => controller.abort();
+/**
+ * An entry's command line, run as `rftp WORDS` in the directory it was added in: the same parser
+ * and runner as the command line, its relative paths meaning what they meant, its output its
+ * own, and a crash of one entry no harm to the others. Ctrl-C reaches it through the queue run.
+ */
+function runWords(ctx: RunContext, entry: QueueEntry, opts: { quiet: boolean; json: boolean; continuing: boolean }): Promise<number> {
+  const has = (...forms: string[]) => entry.words.some((w) => forms.includes(w));
+  const extra = [...(opts.quiet && !has('-q', '--quiet') ? ['--quiet'] : []), ...(opts.continuing ? ['--continue'] : [])];
+  const child = spawn(process.execPath, [process.argv[1], ...entry.words, ...extra], {
+    cwd: entry.cwd,
+    env: { ...ctx.env, RFTP_QUEUE_PARENT: String(process.pid) },
+    // One JSON object from `queue run --json`: the entries' own stdout is not part of it.
+    stdio: ['ignore', opts.json ? 'ignore' : 'inherit', 'inherit'],
+  });
+  const stop = () => child.kill('SIGINT');
   ctx.signal.addEventListener('abort', stop, { once: true });
-  try {
-    // Local paths were made absolute when the entry was added: no change of directory here
-    // (entries run side by side in one process).
-    const parsed = parseCommand(spec, entry.words.slice(1), cliHint);
-    return await runCommand(spec, parsed, {
-      out,
-      env: ctx.env,
-      controller,
-      naming: urlNaming,
-      hint: cliHint,
-      stdinFree: false,
-      exitOnSecondSignal: false,
-      commands: ctx.commands,
-      overview: ctx.overview,
+  return new Promise((resolve) => {
+    child.on('error', (err) => {
+      ctx.out.error(`queue: ${entry.id}: ${err.message}`);
+      resolve(ExitCode.internal);
     });
-  } catch (err) {
-    ctx.out.error(`queue: ${entry.id}: ${(err as Error).message}`);
-    return err instanceof RftpError ? err.exitCode : ExitCode.internal;
-  } finally {
-    ctx.signal.removeEventListener('abort', stop);
-  }
+    child.on('close', (code, signal) => {
+      ctx.signal.removeEventListener('abort', stop);
+      resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? ExitCode.interrupted : ExitCode.internal));
+    });
+  });
+}
+
+/** Whether --continue may be added to the entry's command: it has the option, and neither -c nor -f is given. */
+async function takesContinue(ctx: RunContext, entry: QueueEntry): Promise<boolean> {
+  const spec = (await ctx.commands()).find((s) => s.name === entry.words[0] || s.aliases?.includes(entry.words[0]));
+  if (!spec?.options.some((o) => o.name === 'continue')) return false;
+  return !entry.words.some((w) => ['-c', '--continue', '-f', '--force'].includes(w) || /^-[a-zA-Z]*[cf][a-zA-Z]*$/.test(w));
 }
 
 function sleepUntil(at: number, signal: AbortSignal): Promise<void> {

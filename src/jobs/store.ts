@@ -2,7 +2,7 @@
 // written durably (temporary file, fsync, rename), and a lock file per running entry holding the
 // PID of the `queue run` that runs it. Nothing is silently dropped: a file that cannot be parsed
 // is moved aside and named in a warning, the rest of the queue still runs.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RftpError, usageError } from '../errors.js';
 import { stateHome, writeJsonDurably } from '../transfer/state.js';
@@ -64,24 +64,29 @@ export class QueueStore {
     return entries.sort((a, b) => a.id - b.id);
   }
 
-  /** A new entry with the next free id (claimed with an exclusive create, so two adds never share one). */
+  /**
+   * A new entry with the next free id: written whole to a temporary file, then linked to its
+   * name, which fails when another process took that id first (no empty or half file is ever
+   * seen under an entry's name).
+   */
   async add(entry: Omit<QueueEntry, 'id' | 'version'>): Promise<QueueEntry> {
-    let id = Math.max(0, ...this.list().map((e) => e.id), ...this.claimed()) + 1;
-    for (; ; id++) {
+    const tmp = join(this.dir, `.add-${process.pid}-${Date.now()}.tmp`);
+    for (let id = Math.max(0, ...this.ids()) + 1; ; id++) {
+      const full: QueueEntry = { version: 1, id, ...entry };
+      await writeJsonDurably(tmp, full, 'the queue entry');
       try {
-        closeSync(openSync(this.path(id), 'wx', 0o600));
-        break;
+        linkSync(tmp, this.path(id));
+        return full;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RftpError('local', `cannot add to the queue in ${this.dir}: ${(err as Error).message}`);
+      } finally {
+        rmSync(tmp, { force: true });
       }
     }
-    const full: QueueEntry = { version: 1, id, ...entry };
-    await this.save(full);
-    return full;
   }
 
-  /** Ids of entry files (even empty ones being written). */
-  private claimed(): number[] {
+  /** Ids of the entry files there are. */
+  private ids(): number[] {
     return readdirSync(this.dir)
       .map((n) => /^(\d+)\.json$/.exec(n)?.[1])
       .filter((n): n is string => n !== undefined)
@@ -100,6 +105,11 @@ export class QueueStore {
     }
   }
 
+  /** One entry as it is on disk now, or undefined when it is gone. */
+  get(id: number): QueueEntry | undefined {
+    return this.list().find((e) => e.id === id);
+  }
+
   /** An entry by id or name; an unknown one is a usage error (2). */
   find(key: string): QueueEntry {
     const all = this.list();
@@ -109,40 +119,63 @@ export class QueueStore {
   }
 
   /**
-   * Takes the entry's lock for this process: undefined when a live process holds it. A lock left
-   * by a process that is gone is taken over, and says so.
+   * Takes the entry's lock for this process: undefined when a live process holds it. The lock
+   * file is linked into place with our PID already in it (never seen empty). One left by a
+   * process that is gone is renamed away first (only one taker can do that), then taken.
    */
   lock(id: number): (() => void) | undefined {
     const file = join(this.dir, `${id}.lock`);
-    for (let tries = 0; tries < 2; tries++) {
-      try {
-        const fd = openSync(file, 'wx', 0o600);
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
-        return () => {
-          try {
-            unlinkSync(file);
-          } catch {
-            // Removed already.
-          }
-        };
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RftpError('local', `cannot lock queue entry ${id}: ${(err as Error).message}`);
-        const pid = Number(readFileSync(file, 'utf8').trim());
-        if (pid > 0 && alive(pid)) return undefined;
-        this.warn(`queue: entry ${id} was locked by process ${pid || '?'}, which is gone; taking it over`);
+    const mine = join(this.dir, `.lock-${process.pid}-${id}.tmp`);
+    writeFileSync(mine, `${process.pid}\n`, { mode: 0o600 });
+    try {
+      for (let tries = 0; tries < 5; tries++) {
         try {
-          unlinkSync(file);
-        } catch {
-          // Another run took it over first; the next try finds its lock.
+          linkSync(mine, file);
+          return () => rmSync(file, { force: true });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RftpError('local', `cannot lock queue entry ${id}: ${(err as Error).message}`);
         }
+        const holder = pidIn(file);
+        if (holder === undefined) continue; // released meanwhile: try again
+        if (alive(holder)) return undefined;
+        const stale = `${file}.stale-${process.pid}`;
+        try {
+          renameSync(file, stale);
+        } catch {
+          continue; // another run moved it first
+        }
+        // What was moved must be the dead process's lock; a live one's (taken meanwhile) goes back.
+        const moved = pidIn(stale);
+        if (moved !== undefined && moved !== holder && alive(moved)) {
+          try {
+            linkSync(stale, file);
+          } catch {
+            // A third run holds it now: it runs the entry.
+          }
+          rmSync(stale, { force: true });
+          return undefined;
+        }
+        rmSync(stale, { force: true });
+        this.warn(`queue: entry ${id} was locked by process ${holder}, which is gone; taking it over`);
       }
+      return undefined;
+    } finally {
+      rmSync(mine, { force: true });
     }
+  }
+}
+
+/** The PID in a lock file; undefined when the file is gone. */
+function pidIn(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, 'utf8').trim()) || 0;
+  } catch {
     return undefined;
   }
 }
 
 function alive(pid: number): boolean {
+  if (!(pid > 0)) return false;
   try {
     process.kill(pid, 0);
     return true;

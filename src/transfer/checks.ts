@@ -246,13 +246,14 @@ export function splitCommand(text: string): string[] {
       word = undefined;
     } else if (c === "'") {
       const end = text.indexOf("'", i + 1);
-      if (end < 0) throw new RftpError('usage', `unmatched ' in ${JSON.stringify(text)}`);
+      // The text is not echoed: it may hold a password (-u user:pw in a list of transfers).
+      if (end < 0) throw new RftpError('usage', "unmatched ' (a quote that is not closed)");
       word = (word ?? '') + text.slice(i + 1, end);
       i = end;
     } else if (c === '"') {
       word ??= '';
       for (i++; i < text.length && text[i] !== '"'; i++) word += text[i] === '\\' && /["\\$`]/.test(text[i + 1] ?? '') ? text[++i] : text[i];
-      if (i >= text.length) throw new RftpError('usage', `unmatched " in ${JSON.stringify(text)}`);
+      if (i >= text.length) throw new RftpError('usage', 'unmatched " (a quote that is not closed)');
     } else if (c === '\\' && i + 1 < text.length) word = (word ?? '') + text[++i];
     else word = (word ?? '') + c;
   }
