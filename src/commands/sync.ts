@@ -25,7 +25,7 @@ import { sessionArgsOf, type CommandContext, type SessionArgs } from './context.
 import type { Checks } from '../transfer/checks.js';
 import { checkOptions, checksOf, verifyOf } from './checks.js';
 import { outputOptions, rateOption, sessionOptions } from './options.js';
-import type { Args, CommandSpec, RunContext } from './spec.js';
+import type { Args, CommandSpec, OptionSpec, PositionalSpec, RunContext } from './spec.js';
 
 export type SyncArgs = SessionArgs & {
   json: boolean;
@@ -63,12 +63,23 @@ export type SyncArgs = SessionArgs & {
 /** What the core of sync needs: the options without the connection ones (a session maker has those). */
 export type SyncOptions = Omit<SyncArgs, Exclude<keyof SessionArgs, 'pipelining'>>;
 
+/** What sync and check share: the source, and the filters. */
+const sourcePositional: PositionalSpec = {
+  name: 'source',
+  completes: 'remote',
+  describe: 'URL of a remote directory, or a local directory (in the shell: a remote path, or a local one with -R)',
+};
+const filterOptions: OptionSpec[] = [
+  { name: 'include', short: 'I', lftp: '-I', type: 'string', value: 'GLOB', repeatable: true, describe: 'only files matching GLOB (repeatable)' },
+  { name: 'exclude', short: 'X', lftp: '-X', type: 'string', value: 'GLOB', repeatable: true, describe: 'leave out files and directories matching GLOB (repeatable)' },
+];
+
 export const spec: CommandSpec = {
   name: 'sync',
   aliases: ['mirror'],
   summary: 'mirror a remote directory tree down (URL LOCALDIR) or a local one up (LOCALDIR URL); rerun to continue',
   positionals: [
-    { name: 'source', completes: 'remote', describe: 'URL of a remote directory, or a local directory (in the shell: a remote path, or a local one with -R)' },
+    sourcePositional,
     { name: 'destination', arity: 'optional', completes: 'local', describe: "local directory, or URL of a remote directory (in the shell it may be left out: the source's name, here or there)" },
   ],
   options: [
@@ -86,8 +97,7 @@ export const spec: CommandSpec = {
       describe:
         'connections at once (1-16; a server that accepts fewer gets fewer, with a warning); auto starts with 4 and doubles them for the files, up to 16, while the files per second rise and the server accepts more',
     },
-    { name: 'include', short: 'I', lftp: '-I', type: 'string', value: 'GLOB', repeatable: true, describe: 'only files matching GLOB (repeatable)' },
-    { name: 'exclude', short: 'X', lftp: '-X', type: 'string', value: 'GLOB', repeatable: true, describe: 'leave out files and directories matching GLOB (repeatable)' },
+    ...filterOptions,
     { name: 'reverse', short: 'R', lftp: '-R', type: 'boolean', default: false, describe: 'upload (lftp mirror -R): LOCALDIR URL' },
     { name: 'continue', short: 'c', lftp: '-c', type: 'boolean', default: false, describe: 'accepted for lftp users: sync always continues partial files' },
     rateOption,
@@ -136,17 +146,8 @@ function listingTimesDecide(remote: Tree, local: Tree): boolean {
 export const checkSpec: CommandSpec = {
   name: 'check',
   summary: 'compare a remote tree with a local one (either order, as sync) and print what differs; change nothing',
-  positionals: [
-    { name: 'source', completes: 'remote', describe: 'URL of a remote directory, or a local directory (in the shell: a remote path, or a local one with -R)' },
-    { name: 'destination', arity: 'optional', completes: 'local', describe: 'local directory, or URL of a remote directory' },
-  ],
-  options: [
-    { name: 'include', short: 'I', type: 'string', value: 'GLOB', repeatable: true, describe: 'only files matching GLOB (repeatable)' },
-    { name: 'exclude', short: 'X', type: 'string', value: 'GLOB', repeatable: true, describe: 'leave out files and directories matching GLOB (repeatable)' },
-    { name: 'reverse', short: 'R', type: 'boolean', default: false, describe: 'the local directory is the source: LOCALDIR URL' },
-    ...sessionOptions,
-    ...outputOptions,
-  ],
+  positionals: [sourcePositional, { name: 'destination', arity: 'optional', completes: 'local', describe: 'local directory, or URL of a remote directory' }],
+  options: [...filterOptions, { name: 'reverse', short: 'R', type: 'boolean', default: false, describe: 'the local directory is the source: LOCALDIR URL' }, ...sessionOptions, ...outputOptions],
   examples: [
     ['check ftp://alice@host/pub/site/ ./site', 'missing, extra, different size, and different content where the server can hash'],
     ['check ./build ftpes://deploy@host/www/ --json', 'after a deploy: is the server what the build says?'],

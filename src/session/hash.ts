@@ -99,7 +99,15 @@ export function parseXReply(message: string): string {
 /** MFMT's time: YYYYMMDDHHMMSS in UTC. */
 export const mfmtTime = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
 
+/** Whether --debug was told, this run, that uploads keep the server's time (said once). */
+let toldNoMfmt = false;
+
 /** The MFMT command that gives a remote file this time, when the server has MFMT; else undefined. */
 export async function setTimeCommand(client: Client, path: string, mtimeMs: number): Promise<string | undefined> {
-  return (await features(client)).has('MFMT') ? `MFMT ${mfmtTime(mtimeMs)} ${commandPath(path)}` : undefined;
+  if ((await features(client)).has('MFMT')) return `MFMT ${mfmtTime(mtimeMs)} ${commandPath(path)}`;
+  if (!toldNoMfmt) {
+    toldNoMfmt = true;
+    client.ftp.log('the server has no MFMT: uploaded files keep the time of their upload');
+  }
+  return undefined;
 }
