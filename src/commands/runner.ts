@@ -21,6 +21,8 @@ export interface RunHost {
   site?: SiteHost;
   /** A second Ctrl-C exits at once (CLI, scripts); at the shell's prompt it only stops the command. */
   exitOnSecondSignal: boolean;
+  /** false: Ctrl-C and SIGTERM are not this command's (a shell's background job: kill stops it). */
+  signals?: boolean;
   /** More for the context of the host's own commands (the shell's `sh`). */
   extra?: object;
   commands: RunContext['commands'];
@@ -45,7 +47,7 @@ export async function runCommand(spec: CommandSpec, parsed: ParsedCommand, host:
     if (++signals > 1 && host.exitOnSecondSignal) process.exit(ExitCode.interrupted);
     if (spec.signals !== 'ignore') controller.abort();
   };
-  const listen = spec.signals !== 'none';
+  const listen = spec.signals !== 'none' && host.signals !== false;
   if (listen) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);

@@ -22,6 +22,8 @@ export const localCommands: ShellSpec[] = [
     async run({ sh }, args) {
       const arg = (args.dir as string | undefined) ?? '~';
       if (arg === '-' && sh.previousLocal === undefined) throw usageError('lcd: no previous directory');
+      // A job's relative paths mean the directory it started in: it would finish elsewhere.
+      if (sh.jobs.running.length > 0) throw usageError(`lcd: ${sh.jobs.running.length} background jobs are running; wait for them (or kill them) first`);
       const dir = arg === '-' ? sh.previousLocal! : expandHome(arg, sh.env);
       const before = process.cwd();
       try {
@@ -109,10 +111,54 @@ export const localCommands: ShellSpec[] = [
     positionals: [{ name: 'code', arity: 'optional', completes: 'none', describe: '0-255' }],
     options: [],
     async run({ sh }, args) {
+      const running = sh.jobs.running.length;
+      if (running > 0 && sh.interactive && !sh.exitWarned) {
+        sh.exitWarned = true;
+        throw usageError(`${running} background jobs are running: wait for them, kill them, or exit again to stop them (their partial files are kept)`);
+      }
       const given = args.code as string | undefined;
       const code = given === undefined ? (sh.interactive ? 0 : sh.lastFailure) : /^\d+$/.test(given) ? Number(given) : NaN;
       if (!Number.isInteger(code) || code < 0 || code > 255) throw usageError('exit: the code must be 0-255');
       throw new ExitRequest(code);
     },
   },
+  {
+    name: 'jobs',
+    summary: 'the background jobs (started with a trailing &), with how far each transfer is',
+    positionals: [],
+    options: [],
+    async run({ sh }) {
+      if (sh.jobs.all.size === 0) sh.out.info('no jobs');
+      for (const line of sh.jobs.lines()) sh.out.print(line);
+    },
+  },
+  {
+    name: 'wait',
+    summary: 'wait for a background job (none: all) and take its exit code',
+    positionals: [{ name: 'job', arity: 'optional', completes: 'none', describe: 'the job number jobs shows' }],
+    options: [],
+    async run({ sh }, args) {
+      const code = await sh.jobs.wait(jobNumber(sh, args.job as string | undefined));
+      if (code !== 0) throw new Reported(code);
+    },
+  },
+  {
+    name: 'kill',
+    summary: 'stop a background job as Ctrl-C would (its partial files are kept)',
+    positionals: [{ name: 'job', completes: 'none', describe: 'the job number jobs shows' }],
+    options: [],
+    async run({ sh }, args) {
+      const id = jobNumber(sh, args.job as string)!;
+      sh.jobs.kill(id);
+      await sh.jobs.find(id).done;
+    },
+  },
 ];
+
+/** A job number as given (undefined: none given); an unknown one is a usage error. */
+function jobNumber(sh: { jobs: { all: Map<number, unknown> } }, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const id = Number(text.replace(/^%/, ''));
+  if (!Number.isInteger(id) || !sh.jobs.all.has(id)) throw usageError(`no job ${text} (jobs lists them)`);
+  return id;
+}

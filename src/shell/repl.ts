@@ -10,6 +10,7 @@ import { commandNames, findCommand, shellOverview, shellTable } from './commands
 import { Completer } from './completion.js';
 import { appendHistory, HISTORY_SIZE, historyPath, loadHistory, historyLine } from './history.js';
 import { splitLine, type ParsedCommand } from './parse.js';
+import { BACKGROUND } from './jobs.js';
 import { Shell, type ShellSettings } from './state.js';
 
 export interface ShellStart {
@@ -61,6 +62,8 @@ export async function runShell(start: ShellStart): Promise<number> {
     if (err instanceof ExitRequest) return err.code;
     throw err;
   } finally {
+    // Jobs still running (Ctrl-D, exit twice, a failed script): stopped, their partials kept.
+    await sh.jobs.stopAll();
     sh.close();
   }
 }
@@ -74,13 +77,17 @@ function commandDefaults(table: Array<CommandSpec>): Pick<ShellSettings, 'parall
   return { parallel: undefined, pgetN: of('pget-n') };
 }
 
-/** A script: a failing command ends the run with its code, unless `set fail-exit off`. */
+/**
+ * A script: a failing command ends the run with its code, unless `set fail-exit off`. Background
+ * jobs still running at its end are waited for: a script's last line is not the end of its work.
+ */
 async function runLines(sh: Shell, completer: Completer, lines: Iterable<string> | AsyncIterable<string>): Promise<number> {
   for await (const line of lines) {
     const code = await executeLine(sh, completer, line);
     if (code !== 0 && (sh.settings.failExit || code === ExitCode.interrupted)) return code;
   }
-  return sh.lastFailure;
+  const jobs = await sh.jobs.wait();
+  return sh.lastFailure || jobs;
 }
 
 /** Runs the `;`-separated commands of a line; with fail-exit on, a failure skips the rest of it. */
@@ -115,7 +122,16 @@ async function execute(sh: Shell, completer: Completer, parsed: ParsedCommand): 
       sh.out.error(`unknown command ${name}${guess ? `; did you mean ${guess}?` : ''} (help lists them)`);
       return ExitCode.usage;
     }
-    const words = parsed.words.slice(1).map((w) => w.value);
+    let words = parsed.words.slice(1).map((w) => w.value);
+    // `get big.iso &`: in the background, the prompt free meanwhile (lftp's jobs).
+    const background = parsed.local === undefined && words[words.length - 1] === '&';
+    if (background) {
+      words = words.slice(0, -1);
+      if (!BACKGROUND.has(spec.name)) {
+        sh.out.error(`${name}: only transfers run in the background (${[...BACKGROUND].join(', ')})`);
+        return ExitCode.usage;
+      }
+    }
     const options = words.indexOf('--') < 0 ? words : words.slice(0, words.indexOf('--'));
     if (parsed.local === undefined && options.some((w) => w === '--help' || w === '-h')) {
       const { commandHelp } = await import('../commands/help.js');
@@ -130,6 +146,11 @@ async function execute(sh: Shell, completer: Completer, parsed: ParsedCommand): 
       const e = asRftpError(err);
       sh.out.error(e.message);
       return e.exitCode;
+    }
+    if (background) {
+      const line = [name, ...words].join(' ');
+      sh.jobs.start(line, sh.out.mode.debug, (job) => runCommand(spec, command, sh.jobHost(shellOverview, job)));
+      return ExitCode.ok;
     }
     return await runCommand(spec, command, sh.host(shellOverview));
   } finally {

@@ -17,6 +17,7 @@ import type { SessionMaker } from '../transfer/segmented.js';
 import { Output } from '../ui/output.js';
 import { addSecret, escapeControl } from '../ui/redact.js';
 import { bookmarksPath, loadBookmarks, type BookmarkOptions } from './bookmarks.js';
+import { Jobs } from './jobs.js';
 import { settingDefaults, type ShellSettings } from './settings.js';
 
 export type { ShellSettings };
@@ -45,6 +46,10 @@ export class Shell {
   previousLocal: string | undefined;
   /** The commands come from stdin: a local command (!) must not read the rest of the script. */
   stdinIsScript = false;
+  /** Background jobs (`get big &`). */
+  readonly jobs: Jobs = new Jobs((text) => this.out.info(text));
+  /** An `exit` was refused once because jobs were running: the next one stops them. */
+  exitWarned = false;
 
   constructor(
     readonly out: Output,
@@ -74,11 +79,28 @@ export class Shell {
   }
 
   /**
+   * Where a background job runs: as the shell's commands, but with its own output and abort
+   * signal, on connections of its own (the site's stays the foreground's), deaf to Ctrl-C.
+   */
+  jobHost(overview: (specs: Array<CommandSpec>) => Promise<string>, job: { out: Output; controller: AbortController }): RunHost {
+    return {
+      ...this.host(overview),
+      out: job.out,
+      controller: job.controller,
+      naming: (ctx, _command, given) => this.naming(ctx, given, job.controller.signal),
+      stdinFree: false,
+      exitOnSecondSignal: false,
+      signals: false,
+    };
+  }
+
+  /**
    * Remote files as paths of the open site (a full URL still names its own server). The site's
    * connection serves a command unless it gives connection options of its own (-u, --timeout…):
    * those get connections of their own, with the site's credentials unless -u says otherwise.
+   * A background job (`own`: its abort signal) always gets connections of its own.
    */
-  naming(ctx: CommandContext, given: ReadonlySet<string>): RemoteNaming {
+  naming(ctx: CommandContext, given: ReadonlySet<string>, own?: AbortSignal): RemoteNaming {
     /** The connection options of this command, when it gives some of its own (else the site's). */
     const ownArgs = (args: SessionArgs): SessionArgs | undefined => {
       const keys = CONNECTION_KEYS.filter((k) => given.has(k));
@@ -91,10 +113,12 @@ export class Shell {
     const sessions = (url: FtpUrl, args: SessionArgs, other?: CommandContext): SessionMaker => {
       const site = siteOf(url);
       if (!site) return sessionFactory(url, args, other ?? ctx);
-      const own = ownArgs(args);
-      if (!own && !other) return (signal = this.controller.signal) => site.factory(signal);
-      const login = own?.user !== undefined ? { ...site.url, user: undefined, password: undefined } : site.url;
-      return sessionFactory({ ...login, path: url.path }, { ...(own ?? site.args), user: own?.user }, other ?? ctx);
+      const mine = ownArgs(args);
+      // A background job's connections report to the job's output, not the prompt's.
+      if (!mine && !other && own) return sessionFactory({ ...site.url, path: url.path }, site.args, ctx);
+      if (!mine && !other) return (signal = this.controller.signal) => site.factory(signal);
+      const login = mine?.user !== undefined ? { ...site.url, user: undefined, password: undefined } : site.url;
+      return sessionFactory({ ...login, path: url.path }, { ...(mine ?? site.args), user: mine?.user }, other ?? ctx);
     };
     return {
       kind: 'site',
@@ -103,7 +127,7 @@ export class Shell {
       sessions,
       session: (url, args) => {
         const site = siteOf(url);
-        if (site && !ownArgs(args)) return { session: site.session, release: () => {} };
+        if (site && !ownArgs(args) && !own) return { session: site.session, release: () => {} };
         const session = sessions(url, args)();
         return { session, release: () => session.close() };
       },

@@ -467,3 +467,77 @@ describe('rm -r never takes the login directory, also when it is not /', () => {
     assert.equal(fake.commands.filter((c) => /^RMD .*gone$/.test(c)).length, 1, 'gone was removed');
   });
 });
+
+describe('background jobs in the shell', () => {
+  let server: VsftpdServer;
+  before(async () => {
+    ensureTool('tmux');
+    server = await startVsftpd({ maxRate: 1 * MiB });
+  });
+  after(() => server.stop());
+
+  test('get … & runs in the background: the prompt stays, Ctrl-C is not its, jobs shows progress, wait, kill, exit', async () => {
+    const { d, home } = workdir();
+    const data = randomData(4 * MiB);
+    await server.put('bg/one.bin', data);
+    await server.put('bg/two.bin', randomData(6 * MiB));
+    const env = { ...testEnv(home, { RFTP_PASSWORD: server.password }), TERM: 'xterm' };
+    const t = new Terminal(env);
+    try {
+      t.start(d, ['open', server.url('/bg')]);
+      await t.waitScreen(/:~\/bg>$/m, 'the prompt');
+      t.type('get one.bin &');
+      t.keys('Enter');
+      await t.waitScreen(/\[1\] get one\.bin\n(.*\n)*.*:~\/bg>$/m, 'the prompt back at once');
+      await waitFor(() => sizeOr0(join(d, 'one.bin.rftp-part')) > 512 * 1024, 'the job under way');
+      // Ctrl-C at the prompt belongs to the prompt, not to the job.
+      t.keys('C-c');
+      t.type('jobs');
+      t.keys('Enter');
+      await t.waitScreen(/\[1\] running +get one\.bin — one\.bin [\d.]+ (KiB|MiB) of 4\.0 MiB \(\d+%\)/, 'the job with its progress');
+      t.type('pwd');
+      t.keys('Enter');
+      await t.waitScreen(/^\/bg$/m, 'a command at the prompt while the job runs');
+      t.type('wait');
+      t.keys('Enter');
+      await t.waitScreen(/\[1\] done: get one\.bin\n(.*\n)*.*:~\/bg>$/m, 'the job done, the prompt back');
+      assert.equal(sha256File(join(d, 'one.bin')), sha256(data));
+      t.type('get two.bin &');
+      t.keys('Enter');
+      await waitFor(() => sizeOr0(join(d, 'two.bin.rftp-part')) > 512 * 1024, 'the second job under way');
+      t.type('kill 2');
+      t.keys('Enter');
+      await t.waitScreen(/\[2\] interrupted \(its partial files are kept: run it again to resume\)/, 'the job stopped');
+      assert.ok(sizeOr0(join(d, 'two.bin.rftp-part')) > 0);
+      assert.equal(existsSync(join(d, 'two.bin')), false);
+      t.type('get two.bin &');
+      t.keys('Enter');
+      await t.waitScreen(/\[3\] get two\.bin/, 'a third job');
+      t.type('exit');
+      t.keys('Enter');
+      await t.waitScreen(/1 background jobs are running: wait for them, kill them, or exit again/, 'exit refused once');
+      t.type('exit');
+      t.keys('Enter');
+      await waitFor(() => !t.running(), 'the shell ended', 20_000);
+      assert.ok(sizeOr0(join(d, 'two.bin.rftp-part')) > 0, 'the partial is kept');
+      assert.equal(existsSync(join(d, 'two.bin')), false);
+    } finally {
+      t.stop();
+    }
+  });
+
+  test('in a script: jobs run beside the next commands, and the script waits for them at its end', async () => {
+    const { d, home } = workdir();
+    const data = randomData(2 * MiB);
+    await server.put('bg/s.bin', data);
+    await server.put('bg/note.txt', 'note\n');
+    const r = await runRftp(['-c', `open ${server.url('/bg')}; get s.bin &; cat note.txt; jobs`], { env: testEnv(home, { RFTP_PASSWORD: server.password }), cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^note\n\[1\] running +get s\.bin/);
+    assert.match(r.stderr, /\[1\] done: get s\.bin/);
+    assert.equal(sha256File(join(d, 's.bin')), sha256(data));
+    const bad = await runRftp(['-c', `open ${server.url('/bg')}; cd .. &`], { env: testEnv(home, { RFTP_PASSWORD: server.password }), cwd: d });
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /cd: only transfers run in the background/);
+  });
+});
