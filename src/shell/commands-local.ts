@@ -122,43 +122,4 @@ export const localCommands: ShellSpec[] = [
       throw new ExitRequest(code);
     },
   },
-  {
-    name: 'jobs',
-    summary: 'the background jobs (started with a trailing &), with how far each transfer is',
-    positionals: [],
-    options: [],
-    async run({ sh }) {
-      if (sh.jobs.all.size === 0) sh.out.info('no jobs');
-      for (const line of sh.jobs.lines()) sh.out.print(line);
-    },
-  },
-  {
-    name: 'wait',
-    summary: 'wait for a background job (none: all) and take its exit code',
-    positionals: [{ name: 'job', arity: 'optional', completes: 'none', describe: 'the job number jobs shows' }],
-    options: [],
-    async run({ sh }, args) {
-      const code = await sh.jobs.wait(jobNumber(sh, args.job as string | undefined));
-      if (code !== 0) throw new Reported(code);
-    },
-  },
-  {
-    name: 'kill',
-    summary: 'stop a background job as Ctrl-C would (its partial files are kept)',
-    positionals: [{ name: 'job', completes: 'none', describe: 'the job number jobs shows' }],
-    options: [],
-    async run({ sh }, args) {
-      const id = jobNumber(sh, args.job as string)!;
-      sh.jobs.kill(id);
-      await sh.jobs.find(id).done;
-    },
-  },
 ];
-
-/** A job number as given (undefined: none given); an unknown one is a usage error. */
-function jobNumber(sh: { jobs: { all: Map<number, unknown> } }, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const id = Number(text.replace(/^%/, ''));
-  if (!Number.isInteger(id) || !sh.jobs.all.has(id)) throw usageError(`no job ${text} (jobs lists them)`);
-  return id;
-}

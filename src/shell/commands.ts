@@ -1,5 +1,6 @@
 import { loadAll } from '../commands/registry.js';
 import type { CommandSpec } from '../commands/spec.js';
+import { jobCommands } from './commands-jobs.js';
 import { localCommands } from './commands-local.js';
 import { remoteCommands } from './commands-remote.js';
 import { transferCommands } from './commands-transfer.js';
@@ -10,7 +11,7 @@ import { transferCommands } from './commands-transfer.js';
  */
 export async function shellTable(): Promise<Array<CommandSpec>> {
   const registry = (await loadAll()).filter((s) => !s.modes || s.modes.includes('shell'));
-  const own = [...remoteCommands, ...transferCommands, ...localCommands].map((s): CommandSpec => ({ ...s, modes: ['shell'] }));
+  const own = [...remoteCommands, ...transferCommands, ...jobCommands, ...localCommands].map((s): CommandSpec => ({ ...s, modes: ['shell'] }));
   return [...registry, ...own];
 }
 

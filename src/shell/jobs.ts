@@ -38,6 +38,22 @@ export interface Job {
   code?: number;
   /** Stopped by `kill`: its 130 is what was asked for, no failure of the script. */
   killed?: boolean;
+  /** Added by the shell's `queue`: runs after the one queued before it. */
+  queued?: boolean;
+  /** Waiting for its time (at) or for the job before it (queue). */
+  readonly startsAt?: number;
+  readonly after?: Job;
+}
+
+function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, at - Date.now()));
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 export class Jobs {
@@ -50,19 +66,47 @@ export class Jobs {
     return [...this.all.values()].filter((j) => j.code === undefined);
   }
 
-  /** Starts `run` in the background; the job's own abort signal and output go to it. */
-  start(line: string, debug: boolean, run: (job: Omit<Job, 'done'>) => Promise<number>): Job {
-    const partial = { id: this.next++, line, controller: new AbortController(), out: new JobOutput(debug) };
+  /** The last job of the shell's queue that has not ended: the next queued one runs after it. */
+  lastQueued(): Job | undefined {
+    return [...this.all.values()].reverse().find((j) => j.code === undefined && j.queued);
+  }
+
+  /**
+   * Starts `run` in the background; the job's own abort signal and output go to it. `at`: not
+   * before then (lftp's `at`); `after`: once that job has ended (the shell's `queue`). A job
+   * killed while it waits never runs.
+   */
+  start(line: string, debug: boolean, run: (job: Omit<Job, 'done'>) => Promise<number>, opts: { at?: number; after?: Job } = {}): Job {
+    const partial = { id: this.next++, line, controller: new AbortController(), out: new JobOutput(debug), startsAt: opts.at, after: opts.after };
+    let dropped = false;
+    const begin = async () => {
+      if (opts.after) await opts.after.done;
+      if (opts.at !== undefined) await sleepUntil(opts.at, partial.controller.signal);
+      if (partial.controller.signal.aborted) {
+        dropped = true;
+        return 130;
+      }
+      partial.startsAt = undefined;
+      partial.after = undefined;
+      return run(partial);
+    };
     const job: Job = {
       ...partial,
-      done: run(partial).then(
+      get startsAt() {
+        return partial.startsAt;
+      },
+      get after() {
+        return partial.after;
+      },
+      done: begin().then(
         (code) => code,
         () => 1,
       ),
     };
     job.done.then((code) => {
       job.code = code;
-      this.say(`[${job.id}] ${code === 0 ? 'done' : code === 130 ? 'interrupted (its partial files are kept: run it again to resume)' : `failed (exit ${code})`}: ${line}`);
+      const how = dropped ? 'dropped before it started' : code === 0 ? 'done' : code === 130 ? 'interrupted (its partial files are kept: run it again to resume)' : `failed (exit ${code})`;
+      this.say(`[${job.id}] ${how}: ${line}`);
     });
     this.all.set(job.id, job);
     this.say(`[${job.id}] ${line}`);
@@ -72,7 +116,8 @@ export class Jobs {
   /** One line per job: its number, state, command, and how far its transfer is. */
   lines(): string[] {
     return [...this.all.values()].map((j) => {
-      const state = j.code === undefined ? 'running' : j.code === 0 ? 'done' : `exit ${j.code}`;
+      const waiting = j.after?.code === undefined && j.after ? `after [${j.after.id}]` : j.startsAt !== undefined ? `at ${new Date(j.startsAt).toTimeString().slice(0, 5)}` : undefined;
+      const state = j.code === undefined ? (waiting ?? 'running') : j.code === 0 ? 'done' : `exit ${j.code}`;
       const c = j.out.current;
       const progress = c && j.code === undefined ? ` — ${quoteName(c.label)} ${formatBytes(c.bytes)}${c.total ? ` of ${formatBytes(c.total)} (${Math.floor((c.bytes / c.total) * 100)}%)` : ''}` : '';
       return `[${j.id}] ${state.padEnd(8)} ${j.line}${progress}`;

@@ -10,7 +10,7 @@ import { commandNames, findCommand, shellOverview, shellTable } from './commands
 import { Completer } from './completion.js';
 import { appendHistory, HISTORY_SIZE, historyPath, loadHistory, historyLine } from './history.js';
 import { splitLine, type ParsedCommand } from './parse.js';
-import { BACKGROUND } from './jobs.js';
+import { startJob } from './background.js';
 import { Shell, type ShellSettings } from './state.js';
 
 export interface ShellStart {
@@ -122,14 +122,17 @@ async function execute(sh: Shell, completer: Completer, parsed: ParsedCommand): 
       sh.out.error(`unknown command ${name}${guess ? `; did you mean ${guess}?` : ''} (help lists them)`);
       return ExitCode.usage;
     }
-    let words = parsed.words.slice(1).map((w) => w.value);
+    const words = parsed.words.slice(1).map((w) => w.value);
     // `get big.iso &`: in the background, the prompt free meanwhile (lftp's jobs).
     const background = parsed.local === undefined && words[words.length - 1] === '&';
     if (background) {
-      words = words.slice(0, -1);
-      if (!BACKGROUND.has(spec.name)) {
-        sh.out.error(`${name}: only transfers run in the background (${[...BACKGROUND].join(', ')})`);
-        return ExitCode.usage;
+      try {
+        startJob(sh, [name, ...words.slice(0, -1)], shellOverview);
+        return ExitCode.ok;
+      } catch (err) {
+        const e = asRftpError(err);
+        sh.out.error(e.message);
+        return e.exitCode;
       }
     }
     const options = words.indexOf('--') < 0 ? words : words.slice(0, words.indexOf('--'));
@@ -146,11 +149,6 @@ async function execute(sh: Shell, completer: Completer, parsed: ParsedCommand): 
       const e = asRftpError(err);
       sh.out.error(e.message);
       return e.exitCode;
-    }
-    if (background) {
-      const line = [name, ...words].join(' ');
-      sh.jobs.start(line, sh.out.mode.debug, (job) => runCommand(spec, command, sh.jobHost(shellOverview, job)));
-      return ExitCode.ok;
     }
     return await runCommand(spec, command, sh.host(shellOverview));
   } finally {

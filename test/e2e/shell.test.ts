@@ -540,4 +540,20 @@ describe('background jobs in the shell', () => {
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /cd: only transfers run in the background/);
   });
+
+  test("lftp's queue and at: one after another, at a time; queue -d drops a waiting one", async () => {
+    const { d, home } = workdir();
+    for (const n of ['qa', 'qb', 'qc', 'qd']) await server.put(`bg/${n}.bin`, randomData(600_000));
+    const env = testEnv(home, { RFTP_PASSWORD: server.password });
+    const started = Date.now();
+    const r = await runRftp(['-c', `open ${server.url('/bg')}; queue get qa.bin; queue get qb.bin; queue get qd.bin; queue -d 3; at now+2s -- get qc.bin; queue; jobs`], { env, cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\[1\] running +get qa\.bin\n\[2\] after \[1\] +get qb\.bin/, 'the queue, in order');
+    assert.match(r.stdout, /\[4\] at \d\d:\d\d +get qc\.bin/, 'the at job waits for its time');
+    assert.ok(Date.now() - started >= 2000, 'the at job ran at its time');
+    const done = [...r.stderr.matchAll(/\[(\d)\] done: get (\w+)\.bin/g)].map((m) => m[2]);
+    assert.ok(done.indexOf('qa') < done.indexOf('qb'), `qa before qb: ${done.join(' ')}`);
+    for (const n of ['qa', 'qb', 'qc']) assert.equal(sha256File(join(d, `${n}.bin`)), sha256(readFileSync(join(server.root, `bg/${n}.bin`))), n);
+    assert.equal(existsSync(join(d, 'qd.bin')), false, 'dropped before it started');
+  });
 });
