@@ -4,7 +4,7 @@
 // times that mean something.
 import { type Client, FTPError } from 'basic-ftp';
 import { commandPath } from './paths.js';
-import { loginFacts, pipelined, type Reply } from './pipeline.js';
+import { loginFacts, pipelined, type Reply, serverOf } from './pipeline.js';
 
 /** The algorithms, strongest first; names as the HASH draft spells them. */
 export type HashAlgorithm = 'SHA-256' | 'SHA-512' | 'SHA-1' | 'MD5' | 'CRC32';
@@ -99,15 +99,28 @@ export function parseXReply(message: string): string {
 /** MFMT's time: YYYYMMDDHHMMSS in UTC. */
 export const mfmtTime = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14);
 
-/** Whether --debug was told, this run, that uploads keep the server's time (said once). */
-let toldNoMfmt = false;
+/** Servers (host:port) that refused SITE UTIME: uploads there keep the time of their upload. */
+const noSiteUtime = new Set<string>();
 
-/** The MFMT command that gives a remote file this time, when the server has MFMT; else undefined. */
+/**
+ * The command that gives a remote file this time: MFMT where FEAT offers it, else SITE UTIME in
+ * its two-argument form (pure-ftpd's; FEAT never lists SITE commands, so it is tried, in the
+ * rename's write, until the server refuses it once); undefined when neither is to be had. The
+ * caller names the temporary file, before the rename (a rename keeps the time): a failed rename
+ * then leaves the old file's time alone.
+ */
 export async function setTimeCommand(client: Client, path: string, mtimeMs: number): Promise<string | undefined> {
   if ((await features(client)).has('MFMT')) return `MFMT ${mfmtTime(mtimeMs)} ${commandPath(path)}`;
-  if (!toldNoMfmt) {
-    toldNoMfmt = true;
-    client.ftp.log('the server has no MFMT: uploaded files keep the time of their upload');
-  }
-  return undefined;
+  if (noSiteUtime.has(serverOf(client) ?? '')) return undefined;
+  return `SITE UTIME ${mfmtTime(mtimeMs)} ${commandPath(path)}`;
+}
+
+/** The reply to setTimeCommand's command: a refused SITE UTIME is not tried again on that server. */
+export function timeSetReply(client: Client, command: string, reply: Reply | undefined): void {
+  if (!reply || reply.code < 300) return;
+  if (command.startsWith('SITE UTIME')) {
+    const server = serverOf(client) ?? '';
+    if (!noSiteUtime.has(server)) client.ftp.log('the server has neither MFMT nor SITE UTIME: uploaded files keep the time of their upload');
+    noSiteUtime.add(server);
+  } else client.ftp.log(`the server did not set the uploaded file's time: ${reply.message}`);
 }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { Readable, type Writable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { RftpError } from '../errors.js';
+import { timeSetReply } from './hash.js';
 import { type ListedTime, parseListedTime } from './list-time.js';
 import { commandPath, remoteBasename } from './paths.js';
 import { handshakeDone, listingBuffer, REFUSAL_GRACE_MS, TlsBeforeReply, transferCommand } from './basic-ftp-internals.js';
@@ -176,7 +177,7 @@ export async function sizeOf(client: Client, path: string): Promise<number | und
 export async function renameRemote(client: Client, from: string, to: string, opts: { thenPassive?: boolean; setTime?: string } = {}): Promise<void> {
   const commands = [...(opts.setTime ? [opts.setTime] : []), `RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`];
   const replies = opts.thenPassive ? await withPassive(client, commands) : await pipelined(client, commands);
-  if (opts.setTime) checkSetTime(client, replies.shift());
+  if (opts.setTime) timeSetReply(client, opts.setTime, replies.shift());
   checkRename(replies);
 }
 
@@ -188,19 +189,10 @@ export async function renameRemote(client: Client, from: string, to: string, opt
 export async function renameThenSize(client: Client, from: string, to: string, size = true, setTime?: string): Promise<number | undefined> {
   const commands = [...(setTime ? [setTime] : []), `RNFR ${commandPath(from)}`, `RNTO ${commandPath(to)}`, ...(size ? [`SIZE ${commandPath(to)}`] : [])];
   const replies = await pipelined(client, commands);
-  if (setTime) checkSetTime(client, replies.shift());
+  if (setTime) timeSetReply(client, setTime, replies.shift());
   checkRename(replies);
   const sized = size ? replies[2] : undefined;
   return sized?.code === 213 ? parseSize(sized.message) : undefined;
-}
-
-/**
- * MFMT's reply. It names the temporary file, before the rename (a rename keeps the time): a
- * failed rename then leaves the old file's time alone. The time is a courtesy (a later sync
- * compares it), so a refusal is no failed upload; --debug says so.
- */
-function checkSetTime(client: Client, reply: Reply | undefined): void {
-  if (reply && reply.code >= 300) client.ftp.log(`the server did not set the uploaded file's time: ${reply.message}`);
 }
 
 function checkRename([rnfr, rnto]: Reply[]): void {

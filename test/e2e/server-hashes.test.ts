@@ -238,3 +238,32 @@ test('put --verify to a server whose hash never matches: sent twice, the tempora
     await fake.close();
   }
 });
+
+test('without MFMT, SITE UTIME sets the time in the write of the rename; a server that refuses it is not asked again', async () => {
+  const { d, home } = workdir();
+  const files = ['a.txt', 'b.txt'];
+  for (const f of files) writeFileSync(join(d, f), `${f}\n`);
+  const when = new Date('2022-02-02T02:02:02Z');
+  for (const f of files) utimesSync(join(d, f), when, when);
+  const env = testEnv(home, { RFTP_PASSWORD: 'pw' });
+  const taking = await startFakeFtp({}, { feat: ['SIZE', 'MDTM'], replyInstead: (cmd) => (cmd.startsWith('SITE UTIME') ? '213 UTIME OK' : undefined) });
+  try {
+    const r = await runRftp(['put', join(d, 'a.txt'), `ftp://u@127.0.0.1:${taking.port}/a.txt`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const i = taking.commands.findIndex((c) => c.startsWith('SITE UTIME'));
+    assert.ok(i >= 0, taking.commands.join(' | '));
+    assert.match(taking.commands[i], /^SITE UTIME 20220202020202 \S*a\.txt\S*$/);
+    assert.ok(taking.commands[i + 1].startsWith('RNFR'), 'before the rename, in its write');
+  } finally {
+    await taking.close();
+  }
+  const refusing = await startFakeFtp({}, { feat: ['SIZE', 'MDTM'] });
+  try {
+    const r = await runRftp(['put', '-P', '1', join(d, 'a.txt'), join(d, 'b.txt'), `ftp://u@127.0.0.1:${refusing.port}/`, '--debug'], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(refusing.commands.filter((c) => c.startsWith('SITE UTIME')).length, 1, refusing.commands.join(' | '));
+    assert.match(r.stderr, /neither MFMT nor SITE UTIME/);
+  } finally {
+    await refusing.close();
+  }
+});
