@@ -21,8 +21,9 @@ export const jobCommands: ShellSpec[] = [
     summary: 'wait for a background job (none: all) and take its exit code',
     positionals: [{ name: 'job', arity: 'optional', completes: 'none', describe: 'the job number jobs shows' }],
     options: [],
-    async run({ sh }, args) {
-      const code = await sh.jobs.wait(jobNumber(sh, args.job as string | undefined));
+    async run(ctx, args) {
+      const { sh } = ctx;
+      const code = await sh.jobs.wait(jobNumber(sh, args.job as string | undefined), ctx.signal);
       if (code !== 0) throw new Reported(code);
     },
   },
@@ -33,7 +34,11 @@ export const jobCommands: ShellSpec[] = [
     options: [],
     async run({ sh }, args) {
       const id = jobNumber(sh, args.job as string)!;
-      sh.jobs.kill(id);
+      try {
+        sh.jobs.kill(id);
+      } catch (err) {
+        throw usageError(`kill: ${(err as Error).message}`);
+      }
       await sh.jobs.find(id).done;
     },
   },
@@ -47,7 +52,9 @@ export const jobCommands: ShellSpec[] = [
     ],
     options: [],
     async run(ctx, args) {
-      const at = parseAt(args.time as string, Date.now());
+      const now = Date.now();
+      const at = parseAt(args.time as string, now);
+      if (at < now - 1000) throw usageError(`at: ${args.time} is in the past`);
       startJob(ctx.sh, args.command as string[], ctx.overview, { at });
     },
   },
@@ -62,7 +69,8 @@ export const jobCommands: ShellSpec[] = [
       if (args.delete !== undefined) {
         const id = jobNumber(sh, args.delete as string)!;
         const job = sh.jobs.find(id);
-        if (!job.queued || (job.after === undefined && job.startsAt === undefined)) throw usageError(`queue -d ${id}: not waiting in the queue (kill ${id} stops a running job)`);
+        if (!job.queued || job.code !== undefined || (job.after === undefined && job.startsAt === undefined))
+          throw usageError(`queue -d ${id}: not waiting in the queue (kill ${id} stops a running job)`);
         sh.jobs.kill(id);
         return;
       }

@@ -6,7 +6,8 @@ import { Output, type TransferProgress } from '../ui/output.js';
 import { quoteName } from '../ui/redact.js';
 
 /** The commands that may run in the background: the transfers. */
-export const BACKGROUND = new Set(['get', 'pget', 'put', 'sync', 'mirror', 'mget', 'mput']);
+// (mget and mput expand their patterns on the foreground's connection: not in the background.)
+export const BACKGROUND = new Set(['get', 'pget', 'put', 'sync', 'mirror']);
 
 /** A job's output: warnings and errors as usual, progress remembered for `jobs`, nothing drawn. */
 class JobOutput extends Output {
@@ -45,15 +46,21 @@ export interface Job {
   readonly after?: Job;
 }
 
-function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, at - Date.now()));
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Node's timers take at most about 24.8 days: a later time is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+async function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted && Date.now() < at) {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
 }
 
 export class Jobs {
@@ -130,17 +137,24 @@ export class Jobs {
     return job;
   }
 
-  /** Waits for one job (its exit code) or all (the first failure's, else 0); finished ones are forgotten. */
-  async wait(id?: number): Promise<number> {
+  /**
+   * Waits for one job (its exit code) or all (the first failure's, else 0); finished ones are
+   * forgotten. Ctrl-C stops the waiting (130), not the jobs.
+   */
+  async wait(id?: number, signal?: AbortSignal): Promise<number> {
     const jobs = id === undefined ? [...this.all.values()] : [this.find(id)];
-    const codes = await Promise.all(jobs.map(async (j) => ((await j.done) !== 0 && !j.killed ? j.done : 0)));
+    const all = Promise.all(jobs.map(async (j) => ((await j.done) !== 0 && !j.killed ? j.done : 0)));
+    const stopped = new Promise<'stopped'>((resolve) => signal?.addEventListener('abort', () => resolve('stopped'), { once: true }));
+    const codes = await Promise.race([all, stopped]);
+    if (codes === 'stopped') return 130;
     for (const j of jobs) this.all.delete(j.id);
     return codes.find((c) => c !== 0) ?? 0;
   }
 
-  /** Stops a job as Ctrl-C would (the partial is kept). */
+  /** Stops a job as Ctrl-C would (the partial is kept); one that has ended is a usage error. */
   kill(id: number): void {
     const job = this.find(id);
+    if (job.code !== undefined) throw new Error(`job ${id} has already ended (exit ${job.code})`);
     job.killed = true;
     job.controller.abort();
   }

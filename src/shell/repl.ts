@@ -183,6 +183,13 @@ async function promptLoop(sh: Shell, completer: Completer, file: string, loaded:
     const line = await readLine(sh.prompt(), history, completer, (text) => sh.out.echo(text));
     if (line === undefined) {
       sh.out.echo('\n');
+      // Ctrl-D with jobs running: said once, as for exit; the next one stops them.
+      const running = sh.jobs.running.length;
+      if (running > 0 && !sh.exitWarned) {
+        sh.exitWarned = true;
+        sh.out.warn(`${running} background jobs are running: wait for them, kill them, or leave again to stop them (their partial files are kept)`);
+        continue;
+      }
       return 0;
     }
     try {

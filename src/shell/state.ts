@@ -82,12 +82,12 @@ export class Shell {
    * Where a background job runs: as the shell's commands, but with its own output and abort
    * signal, on connections of its own (the site's stays the foreground's), deaf to Ctrl-C.
    */
-  jobHost(overview: (specs: Array<CommandSpec>) => Promise<string>, job: { out: Output; controller: AbortController }): RunHost {
+  jobHost(overview: (specs: Array<CommandSpec>) => Promise<string>, job: { out: Output; controller: AbortController }, site: Site | undefined): RunHost {
     return {
       ...this.host(overview),
       out: job.out,
       controller: job.controller,
-      naming: (ctx, _command, given) => this.naming(ctx, given, job.controller.signal),
+      naming: (ctx, _command, given) => this.naming(ctx, given, { signal: job.controller.signal, site }),
       stdinFree: false,
       exitOnSecondSignal: false,
       signals: false,
@@ -98,18 +98,22 @@ export class Shell {
    * Remote files as paths of the open site (a full URL still names its own server). The site's
    * connection serves a command unless it gives connection options of its own (-u, --timeout…):
    * those get connections of their own, with the site's credentials unless -u says otherwise.
-   * A background job (`own`: its abort signal) always gets connections of its own.
+   * A background job (`job`) always gets connections of its own, and names paths in the site
+   * and directory it was given in (a later cd, close or open does not move it).
    */
-  naming(ctx: CommandContext, given: ReadonlySet<string>, own?: AbortSignal): RemoteNaming {
+  naming(ctx: CommandContext, given: ReadonlySet<string>, job?: { signal: AbortSignal; site: Site | undefined }): RemoteNaming {
+    const own = job?.signal;
+    const current = () => (job ? (job.site ?? this.requireSite()) : this.requireSite());
+    const openSite = job ? job.site : this.site;
     /** The connection options of this command, when it gives some of its own (else the site's). */
     const ownArgs = (args: SessionArgs): SessionArgs | undefined => {
       const keys = CONNECTION_KEYS.filter((k) => given.has(k));
       // --debug shows the conversation of this command's connections: a connection of its own.
       if (keys.length === 0 && ctx.out.mode.debug === this.out.mode.debug) return undefined;
-      return { ...this.requireSite().args, ...Object.fromEntries(keys.map((k) => [k, args[k]])) };
+      return { ...current().args, ...Object.fromEntries(keys.map((k) => [k, args[k]])) };
     };
     /** The open site when the URL is on its server (a full URL may name another). */
-    const siteOf = (url: FtpUrl) => (this.site && sameServer(url, this.site.url) ? this.site : undefined);
+    const siteOf = (url: FtpUrl) => (openSite && sameServer(url, openSite.url) ? openSite : undefined);
     const sessions = (url: FtpUrl, args: SessionArgs, other?: CommandContext): SessionMaker => {
       const site = siteOf(url);
       if (!site) return sessionFactory(url, args, other ?? ctx);
@@ -122,8 +126,8 @@ export class Shell {
     };
     return {
       kind: 'site',
-      url: (arg) => (arg !== undefined && isFtpUrl(arg) ? parseFtpUrl(arg) : this.remoteUrl(arg === undefined ? this.requireSite().cwd : this.resolveRemote(arg))),
-      path: (arg) => this.resolveRemote(arg) + (arg.endsWith('/') ? '/' : ''),
+      url: (arg) => (arg !== undefined && isFtpUrl(arg) ? parseFtpUrl(arg) : this.remoteUrl(arg === undefined ? current().cwd : this.resolveRemote(arg, current()), current())),
+      path: (arg) => this.resolveRemote(arg, current()) + (arg.endsWith('/') ? '/' : ''),
       sessions,
       session: (url, args) => {
         const site = siteOf(url);
@@ -171,14 +175,12 @@ export class Shell {
    * record their URL, so `rftp get URL` and the shell's get continue each other's downloads.
    * (Connections never stay in another directory, so this holds across reconnects too.)
    */
-  remoteUrl(path: string): FtpUrl {
-    const site = this.requireSite();
+  remoteUrl(path: string, site = this.requireSite()): FtpUrl {
     return { ...site.url, path: relativeToHome(path, site.home) };
   }
 
   /** An argument as an absolute remote path: ~ is the login directory, the rest is relative to cd. */
-  resolveRemote(arg: string): string {
-    const site = this.requireSite();
+  resolveRemote(arg: string, site = this.requireSite()): string {
     checkRemotePath(arg);
     if (arg === '~') return site.home;
     if (arg.startsWith('~/')) return posix.resolve(site.home, arg.slice(2));

@@ -555,5 +555,26 @@ describe('background jobs in the shell', () => {
     assert.ok(done.indexOf('qa') < done.indexOf('qb'), `qa before qb: ${done.join(' ')}`);
     for (const n of ['qa', 'qb', 'qc']) assert.equal(sha256File(join(d, `${n}.bin`)), sha256(readFileSync(join(server.root, `bg/${n}.bin`))), n);
     assert.equal(existsSync(join(d, 'qd.bin')), false, 'dropped before it started');
+    assert.match(r.stderr, /\[3\] dropped before it started/);
+  });
+
+  test('a queued job keeps the directory it was given in; -u, --json and a past time are refused', async () => {
+    const { d, home } = workdir();
+    await server.put('bg/here/k.bin', randomData(300_000));
+    await server.put('bg/there/k.bin', randomData(300_000));
+    const env = testEnv(home, { RFTP_PASSWORD: server.password });
+    const r = await runRftp(['-c', `open ${server.url('/bg/here')}; queue get k.bin; cd ../there; wait`], { env, cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha256File(join(d, 'k.bin')), sha256(readFileSync(join(server.root, 'bg/here/k.bin'))), 'the file of the directory it was queued in');
+    for (const [line, message] of [
+      ['get -u bob:secretpw k.bin &', /-u belongs to open/],
+      ['get --json k.bin &', /--json is for a command in the foreground/],
+      ['at "2001-01-01 10:00" -- get k.bin', /is in the past/],
+    ] as const) {
+      const bad = await runRftp(['-c', `open ${server.url('/bg/here')}; ${line}`], { env, cwd: d });
+      assert.equal(bad.code, 2, bad.stderr);
+      assert.match(bad.stderr, message);
+      assert.doesNotMatch(bad.stderr, /secretpw/);
+    }
   });
 });
