@@ -15,7 +15,7 @@ import { sessionArgsOf, type CommandContext } from './context.js';
 import { eachOnConnections } from './many.js';
 import { checkOptions, checksOf, verifyOf } from './checks.js';
 import { forEntry, inputFileOption, transferEntries } from './input-file.js';
-import { createDirsOption, transferOptions } from './options.js';
+import { createDirsOption, remoteFilesPositional, transferOptions } from './options.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
 
 export interface GetFileArgs {
@@ -92,9 +92,8 @@ export function refuseSameTarget(jobs: Array<{ item: string; target: string }>):
 export const spec: CommandSpec = {
   name: 'get',
   summary: 'download files, resuming partial downloads from an earlier run',
-  // One URL at least, or -i: the parser takes none, run() says what is missing.
   usage: '<url>...',
-  positionals: [{ name: 'url', arity: 'any', completes: 'remote', describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)' }],
+  positionals: [remoteFilesPositional],
   options: [
     inputFileOption,
     {

@@ -1,4 +1,4 @@
-import type { OptionSpec } from './spec.js';
+import type { OptionSpec, PositionalSpec } from './spec.js';
 
 // The options several commands share, with their defaults: written here once, read by the
 // parser, help, completion, the shell's `set` and the README check.
@@ -69,3 +69,11 @@ export const transferOptions: OptionSpec[] = [...clobberOptions, parallelFilesOp
 export const remoteOptions: OptionSpec[] = [...sessionOptions, ...outputOptions];
 
 export { MAX_SEGMENTS as MAX_CONNECTIONS } from '../transfer/targets.js';
+
+/** get's and pget's files: one URL at least, or -i (the parser takes none; run() says what is missing). */
+export const remoteFilesPositional: PositionalSpec = {
+  name: 'url',
+  arity: 'any',
+  completes: 'remote',
+  describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)',
+};

@@ -7,16 +7,15 @@ import { downloadJobs, refuseSameTarget } from './get.js';
 import { forEntry, inputFileOption, transferEntries } from './input-file.js';
 import { eachOnConnections } from './many.js';
 import { checkOptions, checksOf, verifyOf } from './checks.js';
-import { createDirsOption, transferOptions } from './options.js';
+import { createDirsOption, remoteFilesPositional, transferOptions } from './options.js';
 import type { FtpUrl } from '../session/url.js';
 import type { CommandSpec } from './spec.js';
 
 export const spec: CommandSpec = {
   name: 'pget',
   summary: 'download a file over several connections at once, resumable per segment',
-  // One URL at least, or -i: the parser takes none, run() says what is missing.
   usage: '<url>...',
-  positionals: [{ name: 'url', arity: 'any', completes: 'remote', describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)' }],
+  positionals: [remoteFilesPositional],
   options: [
     { name: 'connections', short: 'n', type: 'number', default: 4, setting: 'pget-n', describe: `connections (segments) per file, 1-${MAX_SEGMENTS}; fewer are used when the server refuses more` },
     { name: 'output', short: 'o', type: 'string', value: 'PATH', completes: 'local', describe: 'local file or directory (default: the remote name in the current directory)' },
