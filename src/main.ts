@@ -70,7 +70,10 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   // errors (with stacks) on every finished transfer: about 40 µs each, thousands of times in a
   // sync. Users only ever see one-line errors; --debug keeps the stacks for bug reports.
   if (!argv.some((a) => a === '--debug' || a.startsWith('--debug='))) Error.stackTraceLimit = 0;
-  const out = new Output({ quiet: false, json: false, debug: false }, io.stderr, io.stdout);
+  const mode = { quiet: false, json: false, debug: false };
+  // A queue entry's process: its transfers' progress also goes to the file `queue` reads.
+  const progressFile = io.env.RFTP_QUEUE_PROGRESS;
+  const out = progressFile ? new (await import('./commands/queue-progress.js')).ProgressFileOutput(mode, progressFile) : new Output(mode, io.stderr, io.stdout);
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
     out.print(version());
     return ExitCode.ok;

@@ -1,9 +1,14 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { ExitCode, Reported, RftpError, usageError } from '../errors.js';
 import { nextDue, parseAt, parseInterval } from '../jobs/schedule.js';
 import { type EntryState, type QueueEntry, QueueStore, queueDir } from '../jobs/store.js';
 import { splitCommand } from '../transfer/checks.js';
+import { formatBytes } from '../ui/format.js';
+import { quoteName } from '../ui/redact.js';
+import type { EntryProgress } from './queue-progress.js';
 import { outputOptions } from './options.js';
 import { cliHint, parseCommand, passwordsIn } from './parse.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
@@ -140,16 +145,40 @@ async function listed(ctx: RunContext, file: string): Promise<Array<{ where: str
 
 function list(ctx: RunContext, store: QueueStore, args: Args): number {
   const entries = store.list();
+  const progressOf = (e: QueueEntry) => (e.state === 'running' ? readProgress(join(store.dir, `${e.id}.progress`)) : undefined);
   if (args.json) {
-    ctx.out.json(entries.map(({ id, name, words, due, every, state, runs, last }) => ({ id, name, command: words.join(' '), due: new Date(due).toISOString(), every, state, runs, last })));
+    ctx.out.json(
+      entries.map((e) => ({
+        id: e.id,
+        name: e.name,
+        command: e.words.join(' '),
+        due: new Date(e.due).toISOString(),
+        every: e.every,
+        state: e.state,
+        runs: e.runs,
+        last: e.last,
+        progress: progressOf(e),
+      })),
+    );
     return ExitCode.ok;
   }
   if (entries.length === 0) ctx.out.info('queue: empty');
   for (const e of entries) {
     const last = e.last ? `, last: exit ${e.last.code}${e.last.message ? ` (${e.last.message})` : ''}` : '';
-    ctx.out.print(`${String(e.id).padStart(3)}  ${(e.name ?? '').padEnd(10)} ${e.state.padEnd(11)} ${e.state === 'waiting' ? when(e.due) : ''.padEnd(16)}  ${e.words.join(' ')}${last}`);
+    const p = progressOf(e);
+    const at = p ? ` — ${quoteName(p.label)} ${formatBytes(p.bytes)}${p.total ? ` of ${formatBytes(p.total)} (${Math.floor((p.bytes / p.total) * 100)}%)` : ''}` : '';
+    ctx.out.print(`${String(e.id).padStart(3)}  ${(e.name ?? '').padEnd(10)} ${e.state.padEnd(11)} ${e.state === 'waiting' ? when(e.due) : ''.padEnd(16)}  ${e.words.join(' ')}${last}${at}`);
   }
   return ExitCode.ok;
+}
+
+/** A running entry's progress file (queue-progress.ts); undefined when there is none yet. */
+function readProgress(file: string): EntryProgress | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as EntryProgress;
+  } catch {
+    return undefined;
+  }
 }
 
 async function change(store: QueueStore, words: string[], act: (e: QueueEntry) => unknown): Promise<number> {
@@ -217,7 +246,8 @@ async function runEntry(ctx: RunContext, store: QueueStore, id: number, opts: { 
     ctx.out.info(`queue: running ${entry.id}${entry.name ? ` (${entry.name})` : ''}: ${entry.words.join(' ')}`);
     // Cut short before (a run that is gone, Ctrl-C): what it completed counts as done (-c).
     const continuing = entry.state === 'running' || entry.state === 'interrupted';
-    const code = await runWords(ctx, entry, { ...opts, continuing: continuing && (await takesContinue(ctx, entry)) });
+    const progress = join(store.dir, `${entry.id}.progress`);
+    const code = await runWords(ctx, entry, { ...opts, progress, continuing: continuing && (await takesContinue(ctx, entry)) }).finally(() => rmSync(progress, { force: true }));
     const interrupted = code === ExitCode.interrupted;
     const now = Date.now();
     // Changed while it ran (queue rm, pause): that stands; only the outcome is added.
@@ -239,12 +269,12 @@ async function runEntry(ctx: RunContext, store: QueueStore, id: number, opts: { 
  * and runner as the command line, its relative paths meaning what they meant, its output its
  * own, and a crash of one entry no harm to the others. Ctrl-C reaches it through the queue run.
  */
-function runWords(ctx: RunContext, entry: QueueEntry, opts: { quiet: boolean; json: boolean; continuing: boolean }): Promise<number> {
+function runWords(ctx: RunContext, entry: QueueEntry, opts: { quiet: boolean; json: boolean; continuing: boolean; progress: string }): Promise<number> {
   const has = (...forms: string[]) => entry.words.some((w) => forms.includes(w));
   const extra = [...(opts.quiet && !has('-q', '--quiet') ? ['--quiet'] : []), ...(opts.continuing ? ['--continue'] : [])];
   const child = spawn(process.execPath, [process.argv[1], ...entry.words, ...extra], {
     cwd: entry.cwd,
-    env: { ...ctx.env, RFTP_QUEUE_PARENT: String(process.pid) },
+    env: { ...ctx.env, RFTP_QUEUE_PARENT: String(process.pid), RFTP_QUEUE_PROGRESS: opts.progress },
     // One JSON object from `queue run --json`: the entries' own stdout is not part of it.
     stdio: ['ignore', opts.json ? 'ignore' : 'inherit', 'inherit'],
   });

@@ -126,7 +126,7 @@ export class QueueStore {
   lock(id: number): (() => void) | undefined {
     const file = join(this.dir, `${id}.lock`);
     const mine = join(this.dir, `.lock-${process.pid}-${id}.tmp`);
-    writeFileSync(mine, `${process.pid}\n`, { mode: 0o600 });
+    writeFileSync(mine, `${process.pid} ${startTime(process.pid) ?? ''}\n`, { mode: 0o600 });
     try {
       for (let tries = 0; tries < 5; tries++) {
         try {
@@ -135,7 +135,7 @@ export class QueueStore {
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new RftpError('local', `cannot lock queue entry ${id}: ${(err as Error).message}`);
         }
-        const holder = pidIn(file);
+        const holder = holderOf(file);
         if (holder === undefined) continue; // released meanwhile: try again
         if (alive(holder)) return undefined;
         const stale = `${file}.stale-${process.pid}`;
@@ -145,8 +145,8 @@ export class QueueStore {
           continue; // another run moved it first
         }
         // What was moved must be the dead process's lock; a live one's (taken meanwhile) goes back.
-        const moved = pidIn(stale);
-        if (moved !== undefined && moved !== holder && alive(moved)) {
+        const moved = holderOf(stale);
+        if (moved !== undefined && moved.pid !== holder.pid && alive(moved)) {
           try {
             linkSync(stale, file);
           } catch {
@@ -156,7 +156,7 @@ export class QueueStore {
           return undefined;
         }
         rmSync(stale, { force: true });
-        this.warn(`queue: entry ${id} was locked by process ${holder}, which is gone; taking it over`);
+        this.warn(`queue: entry ${id} was locked by process ${holder.pid}, which is gone; taking it over`);
       }
       return undefined;
     } finally {
@@ -165,21 +165,38 @@ export class QueueStore {
   }
 }
 
-/** The PID in a lock file; undefined when the file is gone. */
-function pidIn(file: string): number | undefined {
+/** Who holds a lock file (PID and, on Linux, the process's start time); undefined when it is gone. */
+function holderOf(file: string): { pid: number; start?: string } | undefined {
   try {
-    return Number(readFileSync(file, 'utf8').trim()) || 0;
+    const [pid, start] = readFileSync(file, 'utf8').trim().split(' ');
+    return { pid: Number(pid) || 0, start: start || undefined };
   } catch {
     return undefined;
   }
 }
 
-function alive(pid: number): boolean {
-  if (!(pid > 0)) return false;
+/**
+ * A process's start time in clock ticks since boot (/proc/PID/stat, field 22): with the PID it
+ * names one process, even after the PID is reused. undefined where /proc is not there.
+ */
+function startTime(pid: number): string | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count after its end.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
   }
+}
+
+/** Whether the lock's holder still runs: its PID is alive and, where known, started when it did. */
+function alive(holder: { pid: number; start?: string }): boolean {
+  if (!(holder.pid > 0)) return false;
+  try {
+    process.kill(holder.pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const now = startTime(holder.pid);
+  return holder.start === undefined || now === undefined || now === holder.start;
 }

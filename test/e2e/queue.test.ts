@@ -102,6 +102,15 @@ describe('rftp queue', () => {
     const sentBefore = (await slow.xferTotals()).sent;
     const first = spawnRftp(['queue', 'run', '--parallel', '3'], { env: env(home, slow) });
     await waitFor(() => [0, 1, 2].every((i) => sizeOr0(join(d, `big${i}.bin.rftp-part`)) > 300_000), 'three partials growing', 30_000);
+    // The list shows how far each running entry is.
+    await waitFor(
+      async () => {
+        const listed = JSON.parse((await runRftp(['queue', '--json'], { env: env(home, slow) })).stdout) as Array<{ state: string; progress?: { bytes: number; total: number } }>;
+        return listed.filter((e) => e.state === 'running' && e.progress && e.progress.bytes > 0 && e.progress.total === 3 * MiB + listed.indexOf(e)).length === 3;
+      },
+      'three running entries with their progress',
+      30_000,
+    );
     first.child.kill('SIGKILL');
     const killed = await first.done;
     assert.match(killed.stderr, /99\.json could not be read .*moved aside/);
