@@ -6,6 +6,7 @@ import { ExitCode, Reported, RftpError, usageError } from '../errors.js';
 import { nextDue, parseAt, parseInterval } from '../jobs/schedule.js';
 import { type EntryState, type QueueEntry, QueueStore, queueDir } from '../jobs/store.js';
 import { splitCommand } from '../transfer/checks.js';
+import { parseRate, parseTimetable } from '../transfer/rate-limit.js';
 import { formatBytes } from '../ui/format.js';
 import { quoteName } from '../ui/redact.js';
 import type { EntryProgress } from './queue-progress.js';
@@ -40,6 +41,12 @@ export const spec: CommandSpec = {
     { name: 'wait', type: 'boolean', default: false, describe: 'run: stay until no entry is left waiting, sleeping until the next due time (a scheduler with --every entries)' },
     { name: 'on-finish', type: 'string', value: 'CMD', describe: 'run: a command run once at the end, with RFTP_QUEUE_DONE, RFTP_QUEUE_FAILED, RFTP_QUEUE_EXIT in its environment' },
     { name: 'done', type: 'boolean', default: false, describe: 'clear: only the entries that are done' },
+    {
+      name: 'limit-rate',
+      type: 'string',
+      value: 'RATE',
+      describe: 'run: a cap for the entries together (a rate or a timetable, as for any transfer): each of --parallel N entries gets 1/N of it, unless it has its own',
+    },
     ...outputOptions,
   ],
   examples: [
@@ -207,6 +214,7 @@ async function runQueue(ctx: RunContext, store: QueueStore, args: Args): Promise
   const parallel = args.parallel as number;
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > 16) throw usageError('--parallel must be a whole number from 1 to 16');
   const results = new Map<number, number>();
+  const share = args.limitRate !== undefined ? shareOf(args.limitRate as string, parallel) : undefined;
   for (;;) {
     const due = store.list().filter((e) => runnable(e, Date.now()));
     let next = 0;
@@ -214,7 +222,7 @@ async function runQueue(ctx: RunContext, store: QueueStore, args: Args): Promise
       Array.from({ length: Math.min(parallel, due.length) }, async () => {
         while (next < due.length && !ctx.signal.aborted) {
           const entry = due[next++];
-          const code = await runEntry(ctx, store, entry.id, { quiet: parallel > 1 || args.json === true, json: args.json === true });
+          const code = await runEntry(ctx, store, entry.id, { quiet: parallel > 1 || args.json === true, json: args.json === true, limitRate: share });
           if (code !== undefined) results.set(entry.id, code);
         }
       }),
@@ -235,7 +243,7 @@ async function runQueue(ctx: RunContext, store: QueueStore, args: Args): Promise
 }
 
 /** One entry, under its lock; undefined when another run has it (or finished it meanwhile). */
-async function runEntry(ctx: RunContext, store: QueueStore, id: number, opts: { quiet: boolean; json: boolean }): Promise<number | undefined> {
+async function runEntry(ctx: RunContext, store: QueueStore, id: number, opts: { quiet: boolean; json: boolean; limitRate?: string }): Promise<number | undefined> {
   const release = store.lock(id);
   if (!release) return undefined;
   try {
@@ -269,9 +277,13 @@ async function runEntry(ctx: RunContext, store: QueueStore, id: number, opts: { 
  * and runner as the command line, its relative paths meaning what they meant, its output its
  * own, and a crash of one entry no harm to the others. Ctrl-C reaches it through the queue run.
  */
-function runWords(ctx: RunContext, entry: QueueEntry, opts: { quiet: boolean; json: boolean; continuing: boolean; progress: string }): Promise<number> {
-  const has = (...forms: string[]) => entry.words.some((w) => forms.includes(w));
-  const extra = [...(opts.quiet && !has('-q', '--quiet') ? ['--quiet'] : []), ...(opts.continuing ? ['--continue'] : [])];
+function runWords(ctx: RunContext, entry: QueueEntry, opts: { quiet: boolean; json: boolean; continuing: boolean; progress: string; limitRate?: string }): Promise<number> {
+  const has = (...forms: string[]) => entry.words.some((w) => forms.includes(w) || forms.some((f) => w.startsWith(`${f}=`)));
+  const extra = [
+    ...(opts.quiet && !has('-q', '--quiet') ? ['--quiet'] : []),
+    ...(opts.continuing ? ['--continue'] : []),
+    ...(opts.limitRate !== undefined && !has('--limit-rate') ? ['--limit-rate', opts.limitRate] : []),
+  ];
   const child = spawn(process.execPath, [process.argv[1], ...entry.words, ...extra], {
     cwd: entry.cwd,
     env: { ...ctx.env, RFTP_QUEUE_PARENT: String(process.pid), RFTP_QUEUE_PROGRESS: opts.progress },
@@ -290,6 +302,14 @@ function runWords(ctx: RunContext, entry: QueueEntry, opts: { quiet: boolean; js
       resolve(code ?? (signal === 'SIGINT' || signal === 'SIGTERM' ? ExitCode.interrupted : ExitCode.internal));
     });
   });
+}
+
+/** One entry's share of queue run's --limit-rate: the rate (or each rate of a timetable) over N. */
+export function shareOf(text: string, parallel: number): string {
+  if (!text.includes(',')) return String(Math.max(1, Math.floor(parseRate(text) / parallel)));
+  return parseTimetable(text)
+    .map((e) => `${String(Math.floor(e.at / 60)).padStart(2, '0')}:${String(e.at % 60).padStart(2, '0')},${e.rate === Number.POSITIVE_INFINITY ? 'off' : Math.max(1, Math.floor(e.rate / parallel))}`)
+    .join(' ');
 }
 
 /** Whether --continue may be added to the entry's command: it has the option, and neither -c nor -f is given. */

@@ -132,7 +132,11 @@ describe('rftp queue', () => {
     await runRftp(['queue', 'run'], { env: env(home) });
     assert.equal(existsSync(join(d, 'p.bin')), false, 'a paused entry waits');
     await runRftp(['queue', 'resume', 'p'], { env: env(home) });
-    await runRftp(['queue', 'run'], { env: env(home) });
+    const junk = await runRftp(['queue', 'run', '--limit-rate', 'fast'], { env: env(home) });
+    assert.equal(junk.code, 2, junk.stderr);
+    assert.equal(existsSync(join(d, 'p.bin')), false, 'a bad cap is refused before anything runs');
+    const capped = await runRftp(['queue', 'run', '--limit-rate', '00:00,20M 12:00,20M'], { env: env(home) });
+    assert.equal(capped.code, 0, capped.stderr);
     assert.ok(existsSync(join(d, 'p.bin')));
     await runRftp(['queue', 'rm', 'p'], { env: env(home) });
     assert.equal(JSON.parse((await runRftp(['queue', '--json'], { env: env(home) })).stdout).length, 0);

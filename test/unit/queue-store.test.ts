@@ -56,3 +56,10 @@ test('a lock is held once; a dead holder or a reused PID is taken over, a live h
     done();
   }
 });
+
+test("queue run --limit-rate: each of N entries gets 1/N, a timetable's rates too", async () => {
+  const { shareOf } = await import('../../src/commands/queue.js');
+  assert.equal(shareOf('4M', 4), String(1024 * 1024));
+  assert.equal(shareOf('08:00,512k 23:00,off', 2), '08:00,262144 23:00,off');
+  assert.throws(() => shareOf('fast', 2), /--limit-rate/);
+});
