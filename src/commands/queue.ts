@@ -284,7 +284,8 @@ function runWords(ctx: RunContext, entry: QueueEntry, opts: { quiet: boolean; js
     ...(opts.continuing ? ['--continue'] : []),
     ...(opts.limitRate !== undefined && !has('--limit-rate') ? ['--limit-rate', opts.limitRate] : []),
   ];
-  const child = spawn(process.execPath, [process.argv[1], ...entry.words, ...extra], {
+  // Right after the command's name: before a `--` that may end its options.
+  const child = spawn(process.execPath, [process.argv[1], entry.words[0], ...extra, ...entry.words.slice(1)], {
     cwd: entry.cwd,
     env: { ...ctx.env, RFTP_QUEUE_PARENT: String(process.pid), RFTP_QUEUE_PROGRESS: opts.progress },
     // One JSON object from `queue run --json`: the entries' own stdout is not part of it.

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { ExitRequest, Reported, RftpError, usageError } from '../errors.js';
 import { formatBytes } from '../ui/format.js';
 import { escapeControl } from '../ui/redact.js';
+import { moveJobsToQueue } from './background.js';
 import type { ShellSpec } from './commands-types.js';
 import { findSetting, parseValue, settings, showValue } from './settings.js';
 
@@ -107,14 +108,19 @@ export const localCommands: ShellSpec[] = [
   {
     name: 'exit',
     aliases: ['quit', 'bye'],
-    summary: 'leave (in a script without a code: the code of the last failure, else 0)',
-    positionals: [{ name: 'code', arity: 'optional', completes: 'none', describe: '0-255' }],
+    summary: 'leave (in a script without a code: the code of the last failure, else 0); exit bg: background jobs go to the persistent queue',
+    positionals: [{ name: 'code', arity: 'optional', completes: 'none', describe: '0-255, or bg' }],
     options: [],
     async run({ sh }, args) {
+      if (args.code === 'bg') {
+        // lftp's `exit bg`, with the persistent queue instead of a detached shell.
+        await moveJobsToQueue(sh, sh.commands);
+        throw new ExitRequest(0);
+      }
       const running = sh.jobs.running.length;
       if (running > 0 && sh.interactive && !sh.exitWarned) {
         sh.exitWarned = true;
-        throw usageError(`${running} background jobs are running: wait for them, kill them, or exit again to stop them (their partial files are kept)`);
+        throw usageError(`${running} background jobs are running: wait for them, kill them, exit bg to move them to the persistent queue, or exit again to stop them (their partial files are kept)`);
       }
       const given = args.code as string | undefined;
       const code = given === undefined ? (sh.interactive ? 0 : sh.lastFailure) : /^\d+$/.test(given) ? Number(given) : NaN;

@@ -41,6 +41,7 @@ export interface Job {
   killed?: boolean;
   /** Added by the shell's `queue`: runs after the one queued before it. */
   queued?: boolean;
+
   /** Waiting for its time (at) or for the job before it (queue). */
   readonly startsAt?: number;
   readonly after?: Job;

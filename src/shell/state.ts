@@ -34,6 +34,8 @@ export interface Site {
   home: string;
   cwd: string;
   previous?: string;
+  /** Where the password came from at open: one typed (prompt, URL, -u) cannot be looked up later. */
+  passwordSource?: string;
 }
 
 export class Shell {
@@ -202,6 +204,7 @@ export class Shell {
     addSecret(creds.password);
     // With no password found, leave it unset so the login error can say where to put one.
     const site = this.makeSite({ ...bare, user: creds.user, password: creds.source === 'none' ? undefined : creds.password }, { ...args, user: undefined });
+    site.passwordSource = creds.source;
     try {
       site.home = await site.session.run(
         'open',
@@ -233,7 +236,7 @@ export class Shell {
     // Only what `set` changes for an open site: its TLS choice and CA stay those it was opened with.
     const { retries, retryDelay, timeout, fixPasvAddress, pipelining } = this.settings;
     const next = this.makeSite(site.url, { ...site.args, retries, retryDelay, timeout, fixPasvAddress, pipelining, user: undefined });
-    this.site = { ...site, args: next.args, factory: next.factory, session: next.session };
+    this.site = { ...site, args: next.args, factory: next.factory, session: next.session, passwordSource: site.passwordSource };
   }
 
   async cd(path: string): Promise<void> {

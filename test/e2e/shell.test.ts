@@ -1,7 +1,7 @@
 // The lftp-style shell: scripts (-c, -f, stdin) and the interactive prompt in a real terminal
 // (tmux), against real vsftpd.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startFakeFtp, type FakeFtpServer } from '../helpers/fake-ftp.js';
@@ -515,7 +515,7 @@ describe('background jobs in the shell', () => {
       await t.waitScreen(/\[3\] get two\.bin/, 'a third job');
       t.type('exit');
       t.keys('Enter');
-      await t.waitScreen(/1 background jobs are running: wait for them, kill them, or exit again/, 'exit refused once');
+      await t.waitScreen(/1 background jobs are running: wait for them, kill them, exit bg to move them to the persistent queue, or exit again/, 'exit refused once');
       t.type('exit');
       t.keys('Enter');
       await waitFor(() => !t.running(), 'the shell ended', 20_000);
@@ -576,5 +576,32 @@ describe('background jobs in the shell', () => {
       assert.match(bad.stderr, message);
       assert.doesNotMatch(bad.stderr, /secretpw/);
     }
+  });
+
+  test('exit bg: running jobs become entries of the persistent queue, which continues them', async () => {
+    const { d, home } = workdir();
+    const big = randomData(3 * MiB);
+    const up = randomData(2 * MiB);
+    await server.put('bg/x/big.bin', big);
+    writeFileSync(join(d, 'up.bin'), up);
+    mkdirSync(join(server.root, 'bg/x/in'), { recursive: true });
+    chmodSync(join(server.root, 'bg/x/in'), 0o777);
+    const env = testEnv(home, { RFTP_PASSWORD: server.password });
+    const r = await runRftp(['-c', `open ${server.url('/bg')}; cd x; get big.bin -o got/ &; put up.bin -o in/ &\n!sleep 1\nexit bg`], { env, cwd: d });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[1\] moved to the queue as entry 1 \(rftp queue run continues it\): get --output=got\/ -- ftp:\/\/rftptest@127\.0\.0\.1:\d+\/bg\/x\/big\.bin/);
+    assert.match(r.stderr, /\[2\] moved to the queue as entry 2 .*: put -- up\.bin ftp:\/\/rftptest@127\.0\.0\.1:\d+\/bg\/x\/in\//);
+    assert.equal(existsSync(join(d, 'got', 'big.bin')), false, 'stopped, not finished');
+    const run = await runRftp(['queue', 'run', '--parallel', '2'], { env, cwd: '/', timeoutMs: 60_000 });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(sha256File(join(d, 'got', 'big.bin')), sha256(big));
+    assert.equal(sha256File(join(server.root, 'bg/x/in/up.bin')), sha256(up));
+    // A password typed in the open URL is not kept anywhere: such a job is not queued.
+    const { d: d2, home: home2 } = workdir();
+    const typed = await runRftp(['-c', `open ${server.url('/bg/x', { withPassword: true })}; get big.bin &\n!sleep 0.5\nexit bg`], { env: testEnv(home2), cwd: d2 });
+    assert.equal(typed.code, 0, typed.stderr);
+    assert.match(typed.stderr, /\[1\] not queued: its password was typed/);
+    assert.equal(existsSync(join(home2, '.state/rftp/queue')) ? readdirSync(join(home2, '.state/rftp/queue')).filter((n) => n.endsWith('.json')).length : 0, 0);
+    assert.doesNotMatch(typed.stderr, new RegExp(server.password.replace(/[&:]/g, '.')));
   });
 });
