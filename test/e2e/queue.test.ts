@@ -83,6 +83,11 @@ describe('rftp queue', () => {
     assert.equal(e.state, 'waiting');
     assert.equal(e.runs, 1);
     assert.ok(Date.parse(e.due) > Date.now() - 100, 'due again later');
+    // And it does run again once due.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(e.due) - Date.now()) + 200));
+    const second = await runRftp(['queue', 'run'], { env: env(h2) });
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal(JSON.parse((await runRftp(['queue', '--json'], { env: env(h2) })).stdout)[0].runs, 2);
   });
 
   test('two queue runs at once: each entry runs once', async () => {
@@ -100,7 +105,7 @@ describe('rftp queue', () => {
     for (let i = 0; i < 3; i++) await runRftp(['queue', 'add', '--', 'get', slow.url(`big${i}.bin`), '-o', join(d, `big${i}.bin`)], { env: env(home, slow) });
     writeFileSync(join(qdir(home), '99.json'), '{ not json');
     const sentBefore = (await slow.xferTotals()).sent;
-    const first = spawnRftp(['queue', 'run', '--parallel', '3'], { env: env(home, slow) });
+    const first = spawnRftp(['queue', 'run', '--wait', '--parallel', '3'], { env: env(home, slow) });
     await waitFor(() => [0, 1, 2].every((i) => sizeOr0(join(d, `big${i}.bin.rftp-part`)) > 300_000), 'three partials growing', 30_000);
     // The list shows how far each running entry is.
     await waitFor(
