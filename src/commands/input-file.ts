@@ -71,7 +71,8 @@ async function inputLines(ctx: RunContext, spec: CommandSpec, args: Args, file: 
   return entries;
 }
 
-async function readInput(ctx: RunContext, file: string): Promise<string> {
+/** A list given to -i: the file's text, or standard input's for `-`. */
+export async function readInput(ctx: RunContext, file: string): Promise<string> {
   if (file === '-') {
     if (!ctx.stdinFree) throw usageError('-i -: standard input holds the script being run; put the list in a file');
     const chunks: Buffer[] = [];

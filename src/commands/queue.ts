@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ExitCode, Reported, RftpError, usageError } from '../errors.js';
-import { nextDue, parseAt, parseInterval } from '../jobs/schedule.js';
+import { ExitCode, Reported, usageError } from '../errors.js';
+import { nextDue, parseAt, parseInterval, sleepUntil } from '../jobs/schedule.js';
 import { type EntryState, type QueueEntry, QueueStore, queueDir } from '../jobs/store.js';
-import { splitCommand } from '../transfer/checks.js';
+import { hookEnv, splitCommand } from '../transfer/checks.js';
 import { parseRate, parseTimetable } from '../transfer/rate-limit.js';
 import { formatBytes } from '../ui/format.js';
 import { quoteName } from '../ui/redact.js';
 import type { EntryProgress } from './queue-progress.js';
+import { readInput } from './input-file.js';
 import { outputOptions } from './options.js';
 import { cliHint, parseCommand, passwordsIn } from './parse.js';
 import type { Args, CommandSpec, RunContext } from './spec.js';
@@ -129,13 +129,7 @@ async function add(ctx: RunContext, store: QueueStore, args: Args, words: string
 
 /** queue add -i: the command lines of a file, each with its line number for messages. */
 async function listed(ctx: RunContext, file: string): Promise<Array<{ where: string; words: string[] }>> {
-  let text: string;
-  if (file === '-') {
-    if (!ctx.stdinFree) throw usageError('queue add -i -: standard input holds the script being run; put the list in a file');
-    const chunks: Buffer[] = [];
-    for await (const c of process.stdin) chunks.push(c as Buffer);
-    text = Buffer.concat(chunks).toString('utf8');
-  } else text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => Promise.reject(new RftpError('local', `cannot read ${file}: ${err.code ?? err.message}`)));
+  const text = await readInput(ctx, file);
   const lines: Array<{ where: string; words: string[] }> = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
@@ -320,23 +314,10 @@ async function takesContinue(ctx: RunContext, entry: QueueEntry): Promise<boolea
   return !entry.words.some((w) => ['-c', '--continue', '-f', '--force'].includes(w) || /^-[a-zA-Z]*[cf][a-zA-Z]*$/.test(w));
 }
 
-function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, Math.max(0, at - Date.now()));
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** --on-finish: the old managers' "when done"; waited for, its failure a warning. */
 function onFinish(ctx: RunContext, command: string, summary: { done: number; failed: number; code: number }): Promise<void> {
   const [program, ...rest] = splitCommand(command);
-  const env: NodeJS.ProcessEnv = { ...ctx.env, RFTP_QUEUE_DONE: String(summary.done), RFTP_QUEUE_FAILED: String(summary.failed), RFTP_QUEUE_EXIT: String(summary.code) };
-  delete env.RFTP_PASSWORD;
+  const env = hookEnv({ RFTP_QUEUE_DONE: String(summary.done), RFTP_QUEUE_FAILED: String(summary.failed), RFTP_QUEUE_EXIT: String(summary.code) }, ctx.env);
   return new Promise((resolve) => {
     const child = spawn(program, rest, { env, stdio: 'ignore' });
     child.on('error', (err) => {

@@ -53,3 +53,21 @@ export function nextDue(due: number, every: number, now: number): number {
   const steps = Math.max(1, Math.floor((now - due) / every) + 1);
   return due + steps * every;
 }
+
+/** Node's timers take at most about 24.8 days: a later time is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Resolves at `at` (or when the signal aborts). */
+export async function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
+  while (!signal.aborted && Date.now() < at) {
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+}

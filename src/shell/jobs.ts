@@ -4,6 +4,7 @@
 import { formatBytes } from '../ui/format.js';
 import { Output, type TransferProgress } from '../ui/output.js';
 import { quoteName } from '../ui/redact.js';
+import { sleepUntil } from '../jobs/schedule.js';
 
 /** The commands that may run in the background: the transfers. */
 // (mget and mput expand their patterns on the foreground's connection: not in the background.)
@@ -45,23 +46,6 @@ export interface Job {
   /** Waiting for its time (at) or for the job before it (queue). */
   readonly startsAt?: number;
   readonly after?: Job;
-}
-
-/** Node's timers take at most about 24.8 days: a later time is waited for in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-async function sleepUntil(at: number, signal: AbortSignal): Promise<void> {
-  while (!signal.aborted && Date.now() < at) {
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now())));
-      signal.addEventListener('abort', done, { once: true });
-    });
-  }
 }
 
 export class Jobs {

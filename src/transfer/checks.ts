@@ -190,9 +190,9 @@ const lastLine = (output: string) => redact(output).trim().split('\n').pop()!.tr
  * The hooks' environment: ours without the password variables, and nothing whose value holds a
  * password rftp knows (redact() masks those).
  */
-function hookEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+export function hookEnv(extra: Record<string, string> = {}, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
+  for (const [k, v] of Object.entries(from)) {
     if (v === undefined || k === 'RFTP_PASSWORD' || redact(v) !== v) continue;
     env[k] = v;
   }
