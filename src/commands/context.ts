@@ -4,6 +4,8 @@ import { keychainLookup } from '../session/keychain.js';
 import { promptHidden } from '../ui/prompt.js';
 import { Session } from '../session/session.js';
 import { parseFtpUrl, type FtpUrl } from '../session/url.js';
+import { HttpClient } from '../session/http.js';
+import type { HttpUrl } from '../session/http-url.js';
 import type { SessionMaker } from '../transfer/segmented.js';
 import { addSecret } from '../ui/redact.js';
 import type { Args, CommandContext, RemoteNaming, SessionArgs } from './spec.js';
@@ -48,10 +50,7 @@ export function urlNaming(ctx: CommandContext, command: string): RemoteNaming {
  * one credential lookup, so a password is asked for (or read from the keychain) once.
  */
 export function sessionFactory(url: FtpUrl, args: SessionArgs, ctx: CommandContext): (signal?: AbortSignal) => Session {
-  // Node's timers overflow past about 24 days; a day is more than any wait here needs.
-  if (!Number.isFinite(args.timeout) || args.timeout <= 0 || args.timeout > 86_400) throw new RftpError('usage', '--timeout must be a positive number of seconds, at most 86400');
-  if (!Number.isInteger(args.retries) || args.retries < 0) throw new RftpError('usage', '--retries must be a whole number, 0 or more');
-  if (!Number.isFinite(args.retryDelay) || args.retryDelay < 0 || args.retryDelay > 86_400) throw new RftpError('usage', '--retry-delay must be 0 to 86400 seconds');
+  checkSessionArgs(args);
   if (args.insecure && (url.security !== 'none' || args.tls)) ctx.out.warn('certificate checks are off (--insecure): the server is not authenticated');
   addSecret(url.password);
   let credentials: ReturnType<typeof resolveCredentials> | undefined;
@@ -75,6 +74,47 @@ export function sessionFactory(url: FtpUrl, args: SessionArgs, ctx: CommandConte
   return (signal = ctx.signal) => new Session(config, ctx.out, signal);
 }
 
+/** The limits every connection's options must keep, FTP or HTTP. */
+function checkSessionArgs(args: SessionArgs): void {
+  // Node's timers overflow past about 24 days; a day is more than any wait here needs.
+  if (!Number.isFinite(args.timeout) || args.timeout <= 0 || args.timeout > 86_400) throw new RftpError('usage', '--timeout must be a positive number of seconds, at most 86400');
+  if (!Number.isInteger(args.retries) || args.retries < 0) throw new RftpError('usage', '--retries must be a whole number, 0 or more');
+  if (!Number.isFinite(args.retryDelay) || args.retryDelay < 0 || args.retryDelay > 86_400) throw new RftpError('usage', '--retry-delay must be 0 to 86400 seconds');
+}
+
+/**
+ * An http(s) client for one server: the same limits, retry policy and credential sources as an
+ * FTP session (URL, -u, RFTP_PASSWORD, ~/.netrc, keychain, a prompt on a terminal). Without a user
+ * from any of them no Authorization header is sent at all.
+ */
+export function httpClientFor(url: HttpUrl, args: SessionArgs & { allowInsecureRedirect?: boolean }, ctx: CommandContext): HttpClient {
+  checkSessionArgs(args);
+  if (args.insecure && url.scheme === 'https') ctx.out.warn('certificate checks are off (--insecure): the server is not authenticated');
+  addSecret(url.password);
+  const asFtp = { security: 'none' as const, host: url.host, port: url.port, user: url.user, password: url.password, path: '' };
+  return new HttpClient(
+    {
+      url,
+      caFile: args.caFile,
+      insecure: args.insecure,
+      allowInsecureRedirect: args.allowInsecureRedirect === true,
+      timeoutMs: Math.max(1, Math.round(args.timeout * 1000)),
+      retry: { retries: args.retries, baseDelayMs: Math.round(args.retryDelay * 1000), maxDelayMs: 30_000 },
+      credentials: async () => {
+        const found = await resolveCredentials(asFtp, args.user, {
+          env: ctx.env,
+          warn: (m) => ctx.out.warn(m),
+          keychain: ctx.env.RFTP_NO_KEYCHAIN ? undefined : keychainLookup,
+          prompt: process.stdin.isTTY ? promptHidden : undefined,
+        });
+        return found.source === 'anonymous' ? undefined : found;
+      },
+    },
+    ctx.out,
+    ctx.signal,
+  );
+}
+
 /** The connection options out of a command's arguments (sessionOptions in options.ts). */
 export function sessionArgsOf(args: Args): SessionArgs {
   return {
@@ -87,5 +127,6 @@ export function sessionArgsOf(args: Args): SessionArgs {
     retryDelay: args.retryDelay as number,
     fixPasvAddress: args.fixPasvAddress !== false,
     pipelining: args.pipelining !== false,
+    allowInsecureRedirect: args.allowInsecureRedirect === true,
   };
 }

@@ -62,6 +62,7 @@ export async function storeLogin(ctx: CommandContext, url: FtpUrl, args: Session
 
 export const spec: CommandSpec = {
   name: 'login',
+  ftpOnly: true,
   summary: "store the password for the URL's user in the OS keychain (read from stdin, or asked without echo)",
   positionals: [
     { name: 'url', arity: 'optional', completes: 'none', describe: 'ftp://USER@host[:port]/ (the path is ignored); in the shell by default the open server, with the password it was opened with' },

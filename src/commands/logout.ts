@@ -15,6 +15,7 @@ export async function removeLogin(ctx: CommandContext, url: FtpUrl, userOption: 
 
 export const spec: CommandSpec = {
   name: 'logout',
+  ftpOnly: true,
   summary: 'remove the password stored by `rftp login` from the OS keychain',
   positionals: [{ name: 'url', arity: 'optional', completes: 'none', describe: 'ftp://USER@host[:port]/ (in the shell by default the open server)' }],
   options: [{ name: 'user', short: 'u', type: 'string', value: 'USER', describe: 'user name, when the URL has none' }, ...outputOptions],

@@ -54,6 +54,7 @@ function longLine(e: FileInfo): string {
 
 export const spec: CommandSpec = {
   name: 'ls',
+  ftpOnly: true,
   aliases: ['dir'],
   summary: 'list a remote directory (names, directories with a trailing /; -l for details)',
   positionals: [{ name: 'url', arity: 'optional', completes: 'remote', describe: 'URL of a remote directory or file (in the shell: a path, by default the remote directory)' }],

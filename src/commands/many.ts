@@ -4,14 +4,19 @@ import { acceptedConnections } from '../session/pool.js';
 import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
 import { partialResultOf, type FileResult } from '../transfer/download.js';
-import { serverKey } from './context.js';
+import { displayHttpUrl, originOf, type HttpUrl } from '../session/http-url.js';
+import type { HttpClient } from '../session/http.js';
+import { httpClientFor, serverKey } from './context.js';
 import { MAX_CONNECTIONS } from './options.js';
 import type { RunContext, SessionArgs } from './spec.js';
 
 export interface Job<T> {
-  url: FtpUrl;
+  url: FtpUrl | HttpUrl;
   item: T;
 }
+
+export const isHttp = (url: FtpUrl | HttpUrl): url is HttpUrl => 'scheme' in url;
+const shown = (url: FtpUrl | HttpUrl) => (isHttp(url) ? displayHttpUrl(url) : displayUrl(url));
 
 /**
  * Failures that would hit every other file of the server as well (a wrong password, an
@@ -33,15 +38,46 @@ export async function eachOnConnections<T>(
   jobs: Array<Job<T>>,
   args: SessionArgs,
   parallel: number,
-  run: (session: Session, job: Job<T>) => Promise<FileResult>,
-  opts: { login?: boolean } = {},
+  run: (session: Session, job: Job<T> & { url: FtpUrl }) => Promise<FileResult>,
+  opts: { login?: boolean; http?: (client: HttpClient, job: Job<T> & { url: HttpUrl }) => Promise<FileResult> } = {},
 ): Promise<void> {
   if (!Number.isInteger(parallel) || parallel < 1 || parallel > MAX_CONNECTIONS) throw new RftpError('usage', `--parallel must be a whole number from 1 to ${MAX_CONNECTIONS}`);
   const results: Array<FileResult | undefined> = [];
   const failures: Array<{ index: number; err: RftpError }> = [];
   try {
+    const one = async (index: number, job: Job<T>, work: () => Promise<FileResult>) => {
+      try {
+        results[index] = await work();
+      } catch (err) {
+        if (ctx.signal.aborted || !(err instanceof RftpError) || jobs.length === 1 || STOPS_ALL.has(err.kind)) throw err;
+        ctx.out.error(err.message);
+        failures.push({ index, err });
+        results[index] = { ...failed(job.url), ...partialResultOf(err), error: err.message };
+      }
+    };
     for (const group of byServer(jobs)) {
-      const { session: first, release } = ctx.remote.session(group[0].job.url, args);
+      const url = group[0].job.url;
+      if (isHttp(url)) {
+        // http: one client per server, whose keep-alive agent holds up to `parallel` connections.
+        const http = opts.http;
+        if (!http) throw new RftpError('usage', `${name}: http(s) URLs can only be downloaded (get, pget, cat)`);
+        const client = httpClientFor(url, args, ctx);
+        let next = 0;
+        try {
+          await Promise.all(
+            Array.from({ length: Math.min(parallel, group.length) }, async () => {
+              while (next < group.length && !ctx.signal.aborted) {
+                const { index, job } = group[next++];
+                await one(index, job, () => http(client, job as Job<T> & { url: HttpUrl }));
+              }
+            }),
+          );
+        } finally {
+          client.close();
+        }
+        continue;
+      }
+      const { session: first, release } = ctx.remote.session(url, args);
       const workers = Math.min(parallel, group.length);
       const extra: Session[] = [];
       let next = 0;
@@ -52,11 +88,11 @@ export async function eachOnConnections<T>(
           pool = Array<Session>(workers).fill(first);
         } else if (workers > 1) {
           await first.run(
-            `login ${displayUrl({ ...group[0].job.url, path: '' })}`,
+            `login ${displayUrl({ ...url, path: '' })}`,
             () => 0,
             async () => undefined,
           );
-          const make = ctx.remote.sessions(group[0].job.url, args);
+          const make = ctx.remote.sessions(url, args);
           extra.push(...Array.from({ length: workers - 1 }, () => make(ctx.signal)));
           pool = await acceptedConnections(first, extra, (text) => ctx.out.warn(text));
         }
@@ -64,14 +100,7 @@ export async function eachOnConnections<T>(
           pool.map(async (session) => {
             while (next < group.length && !ctx.signal.aborted) {
               const { index, job } = group[next++];
-              try {
-                results[index] = await run(session, job);
-              } catch (err) {
-                if (ctx.signal.aborted || !(err instanceof RftpError) || jobs.length === 1 || STOPS_ALL.has(err.kind)) throw err;
-                ctx.out.error(err.message);
-                failures.push({ index, err });
-                results[index] = { ...failed(job.url), ...partialResultOf(err), error: err.message };
-              }
+              await one(index, job, () => run(session, job as Job<T> & { url: FtpUrl }));
             }
           }),
         );
@@ -89,13 +118,13 @@ export async function eachOnConnections<T>(
   throw new Reported(failures[0].err.exitCode, `${name}: ${failures.length} of ${jobs.length} files failed`);
 }
 
-const failed = (url: FtpUrl): FileResult => ({ remote: displayUrl(url), local: '', size: 0, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false });
+const failed = (url: FtpUrl | HttpUrl): FileResult => ({ remote: shown(url), local: '', size: 0, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false });
 
 /** The jobs per server, in the order each server first appears, keeping their input positions. */
 function byServer<T>(jobs: Array<Job<T>>): Array<Array<{ index: number; job: Job<T> }>> {
   const groups = new Map<string, Array<{ index: number; job: Job<T> }>>();
   jobs.forEach((job, index) => {
-    const key = serverKey(job.url);
+    const key = isHttp(job.url) ? `${originOf(job.url)} ${job.url.user ?? ''}` : serverKey(job.url);
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key)!.push({ index, job });
   });

@@ -19,6 +19,7 @@ export async function makeDirectory(_ctx: CommandContext, session: Session, url:
 
 export const spec: CommandSpec = {
   name: 'mkdir',
+  ftpOnly: true,
   summary: 'make remote directories (-p: with missing parents, no error if they exist)',
   positionals: [{ name: 'url', arity: 'many', completes: 'remote-dir', describe: 'URL of the new directory (in the shell: a path)' }],
   options: [{ name: 'parents', short: 'p', type: 'boolean', default: false, describe: 'make missing parent directories too' }, ...remoteOptions],

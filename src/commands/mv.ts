@@ -22,6 +22,7 @@ export async function moveRemote(_ctx: CommandContext, session: Session, from: F
 
 export const spec: CommandSpec = {
   name: 'mv',
+  ftpOnly: true,
   aliases: ['rename'],
   summary: 'rename or move a remote file or directory on the same server',
   positionals: [

@@ -5,6 +5,7 @@ import type { CommandSpec } from './spec.js';
 
 export const spec: CommandSpec = {
   name: 'open',
+  ftpOnly: true,
   summary: 'connect to a server; on the command line, start the shell connected to it (rftp alone starts it unconnected)',
   positionals: [{ name: 'target', completes: 'bookmark', describe: 'ftp://, ftpes:// or ftps:// URL (its path becomes the remote directory), a bookmark name, or a host name' }],
   options: remoteOptions,

@@ -62,6 +62,16 @@ export const parallelFilesOption: OptionSpec = {
 /** curl's --create-dirs: make the directories a target needs. */
 export const createDirsOption = (describe: string): OptionSpec => ({ name: 'create-dirs', type: 'boolean', default: false, describe });
 
+/** get, pget and cat: what only http(s) URLs use. */
+export const httpOptions: OptionSpec[] = [
+  {
+    name: 'allow-insecure-redirect',
+    type: 'boolean',
+    default: false,
+    describe: 'http(s): follow a redirect from https to plain http (refused by default: the rest would travel unencrypted; --insecure does not allow it)',
+  },
+];
+
 /** The options of every transfer command after its own: clobbering, parallel files, rate, connection, output. */
 export const transferOptions: OptionSpec[] = [...clobberOptions, parallelFilesOption, rateOption, ...sessionOptions, ...outputOptions];
 
@@ -75,5 +85,5 @@ export const remoteFilesPositional: PositionalSpec = {
   name: 'url',
   arity: 'any',
   completes: 'remote',
-  describe: 'ftp://, ftpes:// or ftps:// URL of a remote file (in the shell: a path relative to the remote directory)',
+  describe: 'ftp://, ftpes://, ftps://, http:// or https:// URL of a remote file (in the shell: a path relative to the remote directory, or an absolute URL)',
 };

@@ -1,5 +1,6 @@
 import { usageError } from '../errors.js';
 import { isFtpUrl, parseFtpUrl, redactUrlText } from '../session/url.js';
+import { isHttpUrl, parseHttpUrl } from '../session/http-url.js';
 import { camel, type ArgValue, type Args, type CommandSpec, type OptionSpec, type ParsedCommand } from './spec.js';
 
 // One parser for the command line, the shell and the queue: getopt-style words in, a plain
@@ -217,9 +218,9 @@ export function passwordsIn(parsed: ParsedCommand): string[] {
     if (key === 'user' && typeof value === 'string' && value.includes(':')) found.push('-u USER:PASSWORD');
     if (key === 'password' && value !== undefined) found.push('a password argument');
     for (const v of Array.isArray(value) ? value : [value]) {
-      if (typeof v !== 'string' || !isFtpUrl(v)) continue;
+      if (typeof v !== 'string' || !(isFtpUrl(v) || isHttpUrl(v))) continue;
       try {
-        if (parseFtpUrl(v).password !== undefined) found.push(`the password in ${redactUrlText(v)}`);
+        if ((isHttpUrl(v) ? parseHttpUrl(v) : parseFtpUrl(v)).password !== undefined) found.push(`the password in ${redactUrlText(v)}`);
       } catch {
         // Unparsable: the command fails as it is; redactUrlText would still hide its password.
         if (redactUrlText(v) !== v) found.push(`the password in ${redactUrlText(v)}`);

@@ -1,13 +1,15 @@
 import { RftpError } from '../errors.js';
 import { limiterFor } from '../transfer/rate-limit.js';
 import { segmentedDownload, type SegmentedOptions } from '../transfer/segmented.js';
-import { checkSegments, localTarget, MAX_SEGMENTS } from '../transfer/targets.js';
+import { checkSegments, MAX_SEGMENTS } from '../transfer/targets.js';
 import { sessionArgsOf } from './context.js';
-import { downloadJobs, refuseSameTarget } from './get.js';
+import { downloadJobs, refuseSameTarget, targetOf } from './get.js';
+import type { HttpUrl } from '../session/http-url.js';
+import { httpSegmentedDownload } from '../transfer/http-segmented.js';
 import { forEntry, inputFileOption, transferEntries } from './input-file.js';
 import { eachOnConnections } from './many.js';
 import { checkOptions, checksOf, verifyOf } from './checks.js';
-import { createDirsOption, remoteFilesPositional, transferOptions } from './options.js';
+import { createDirsOption, httpOptions, remoteFilesPositional, transferOptions } from './options.js';
 import type { FtpUrl } from '../session/url.js';
 import type { CommandSpec } from './spec.js';
 
@@ -22,6 +24,7 @@ export const spec: CommandSpec = {
     createDirsOption('make the local directory of -o PATH when it is missing'),
     inputFileOption,
     ...checkOptions,
+    ...httpOptions,
     ...transferOptions,
   ],
   examples: [
@@ -30,7 +33,7 @@ export const spec: CommandSpec = {
   ],
   async run(ctx, args) {
     const entries = await transferEntries(ctx, spec, args, 'url');
-    const jobs: Array<{ url: FtpUrl; item: { name: string; target: string; opts: SegmentedOptions } }> = [];
+    const jobs: Array<{ url: FtpUrl | HttpUrl; item: { name: string; target: string; opts: SegmentedOptions } }> = [];
     for (const entry of entries) {
       const e = entry.args;
       await forEntry(entry, async () => {
@@ -38,7 +41,7 @@ export const spec: CommandSpec = {
         if (e.force && e.continue) throw new RftpError('usage', '--force and --continue exclude each other');
         const opts = { force: e.force === true, continue: e.continue === true, segments, checks: checksOf(e, ctx.env), verify: verifyOf(e) };
         for (const j of await downloadJobs(ctx, e.url as string[], e.output as string | undefined, e.createDirs === true)) {
-          jobs.push({ url: j.url, item: { name: j.item, target: await localTarget(j.url.path, e.output as string | undefined), opts } });
+          jobs.push({ url: j.url, item: { name: j.item, target: await targetOf(j.url, e.output as string | undefined), opts } });
         }
       });
     }
@@ -52,7 +55,7 @@ export const spec: CommandSpec = {
       conn,
       args.parallel as number,
       (_session, { url, item }) => segmentedDownload(ctx.remote.sessions(url, conn), ctx.signal, url, item.target, { ...item.opts, limiter }, ctx.out),
-      { login: false },
+      { login: false, http: (client, { url, item }) => httpSegmentedDownload(client, url, item.target, { ...item.opts, limiter }, ctx.out) },
     );
   },
 };

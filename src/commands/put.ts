@@ -94,6 +94,7 @@ function remoteTarget(url: FtpUrl, local: string): string {
 
 export const spec: CommandSpec = {
   name: 'put',
+  ftpOnly: true,
   summary: 'upload files, resuming partial uploads from an earlier run',
   usage: '<local>... <url>',
   details: ['in the shell: put [-o REMOTE] LOCAL..., into the remote directory by default (as lftp)'],

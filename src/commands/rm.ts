@@ -35,6 +35,7 @@ export async function removePath(ctx: CommandContext, session: Session, url: Ftp
 
 export const spec: CommandSpec = {
   name: 'rm',
+  ftpOnly: true,
   summary: 'remove remote files (-r: directories and everything in them)',
   positionals: [{ name: 'url', arity: 'many', completes: 'remote', describe: 'URL of a remote file (in the shell: a path)' }],
   options: [{ name: 'recursive', short: 'r', type: 'boolean', default: false, describe: 'remove a directory tree (never the login directory, one above it, or /)' }, ...remoteOptions],

@@ -19,6 +19,7 @@ export async function removeDir(_ctx: CommandContext, session: Session, url: Ftp
 
 export const spec: CommandSpec = {
   name: 'rmdir',
+  ftpOnly: true,
   summary: 'remove empty remote directories',
   positionals: [{ name: 'url', arity: 'many', completes: 'remote-dir', describe: 'URL of the remote directory (in the shell: a path)' }],
   options: remoteOptions,

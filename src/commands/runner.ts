@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { asRftpError, ExitCode, ExitRequest, Reported, RftpError, type ExitCodeName } from '../errors.js';
+import { refuseHttp } from '../session/http-url.js';
 import { handshakes } from '../session/tls-sessions.js';
 import { partialResultOf } from '../transfer/download.js';
 import type { Output } from '../ui/output.js';
@@ -70,6 +71,7 @@ export async function runCommand(spec: CommandSpec, parsed: ParsedCommand, host:
   };
   const json = args.json === true && !spec.ownJson;
   try {
+    if (spec.ftpOnly) refuseHttpIn(spec.name, parsed.args);
     const code = (await spec.run(ctx, args)) ?? ExitCode.ok;
     if (json) out.json(makeReport(spec.name, ctx.results, startedAt, code === ExitCode.ok ? undefined : failureOf(new Reported(code), false)));
     return code;
@@ -89,6 +91,11 @@ export async function runCommand(spec: CommandSpec, parsed: ParsedCommand, host:
     }
     reportHandshakes(out, tlsBefore);
   }
+}
+
+/** put, sync, ls, rm…: one line (exit 2) for an http(s) URL, which has no directories or uploads. */
+function refuseHttpIn(command: string, args: Record<string, ArgValue>): void {
+  for (const value of Object.values(args)) for (const v of Array.isArray(value) ? value : [value]) if (typeof v === 'string') refuseHttp(command, v);
 }
 
 /** --debug: what TLS cost this command (a full handshake per connection is what resuming avoids). */

@@ -80,6 +80,8 @@ export interface SessionArgs {
   fixPasvAddress?: boolean;
   /** Commands sent together where their replies decide nothing (the default); false: one at a time. */
   pipelining?: boolean;
+  /** http(s): follow a redirect from https to http (--allow-insecure-redirect). */
+  allowInsecureRedirect?: boolean;
 }
 
 /** The shell's own hooks for the commands that change where it is (open). */
@@ -137,6 +139,8 @@ export interface CommandSpec<C extends RunContext = RunContext> {
    * handles them on its own (`open` on the command line: the shell, per command).
    */
   signals?: 'abort' | 'ignore' | 'none';
+  /** Its URLs must be FTP ones: an http(s) URL anywhere in its arguments is refused (exit 2). */
+  ftpOnly?: boolean;
   /** Runs the command; a thrown RftpError becomes one line and its exit code. Returns the exit code. */
   // biome-ignore lint/suspicious/noConfusingVoidType: an exit code, or nothing for success (an async body that returns nothing)
   run(ctx: C, args: Args): Promise<number | void>;

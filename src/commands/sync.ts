@@ -76,6 +76,7 @@ const filterOptions: OptionSpec[] = [
 
 export const spec: CommandSpec = {
   name: 'sync',
+  ftpOnly: true,
   aliases: ['mirror'],
   summary: 'mirror a remote directory tree down (URL LOCALDIR) or a local one up (LOCALDIR URL); rerun to continue',
   positionals: [
@@ -145,6 +146,7 @@ function listingTimesDecide(remote: Tree, local: Tree): boolean {
 /** `rftp check`: the trees compared as a sync would, nothing changed (exit 12 when they differ). */
 export const checkSpec: CommandSpec = {
   name: 'check',
+  ftpOnly: true,
   summary: 'compare a remote tree with a local one (either order, as sync) and print what differs; change nothing',
   positionals: [sourcePositional, { name: 'destination', arity: 'optional', completes: 'local', describe: 'local directory, or URL of a remote directory' }],
   options: [...filterOptions, { name: 'reverse', short: 'R', type: 'boolean', default: false, describe: 'the local directory is the source: LOCALDIR URL' }, ...sessionOptions, ...outputOptions],

@@ -17,7 +17,7 @@ export interface TlsSettings {
   insecure: boolean;
 }
 
-export function tlsOptions(url: FtpUrl, tls: TlsSettings): ConnectionOptions {
+export function tlsOptions(url: Pick<FtpUrl, 'host'>, tls: Pick<TlsSettings, 'caFile' | 'insecure'>): ConnectionOptions {
   const options: ConnectionOptions = {
     host: url.host,
     // Data connections get these options too, so the certificate is checked against the

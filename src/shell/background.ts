@@ -5,6 +5,7 @@ import { camel, type CommandSpec, type ParsedCommand } from '../commands/spec.js
 import { queueDir, QueueStore } from '../jobs/store.js';
 import { remoteBasename } from '../session/paths.js';
 import { displayUrl } from '../session/url.js';
+import { displayHttpUrl, isHttpUrl, parseHttpUrl } from '../session/http-url.js';
 import { usageError } from '../errors.js';
 import { BACKGROUND, type Job } from './jobs.js';
 import { stripPasswords } from './parse.js';
@@ -74,7 +75,8 @@ function cliWords(sh: Shell, origin: Origin): string[] {
   const naming = sh.naming(sh.ctx(), new Set(), { signal: new AbortController().signal, site });
   const dir = (path: string | undefined) => `${displayUrl(naming.url(path, 'URL')).replace(/\/+$/, '')}/`;
   // A trailing / (a directory, as the user wrote it) is kept.
-  const url = (path: string | undefined) => (path?.endsWith('/') ? dir(path) : displayUrl(naming.url(path, 'URL')));
+  // An absolute http(s) URL stays, without its password (never stored: ~/.netrc or the keychain give it).
+  const url = (path: string | undefined) => (path !== undefined && isHttpUrl(path) ? displayHttpUrl(parseHttpUrl(path)) : path?.endsWith('/') ? dir(path) : displayUrl(naming.url(path, 'URL')));
   const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
   let positionals: string[];
   const handled = new Set(spec.positionals.map((p) => p.name));

@@ -65,8 +65,7 @@ export const statePath = (target: string) => `${target}.rftp-state`;
  * What get and pget do before connecting: refuse to clobber an existing target (unless --force or
  * -c), and open the partial, so a local problem fails fast without touching the network.
  */
-export async function prepareDownload(url: FtpUrl, target: string, opts: DownloadOptions) {
-  const display = displayUrl(url);
+export async function prepareDownload(display: string, target: string, opts: Pick<DownloadOptions, 'force' | 'continue'>) {
   // A dangling symlink exists too (lstat): it is not silently replaced.
   const existing = (await statOrUndefined(target)) ?? (await lstat(target).catch(() => undefined));
   if (existing?.isDirectory()) throw new RftpError('local', `${target} is a directory`);
@@ -94,7 +93,7 @@ export function download(session: Session, url: FtpUrl, target: string, opts: Do
 }
 
 async function downloadOnce(session: Session, url: FtpUrl, target: string, opts: DownloadOptions, out: Output, retried: boolean): Promise<FileResult> {
-  const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(url, target, opts);
+  const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(displayUrl(url), target, opts);
   let progress: TransferProgress | undefined;
   let restUnsupported = false;
   let restarts = 0;
@@ -266,7 +265,7 @@ async function finish(fh: FileHandle, part: string, target: string, stateFile: s
 }
 
 /** On any failure: what arrived is flushed to disk and kept for the next run. */
-async function keepPartial(fh: FileHandle, part: string, created: boolean, out: Output, interrupted: boolean): Promise<void> {
+export async function keepPartial(fh: FileHandle, part: string, created: boolean, out: Output, interrupted: boolean): Promise<void> {
   try {
     await fh.sync();
   } catch {

@@ -5,7 +5,7 @@ import { statRemote, type RemoteInfo } from '../session/remote.js';
 import { backoffDelay, sleep } from '../session/retry.js';
 import { acceptedConnections } from '../session/pool.js';
 import type { Session } from '../session/session.js';
-import type { FtpUrl } from '../session/url.js';
+import { displayUrl, type FtpUrl } from '../session/url.js';
 import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
 import { afterCommit, type CheckedFile } from './checks.js';
@@ -29,15 +29,15 @@ export interface SegmentedOptions extends DownloadOptions {
 export type SessionMaker = (signal?: AbortSignal) => Session;
 
 /** How often range progress is made durable (fsync data, then the state): bounds what a crash costs. */
-const CHECKPOINT_MS = 250;
+export const CHECKPOINT_MS = 250;
 
 /** A range proved that the partial data cannot be trusted: start the whole file again. */
-class Restart {
+export class Restart {
   constructor(readonly reason: string) {}
 }
 
 /** A range being fetched: `pos` is the absolute offset up to which its bytes are written. */
-interface Live {
+export interface Live {
   range: Range;
   pos: number;
 }
@@ -55,7 +55,7 @@ export function segmentedDownload(newSession: SessionMaker, signal: AbortSignal,
 }
 
 async function segmentedOnce(newSession: SessionMaker, signal: AbortSignal, url: FtpUrl, target: string, opts: SegmentedOptions, out: Output, retried: boolean): Promise<FileResult> {
-  const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(url, target, opts);
+  const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(displayUrl(url), target, opts);
   let progress: TransferProgress | undefined;
   let restarts = 0;
   let forceFresh = false;
@@ -153,7 +153,7 @@ async function segmentedOnce(newSession: SessionMaker, signal: AbortSignal, url:
       }
     }
     const saved = await readState<SegmentedState>(stateFile, 'segmented');
-    await finish(fh, part, target, result.size, saved);
+    await finishSegments(fh, part, target, result.size, saved);
     finished = true;
     if (opts.verify && opts.verify !== 'off') {
       const session = newSession();
@@ -175,7 +175,7 @@ async function segmentedOnce(newSession: SessionMaker, signal: AbortSignal, url:
       await unlink(part).catch(() => {});
       await removeState(stateFile);
       out.info(`${name}: partial data discarded: it could not be proven to belong to the remote file`);
-    } else if (!finished) await keepPartial(fh, part, stateFile, created, live, result.size, out, signal.aborted);
+    } else if (!finished) await keepSegments(fh, part, stateFile, created, live, result.size, out, signal.aborted);
     throw err;
   }
 }
@@ -372,7 +372,7 @@ async function fetchRange(job: Job, session: Session, l: Live): Promise<'done' |
  * Saves range progress: positions are read first, the data is fsynced, then the state is
  * replaced atomically, so the state never claims bytes that are not on disk.
  */
-function checkpointer(job: Job): () => Promise<void> {
+export function checkpointer(job: { fh: FileHandle; stateFile: string; state: SegmentedState; live: Live[] }): () => Promise<void> {
   let chain: Promise<void> = Promise.resolve();
   let saved = -1;
   return () => {
@@ -388,9 +388,9 @@ function checkpointer(job: Job): () => Promise<void> {
   };
 }
 
-const doneBytes = (live: Live[]) => live.reduce((n, l) => n + (l.pos - l.range.start), 0);
+export const doneBytes = (live: Live[]) => live.reduce((n, l) => n + (l.pos - l.range.start), 0);
 
-async function finish(fh: FileHandle, part: string, target: string, size: number, saved: SegmentedState | undefined): Promise<void> {
+export async function finishSegments(fh: FileHandle, part: string, target: string, size: number, saved: SegmentedState | undefined): Promise<void> {
   // The state is the proof: a preallocated partial has the full size whether or not it is filled.
   if (!saved || !rangesComplete(saved.ranges, size)) {
     throw new RftpError('transfer', `${target}: not every segment was downloaded; run again to resume`, { retryable: true });
@@ -399,7 +399,7 @@ async function finish(fh: FileHandle, part: string, target: string, size: number
 }
 
 /** On failure: the data is flushed and the ranges' progress was saved by the last checkpoint. */
-async function keepPartial(fh: FileHandle, part: string, stateFile: string, created: boolean, live: Live[], size: number, out: Output, interrupted: boolean): Promise<void> {
+export async function keepSegments(fh: FileHandle, part: string, stateFile: string, created: boolean, live: Live[], size: number, out: Output, interrupted: boolean): Promise<void> {
   await fh.sync().catch(() => {});
   await fh.close().catch(() => {});
   const have = doneBytes(live);

@@ -27,6 +27,31 @@ export interface SegmentedState {
   remoteSize: number;
   remoteMtimeMs: number | null;
   ranges: Array<{ start: number; end: number; done: number }>;
+  /** http(s): the strong ETag or Last-Modified each range's If-Range sends (remoteMtimeMs is null). */
+  validator?: string;
+  /** http(s): where the redirects led, tried first on a resume. */
+  finalUrl?: string;
+}
+
+/**
+ * A partial http(s) download: what the server said about the resource when its first byte was
+ * written. A resume sends `validator` as If-Range, so the server itself proves the bytes belong.
+ */
+export interface HttpState {
+  version: 1;
+  kind: 'http';
+  url: string;
+  /** Where the redirects led, tried first on a resume (the original URL if that fails). */
+  finalUrl?: string;
+  /** The resource's length; -1 when the server did not say (no resume then). */
+  length: number;
+  /** A strong ETag, else Last-Modified; none means the partial cannot be proven. */
+  validator?: string;
+  /** Last-Modified, for the finished file's time. */
+  lastModified?: string;
+  /** The body was content-encoded (saved as sent): never resumed. */
+  encoding?: string;
+  complete?: boolean;
 }
 
 /** What a partial upload was taken from, so one from another local file is never continued. */
@@ -52,7 +77,7 @@ export async function readState<T extends { kind: string }>(path: string, kind: 
 }
 
 /** Written to a temporary name, fsynced and renamed, so a crash leaves the old or the new state, never half of one. */
-export function writeState(path: string, state: DownloadState | UploadState | SegmentedState): Promise<void> {
+export function writeState(path: string, state: DownloadState | UploadState | SegmentedState | HttpState): Promise<void> {
   return writeJsonDurably(path, state, 'resume state');
 }
 

@@ -1,0 +1,264 @@
+// pget over http(s): HEAD for the length, the validator and Accept-Ranges, then N ranges fetched at
+// once (`Range: bytes=a-b` with If-Range each), written at their offsets into one preallocated
+// partial whose state records each range's progress, as pget over FTP does (segmented.ts).
+import { unlink, type FileHandle } from 'node:fs/promises';
+import { RftpError } from '../errors.js';
+import { header, type HttpClient, type HttpResponse } from '../session/http.js';
+import { displayHttpUrl, type HttpUrl } from '../session/http-url.js';
+import { formatBytes } from '../ui/format.js';
+import type { Output, TransferProgress } from '../ui/output.js';
+import { afterCommit, type CheckedFile } from './checks.js';
+import { checkedCommit, isComplete, OVERLAP_BYTES, prepareDownload, withPartialResult, type FileResult } from './download.js';
+import { failOnStatus, httpDownload, identityOf, receive, requestVia } from './http-download.js';
+import { decideHttpSegments, judgeRangeResponse } from './http-resume.js';
+import { commitPartial, readRange, removeIfEmpty } from './local-file.js';
+import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
+import { MAX_RESTARTS } from './resume.js';
+import { CHECKPOINT_MS, checkpointer, doneBytes, finishSegments, keepSegments, Restart, type Live, type SegmentedOptions } from './segmented.js';
+import { readState, removeState, writeState, type HttpState, type SegmentedState } from './state.js';
+
+const dateMs = (text: string | undefined) => {
+  const ms = text ? Date.parse(text) : Number.NaN;
+  return Number.isFinite(ms) ? ms : undefined;
+};
+
+// Long on purpose, as segmentedOnce: the rounds (probe, fetch, restart when the resource changed,
+// commit) share the partial's handle, its state and the result.
+export async function httpSegmentedDownload(client: HttpClient, url: HttpUrl, target: string, opts: SegmentedOptions, out: Output): Promise<FileResult> {
+  const display = displayHttpUrl(url);
+  const { part, stateFile, name, existing, result, fh, created } = await prepareDownload(display, target, opts);
+  const hadUser = url.user !== undefined || client.config.url.user !== undefined;
+  let progress: TransferProgress | undefined;
+  let restarts = 0;
+  let forceFresh = false;
+  let finished = false;
+  let untrusted = false;
+  let announced = false;
+  let live: Live[] = [];
+  let lastModified: string | undefined;
+  try {
+    for (;;) {
+      const recorded = await readState<SegmentedState>(stateFile, 'segmented');
+      const head = await client.run(
+        `pget ${display}`,
+        () => 0,
+        async () => {
+          const res = await requestVia(client, url, recorded?.finalUrl, { method: 'HEAD' }, out);
+          res.body.resume();
+          if (res.status !== 405 && res.status !== 501) failOnStatus(res, `pget ${display}`, hadUser);
+          return res;
+        },
+      );
+      const id = identityOf(head);
+      const oneStream = whyOneStream(head, id);
+      if (oneStream) {
+        out.info(`${name}: ${oneStream}; downloading over one connection`);
+        await fh.close();
+        if (created) await removeIfEmpty(part);
+        finished = true;
+        return await httpDownload(client, url, target, opts, out);
+      }
+      const length = id.length!;
+      const validator = id.validator!;
+      lastModified = id.lastModified;
+      result.size = length;
+      if (existing && opts.continue && !opts.force && isComplete(existing, { size: length, mtimeMs: dateMs(lastModified) })) {
+        result.skipped = true;
+        result.size = existing.size;
+        await fh.close();
+        await removeIfEmpty(part);
+        out.info(`${name}: already complete, skipped`);
+        return result;
+      }
+      const partialSize = (await fh.stat()).size;
+      const decision = forceFresh
+        ? { action: 'fresh' as const, ranges: decideHttpSegments(0, undefined, undefined, display, { length, validator }, opts.segments).ranges }
+        : decideHttpSegments(partialSize, recorded, await readState<HttpState>(stateFile, 'http'), display, { length, validator }, opts.segments);
+      const finalUrl = displayHttpUrl(head.url);
+      const state: SegmentedState = {
+        version: 1,
+        kind: 'segmented',
+        url: display,
+        remoteSize: length,
+        remoteMtimeMs: null,
+        ranges: decision.ranges,
+        validator,
+        finalUrl: finalUrl !== display ? finalUrl : undefined,
+      };
+      if (decision.action === 'restart') {
+        out.info(`${name}: restarting from zero: ${decision.reason}`);
+        result.restarted = true;
+      }
+      if (decision.action === 'fresh' || decision.action === 'restart') await fh.truncate(0);
+      if (decision.action !== 'resume') {
+        await writeState(stateFile, state);
+        await fh.truncate(length);
+      }
+      forceFresh = false;
+      live = decision.ranges.map((range) => ({ range, pos: range.start + range.done }));
+      const already = doneBytes(live);
+      if (!announced) {
+        announced = true;
+        result.resumedFrom = already;
+        if (decision.action === 'convert') out.info(`${name}: continuing the ${formatBytes(decision.offset)} of an earlier plain download in ${live.length} segments`);
+        else if (already > 0) out.info(`${name}: resuming at ${formatBytes(already)} of ${formatBytes(length)} (${live.length} segments)`);
+      }
+      progress ??= out.transfer(name, length, already, 'got');
+      const job: RangeJob = { client, url, display, name, fh, stateFile, state, live, length, validator, opts, out, result, progress, hadUser, stop: undefined, active: new Set() };
+      const outcome = await fetchRanges(job);
+      if (outcome instanceof Restart) {
+        if (++restarts > MAX_RESTARTS) {
+          untrusted = true;
+          throw new RftpError('transfer', `${display}: gave up restarting: ${outcome.reason}`);
+        }
+        out.info(`${name}: restarting from zero: ${outcome.reason}`);
+        result.restarted = true;
+        forceFresh = true;
+        continue;
+      }
+      break;
+    }
+    const saved = await readState<SegmentedState>(stateFile, 'segmented');
+    await finishSegments(fh, part, target, result.size, saved);
+    finished = true;
+    if (opts.verify === 'required') throw new RftpError('checkFailed', `${name}: --verify-required: an http(s) server offers no hash of the file`);
+    if (opts.verify === 'on') out.info(`${name}: --verify: an http(s) server offers no hash; the size check alone`);
+    const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down' };
+    await checkedCommit(opts.checks, file, stateFile, client.signal, () => commitPartial(part, target, dateMs(lastModified)));
+    progress?.done();
+    await afterCommit(opts.checks, file, client.signal);
+    return result;
+  } catch (err) {
+    progress?.stop();
+    if (untrusted) {
+      await fh.close().catch(() => {});
+      await unlink(part).catch(() => {});
+      await removeState(stateFile);
+      out.info(`${name}: partial data discarded: it could not be proven to belong to the resource`);
+    } else if (!finished) await keepSegments(fh, part, stateFile, created, live, result.size, out, client.signal.aborted);
+    throw withPartialResult(err, result);
+  }
+}
+
+/** Why ranges cannot be used for this resource, said to the user; undefined when they can. */
+function whyOneStream(head: HttpResponse, id: ReturnType<typeof identityOf>): string | undefined {
+  if (head.status !== 200) return `the server does not answer HEAD (${head.status})`;
+  if (!/\bbytes\b/i.test(header(head.headers, 'accept-ranges') ?? '')) return 'the server does not offer byte ranges (no Accept-Ranges: bytes)';
+  if (id.encoding) return `the server sends it ${id.encoding}-encoded`;
+  if (id.length === undefined) return 'the server does not say the length';
+  if (!id.validator) return 'the server gives no ETag or Last-Modified, so ranges could not be proven to come from one version';
+  if (id.length === 0) return 'the file is empty';
+  return undefined;
+}
+
+interface RangeJob {
+  client: HttpClient;
+  url: HttpUrl;
+  display: string;
+  name: string;
+  fh: FileHandle;
+  stateFile: string;
+  state: SegmentedState;
+  live: Live[];
+  length: number;
+  validator: string;
+  opts: SegmentedOptions;
+  out: Output;
+  result: FileResult;
+  progress: TransferProgress;
+  hadUser: boolean;
+  /** Set when a range proved the partial wrong (or one failed for good): the others stop. */
+  stop: Restart | 'failed' | undefined;
+  /** Bodies being read: destroyed when the others must stop. */
+  active: Set<HttpResponse>;
+}
+
+/** Every unfinished range, opts.segments at once; a Restart from any stops the others. */
+async function fetchRanges(job: RangeJob): Promise<'done' | Restart> {
+  const queue = job.live.filter((l) => l.pos < l.range.end);
+  const checkpoint = checkpointer(job);
+  const timer = setInterval(() => void checkpoint().catch(() => {}), CHECKPOINT_MS);
+  let failure: unknown;
+  const halt = (why: Restart | 'failed') => {
+    job.stop ??= why;
+    for (const res of job.active) res.body.destroy();
+  };
+  const worker = async () => {
+    while (queue.length > 0 && job.stop === undefined) {
+      const l = queue.shift()!;
+      try {
+        const outcome = await fetchRange(job, l);
+        if (outcome instanceof Restart) halt(outcome);
+      } catch (err) {
+        if (job.stop === undefined) failure = err;
+        halt('failed');
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(job.opts.segments, queue.length) }, worker));
+  } finally {
+    clearInterval(timer);
+    await checkpoint().catch(() => {});
+  }
+  if (job.stop instanceof Restart) return job.stop;
+  if (failure !== undefined) throw failure;
+  const missing = job.live.filter((l) => l.pos < l.range.end).length;
+  if (missing > 0) throw new RftpError('transfer', `${job.display}: ${missing} segment(s) left unfinished; run again to resume`, { retryable: true });
+  return 'done';
+}
+
+/** One range, retried from where it stands (the client's retry policy), each answer checked against it. */
+function fetchRange(job: RangeJob, l: Live): Promise<'done' | 'stopped' | Restart> {
+  const { client, url, display, fh, live, length, validator, opts, result, progress } = job;
+  const r = l.range;
+  return client.run(
+    `pget ${display} bytes ${r.start}-${r.end - 1}`,
+    () => l.pos,
+    async () => {
+      if (job.stop) return 'stopped';
+      const from = l.pos;
+      // As over FTP: a range with little done reaches back into the previous, complete one, so
+      // even its first byte is compared with bytes already proven.
+      const prev = live.find((o) => o.range.end === r.start);
+      const floor = prev && prev.pos >= prev.range.end ? prev.range.start : r.start;
+      const verifyFrom = Math.max(floor, from - OVERLAP_BYTES);
+      const asked = { from: verifyFrom, to: r.end - 1 };
+      const res = await requestVia(client, url, job.state.finalUrl, { range: asked, ifRange: validator }, job.out);
+      failOnStatus(res, `pget ${display}`, job.hadUser);
+      const verdict = judgeRangeResponse(res.status, res.headers, asked, length, validator);
+      if (verdict.action !== 'append') {
+        res.body.destroy();
+        return new Restart(verdict.action === 'unsatisfiable' ? `the server cannot send bytes ${asked.from}-${asked.to} (416): the resource changed` : verdict.reason);
+      }
+      const writer = new PartialWriter(fh, {
+        start: verifyFrom,
+        verifyTail: await readRange(fh, verifyFrom, from),
+        limit: length,
+        stopAt: r.end,
+        limiter: opts.limiter,
+        syncWrites: res.url.scheme === 'https',
+        onBytes: (pos) => {
+          l.pos = pos;
+          progress.update(doneBytes(live));
+        },
+      });
+      job.active.add(res);
+      try {
+        await receive(res, writer);
+      } catch (err) {
+        if (job.stop) return 'stopped';
+        if (err instanceof OverlapMismatch || err instanceof TooMuchData) return new Restart(err.message);
+        throw err;
+      } finally {
+        job.active.delete(res);
+        result.bytesTransferred += writer.position - verifyFrom;
+      }
+      if (l.pos < r.end) {
+        if (!writer.overlapChecked) return new Restart('the resource is shorter than the partial data');
+        throw new RftpError('transfer', `segment ended early: ${l.pos - r.start} of ${r.end - r.start} bytes`, { retryable: true });
+      }
+      return 'done';
+    },
+  );
+}
