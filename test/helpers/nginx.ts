@@ -98,6 +98,7 @@ http {
       auth_basic_user_file ${dir}/htpasswd;
     }
     location = /moved { return 302 /data.bin; }
+    location = /slow-moved { return 302 /slow/big.bin; }
     location = /loop { return 302 /loop; }
     location = /to-http { return 302 http://127.0.0.1:${port}/data.bin; }
     location = /secret { return 403; }
