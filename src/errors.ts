@@ -25,7 +25,7 @@ export const exitCodeMeanings: Record<ExitCodeName, string> = {
   usage: 'usage: bad arguments, malformed URL, CR/LF/NUL in a path',
   connection: 'connection: host not found, connection refused, or lost and not recovered',
   login: 'login failed',
-  tls: 'TLS: certificate not trusted, AUTH TLS or PROT P refused',
+  tls: 'TLS: certificate not trusted, AUTH TLS or PROT P refused, a redirect from https to http refused',
   notFound: 'remote file not found (or not accessible)',
   local: 'local file error: cannot read the source or write the destination',
   transfer: 'transfer failed after retries, or the server refused it',

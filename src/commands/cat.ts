@@ -61,7 +61,7 @@ export async function catFile(ctx: CommandContext, session: Session, url: FtpUrl
 export const spec: CommandSpec = {
   name: 'cat',
   summary: 'print remote files on stdout',
-  positionals: [{ name: 'url', arity: 'many', completes: 'remote', describe: 'URL of a remote file (in the shell: a path relative to the remote directory)' }],
+  positionals: [{ name: 'url', arity: 'many', completes: 'remote', describe: 'URL of a remote file, ftp or http(s) (in the shell: a path relative to the remote directory, or an absolute URL)' }],
   options: [...httpOptions, ...remoteOptions],
   examples: [
     ['cat ftp://alice@host/logs/today.log | grep ERROR', 'read a file without saving it'],

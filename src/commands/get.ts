@@ -135,6 +135,7 @@ export const spec: CommandSpec = {
     ['get -o logs/ ftp://host/a.log ftp://host/b.log', 'several files, up to --parallel at once'],
     ["get --scan 'clamscan --no-summary' ftp://host/pub/setup.exe", 'scanned before it appears; infected: quarantined, exit 10'],
     ['get -i urls.txt -P 8', 'one transfer per line (URL [-o PATH] [options]); - reads standard input'],
+    ['get https://downloads.example.com/debian.iso', 'http(s) too: resumed with Range and If-Range'],
   ],
   async run(ctx, args: Args) {
     // The command line's URLs and each line of -i, with their own options; one check for

@@ -30,6 +30,7 @@ export const spec: CommandSpec = {
   examples: [
     ['pget -n 4 ftpes://alice@host/iso/big.iso -o ~/Downloads/', 'four connections, explicit TLS'],
     ['pget -n 8 --limit-rate 5M ftp://host/pub/data.tar', 'at most 5 MiB/s in total'],
+    ['pget -n 8 https://downloads.example.com/debian.iso', 'http(s): eight ranges, each with If-Range'],
   ],
   async run(ctx, args) {
     const entries = await transferEntries(ctx, spec, args, 'url');

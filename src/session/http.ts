@@ -165,14 +165,20 @@ export class HttpClient {
     };
     this.out.debug(`${options.method} ${displayHttpUrl(url)}${headers.Range ? ` ${headers.Range}` : ''}${headers['If-Range'] ? ` If-Range: ${headers['If-Range']}` : ''}`);
     return new Promise((resolve, reject) => {
+      let response: IncomingMessage | undefined;
       const r = send(options, (res) => {
+        response = res;
         this.everConnected = true;
         this.out.debug(`${statusText(res)}${res.headers['content-range'] ? ` ${res.headers['content-range']}` : ''}${res.headers['content-length'] ? ` length ${res.headers['content-length']}` : ''}`);
         resolve(res);
       });
       const seconds = this.config.timeoutMs / 1000;
       // The socket's idle limit holds for the body too: a response that stops mid-way fails.
-      r.setTimeout(this.config.timeoutMs, () => r.destroy(new Stalled(seconds)));
+      r.setTimeout(this.config.timeoutMs, () => {
+        // The body's reader must see why: destroyed first, it fails with this error, not a reset.
+        response?.destroy(new Stalled(seconds));
+        r.destroy(new Stalled(seconds));
+      });
       r.on('error', reject);
       r.end();
     });
