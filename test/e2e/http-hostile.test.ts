@@ -31,7 +31,7 @@ describe('http(s) downloads from misbehaving servers', () => {
   };
 
   test('a server that ignores Range (200 to the resume): restarted from zero with that body, and said', async () => {
-    const s = await serve((req, res, n) => (n === 1 ? sendCut(res, body, 300_000) : sendWhole(res, body)));
+    const s = await serve((_req, res, n) => (n === 1 ? sendCut(res, body, 300_000) : sendWhole(res, body)));
     const { r, target } = await get(s);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(sha256File(target), sha256(body));
@@ -104,7 +104,7 @@ describe('http(s) downloads from misbehaving servers', () => {
     assert.match(r.stderr, /restarting from zero: the server sent the data gzip-encoded, which cannot be appended/);
     assert.equal(sha256File(target), sha256(body));
     const zipped = gzipSync(body);
-    const z = await serve((req, res, n) => (n === 1 ? sendCut(res, zipped, 100_000, { 'Content-Encoding': 'gzip' }) : sendWhole(res, zipped, { 'Content-Encoding': 'gzip' })));
+    const z = await serve((_req, res, n) => (n === 1 ? sendCut(res, zipped, 100_000, { 'Content-Encoding': 'gzip' }) : sendWhole(res, zipped, { 'Content-Encoding': 'gzip' })));
     const { r: rz, target: tz } = await get(z);
     assert.equal(rz.code, 0, rz.stderr);
     assert.match(rz.stderr, /gzip-encoded although the file as stored was asked for; saved as sent/);
@@ -145,7 +145,7 @@ describe('http(s) downloads from misbehaving servers', () => {
   });
 
   test('no ETag or Last-Modified: a cut download starts again from zero, and says why', async () => {
-    const s = await serve((req, res, n) => {
+    const s = await serve((_req, res, n) => {
       res.writeHead(200, { 'Content-Length': String(body.length) });
       if (n === 1) return res.write(body.subarray(0, 300_000), () => setTimeout(() => res.socket?.destroy(), 50));
       res.end(body);
@@ -190,7 +190,7 @@ describe('http(s) downloads from misbehaving servers', () => {
   });
 
   test('503 is retried; a 500 that stays is exit 8 after the retries, one line', async () => {
-    const s = await serve((req, res, n) => {
+    const s = await serve((_req, res, n) => {
       if (n === 1) {
         res.writeHead(503, { 'Retry-After': '0' });
         return res.end('busy');
