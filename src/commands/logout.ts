@@ -1,12 +1,11 @@
 import { keychainAccount, keychainDelete } from '../session/keychain.js';
-import type { FtpUrl } from '../session/url.js';
 import type { CommandContext } from './context.js';
-import { keychainUrl, keychainUser } from './login.js';
+import { keychainUrl, keychainUser, type KeychainUrl } from './login.js';
 import { outputOptions } from './options.js';
 import type { CommandSpec } from './spec.js';
 
 /** Removes the keychain entry of the URL's user (or --user's). */
-export async function removeLogin(ctx: CommandContext, url: FtpUrl, userOption: string | undefined): Promise<void> {
+export async function removeLogin(ctx: CommandContext, url: KeychainUrl, userOption: string | undefined): Promise<void> {
   const user = keychainUser(url, userOption);
   const account = keychainAccount(user, url.host, url.port);
   if (await keychainDelete(user, url.host, url.port, ctx.env)) ctx.out.info(`password for ${account} removed from the OS keychain`);
@@ -15,7 +14,6 @@ export async function removeLogin(ctx: CommandContext, url: FtpUrl, userOption: 
 
 export const spec: CommandSpec = {
   name: 'logout',
-  ftpOnly: true,
   summary: 'remove the password stored by `rftp login` from the OS keychain',
   positionals: [{ name: 'url', arity: 'optional', completes: 'none', describe: 'ftp://USER@host[:port]/ (in the shell by default the open server)' }],
   options: [{ name: 'user', short: 'u', type: 'string', value: 'USER', describe: 'user name, when the URL has none' }, ...outputOptions],

@@ -75,9 +75,12 @@ describe('http(s) downloads from nginx', () => {
     assert.match(r.stderr, /resuming at/);
     assert.equal(sha256File(target), sha256(big));
     assert.ok(!existsSync(`${target}.rftp-part`) && !existsSync(`${target}.rftp-state`));
-    const ranged = web.log().filter((l) => l.request.includes(name) && l.range !== '-');
+    const ranged = web.log().filter((l) => l.request.includes(name) && l.range !== '');
     assert.equal(ranged.length, 2, 'both reruns asked for a range');
-    assert.ok(ranged.every((l) => l.status === 206));
+    assert.ok(
+      ranged.every((l) => l.status === 206 && l.ifRange === state.validator),
+      JSON.stringify(ranged),
+    );
     const sent = web.bytesSent(name);
     assert.ok(sent <= big.length + MiB, `nginx sent ${sent} bytes for a ${big.length}-byte file`);
   });
@@ -140,10 +143,10 @@ describe('http(s) downloads from nginx', () => {
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.match(rerun.stderr, /resuming at .* \(4 segments\)/);
     assert.equal(sha256File(target), sha256(five));
-    const ranged = web.log().filter((l) => l.request.includes(`/slow/${name}`) && l.range !== '-');
+    const ranged = web.log().filter((l) => l.request.includes(`/slow/${name}`) && l.range !== '');
     assert.ok(ranged.length >= 8, `${ranged.length} ranged requests`);
     assert.ok(
-      ranged.every((l) => l.status === 206 && /^bytes=\d+-\d+$/.test(l.range)),
+      ranged.every((l) => l.status === 206 && /^bytes=\d+-\d+$/.test(l.range) && /^"[0-9a-f]+-[0-9a-f]+"$/.test(l.ifRange)),
       JSON.stringify(ranged),
     );
     const slowSent = web
@@ -187,6 +190,15 @@ describe('http(s) downloads from nginx', () => {
     assert.doesNotMatch(s.stderr, /unencrypted/);
     const wrong = await runRftp(['get', '-u', 'alice', `${web.url}/private/data.bin`, '-o', join(d, 'w.bin')], { env: testEnv(home, { RFTP_PASSWORD: 'nope-nope' }) });
     assert.equal(wrong.code, 4, wrong.stderr);
+    // ~/.netrc gives user and password for the host; without any, no Authorization is sent at all.
+    writeFileSync(join(home, '.netrc'), `machine 127.0.0.1 login alice password ${password}\n`, { mode: 0o600 });
+    const netrc = await runRftp(['get', `${web.url}/private/data.bin`, '-o', join(d, 'n.bin')], { env: testEnv(home) });
+    assert.equal(netrc.code, 0, netrc.stderr);
+    assert.equal(sha256File(join(d, 'n.bin')), sha256(data));
+    const { home: bare } = workdir();
+    const before = web.log().length;
+    await runRftp(['get', `${web.url}/data.bin`, '-o', join(d, 'none.bin')], { env: testEnv(bare) });
+    assert.equal(web.log()[before].authorization, '');
     // A partial left while authenticated: its state holds no password.
     const name = 'private-slow.bin';
     writeFileSync(join(web.root, name), big);

@@ -1,11 +1,12 @@
 // rftp login/logout with a real Secret Service (gnome-keyring on a private D-Bus), and the one
 // clear line where no keychain service answers.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ensureKeychainTools, startKeyring, type Keyring } from '../helpers/keychain.js';
 import { startVsftpd, type VsftpdServer } from '../helpers/vsftpd.js';
+import { startNginx } from '../helpers/nginx.js';
 import { cleanup, errorLines, runRftp, testEnv, tmpDir, tmpHome, type RunResult } from '../helpers/cli.js';
 
 const dirs: string[] = [];
@@ -70,6 +71,30 @@ describe('OS keychain through keytar and the Secret Service', () => {
     assert.equal(out.code, 0, out.stderr);
     const again = await runRftp(['get', server.url('/secret.txt'), '-o', join(d, 'b.txt')], { env: env() });
     assert.equal(again.code, 4, again.stderr);
+  });
+
+  test('http(s): login checks the password with a HEAD (401: nothing stored), get takes it from the keychain', async () => {
+    const web = await startNginx();
+    try {
+      writeFileSync(join(web.root, 'k.txt'), 'http keychain\n');
+      const url = `${web.url.replace('//', '//alice@')}/private/k.txt`;
+      const wrong = await login(['login', url], 'wrong-password', env());
+      assert.equal(wrong.code, 4, wrong.stderr);
+      assert.equal(errorLines(wrong.stderr).length, 1, wrong.stderr);
+      const ok = await login(['login', url], 'Pw4-http', env());
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stderr, /alice@127\.0\.0\.1:\d+ stored/);
+      const d = tmpDir();
+      dirs.push(d);
+      const get = await runRftp(['get', url, '-o', join(d, 'k.txt')], { env: env() });
+      assert.equal(get.code, 0, get.stderr);
+      assert.equal(readFileSync(join(d, 'k.txt'), 'utf8'), 'http keychain\n');
+      assert.equal((await runRftp(['logout', url], { env: env() })).code, 0);
+      const again = await runRftp(['get', url, '-o', join(d, 'k2.txt')], { env: env() });
+      assert.equal(again.code, 4, again.stderr);
+    } finally {
+      await web.stop();
+    }
   });
 
   test('no keychain service: login fails with one line naming the alternatives', async () => {

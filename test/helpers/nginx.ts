@@ -49,8 +49,8 @@ export interface Nginx {
   otherCaFile: string;
   /** Bytes of response bodies sent for requests whose path ends in `name` (the access log). */
   bytesSent(name: string): number;
-  /** The access log's lines: status, body bytes, request line, Range header. */
-  log(): Array<{ status: number; bytes: number; request: string; range: string }>;
+  /** The access log's lines: status, body bytes, request line, Range, If-Range and Authorization headers ("" when absent). */
+  log(): Array<{ status: number; bytes: number; request: string; range: string; ifRange: string; authorization: string }>;
   stop(): Promise<void>;
 }
 
@@ -74,7 +74,7 @@ error_log ${dir}/error.log;
 events { worker_connections 256; }
 http {
   default_type application/octet-stream;
-  log_format rftp '$status $body_bytes_sent "$request" "$http_range"';
+  log_format rftp escape=none '$status\t$body_bytes_sent\t$request\t$http_range\t$http_if_range\t$http_authorization';
   access_log ${dir}/access.log rftp;
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
@@ -128,8 +128,8 @@ http {
       .split('\n')
       .filter(Boolean)
       .map((line) => {
-        const m = /^(\d+) (\d+) "([^"]*)" "([^"]*)"$/.exec(line)!;
-        return { status: Number(m[1]), bytes: Number(m[2]), request: m[3], range: m[4] };
+        const [status, bytes, request, range, ifRange, authorization] = line.split('\t');
+        return { status: Number(status), bytes: Number(bytes), request, range, ifRange, authorization };
       });
   return {
     root,
