@@ -6,8 +6,9 @@ import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { execFileSync } from 'node:child_process';
-import { errorLines, RFTP, randomData, runRftp, scratchDirs, sha256, sha256File, sizeOr0, spawnRftp, testEnv, waitFor } from '../helpers/cli.js';
+import { ensureTool, errorLines, RFTP, randomData, runRftp, scratchDirs, sha256, sha256File, sizeOr0, spawnRftp, testEnv, waitFor } from '../helpers/cli.js';
 import { startNginx, type Nginx } from '../helpers/nginx.js';
+import { Terminal } from '../helpers/terminal.js';
 
 const workdir = scratchDirs();
 const MiB = 1024 * 1024;
@@ -154,6 +155,32 @@ describe('http(s) downloads from nginx', () => {
       .filter((l) => l.request.includes(`/slow/${name}`))
       .reduce((n, l) => n + l.bytes, 0);
     assert.ok(slowSent <= five.length + MiB, `nginx sent ${slowSent}`);
+  });
+
+  test('Ctrl-C on a terminal during pget over http: exit 130, partial and state kept, the rerun finishes it', async () => {
+    ensureTool('tmux', 'tmux');
+    const { d, home } = workdir();
+    const name = 'tty.bin';
+    const five = randomData(5 * MiB);
+    writeFileSync(join(web.root, name), five);
+    const t = new Terminal(testEnv(home, { TERM: 'xterm' }));
+    try {
+      t.start(d, ['pget', '-n', '4', `${web.url}/slow/${name}`], { underShell: true });
+      await waitFor(() => sizeOr0(join(d, `${name}.rftp-part`)) > 0 && existsSync(join(d, `${name}.rftp-state`)), 'the download under way', 20_000);
+      await new Promise((r) => setTimeout(r, 700));
+      t.keys('C-c');
+      await t.waitScreen(/EXIT=130/, 'exit 130');
+      const screen = t.screen();
+      assert.match(screen, /run the same command again to resume/);
+      assert.doesNotMatch(screen, /at .*\.js:\d+/, 'no stack trace');
+      assert.ok(existsSync(join(d, `${name}.rftp-part`)) && existsSync(join(d, `${name}.rftp-state`)), 'partial and state kept');
+    } finally {
+      t.stop();
+    }
+    const again = await runRftp(['pget', '-n', '4', `${web.url}/slow/${name}`, '-o', join(d, name)], { env: testEnv(home) });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /resuming at/);
+    assert.equal(sha256File(join(d, name)), sha256(five));
   });
 
   test('status codes: 404 exit 6, 403 exit 8, 401 exit 4, each one line and not retried', async () => {
