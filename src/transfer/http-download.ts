@@ -90,6 +90,7 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
   let done = false;
   let furthest = 0;
   let skipped = false;
+  let skipChecked = false;
   const digest = opts.checks?.scan || opts.checks?.onComplete ? new RunningSha256() : undefined;
 
   const restart = async (reason: string) => {
@@ -101,6 +102,18 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
   };
 
   const attempt = async (): Promise<'done' | 'again'> => {
+    // -c with the target there: HEAD says whether it is complete, without a byte of the body.
+    if (existing && opts.continue && !opts.force && !skipChecked) {
+      const head = await requestVia(client, url, undefined, { method: 'HEAD' }, out);
+      head.body.resume();
+      failOnStatus(head, `get ${display}`, hadUser);
+      skipChecked = true;
+      const id = identityOf(head);
+      if (head.status === 200 && id.length !== undefined && isComplete(existing, { size: id.length, mtimeMs: dateMs(id.lastModified) })) {
+        skipped = true;
+        return 'done';
+      }
+    }
     const partialSize = (await fh.stat()).size;
     const state = await readState<HttpState>(stateFile, 'http');
     const decision = decideHttpResume(partialSize, state, display);
@@ -143,11 +156,6 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
     }
     const id = offset === 0 ? identityOf(res) : { length: state!.length, validator: state!.validator, lastModified: state!.lastModified, encoding: undefined };
     if (offset === 0) {
-      if (existing && opts.continue && !opts.force && id.length !== undefined && isComplete(existing, { size: id.length, mtimeMs: dateMs(id.lastModified) })) {
-        res.body.destroy();
-        skipped = true;
-        return 'done';
-      }
       if (id.encoding) out.warn(`${name}: the server sent it ${id.encoding}-encoded although the file as stored was asked for; saved as sent (no resume)`);
       else if (!id.validator) out.info(`${name}: the server gives no ETag or Last-Modified: an interrupted download will start again from zero`);
       const finalUrl = displayHttpUrl(res.url);

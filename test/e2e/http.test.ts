@@ -43,6 +43,20 @@ describe('http(s) downloads from nginx', () => {
     const report = JSON.parse(s.stdout);
     assert.equal(report.files[0].size, data.length);
     assert.deepEqual(readdirSync(d).sort(), ['data.bin', 's.bin'], 'no partial or state left');
+    // -c: HEAD says it is complete (same length, not older): skipped without a byte of the body.
+    const before = web.log().length;
+    const c = await runRftp(['get', '-c', `${web.url}/data.bin`, '-o', `${d}/`], { env: testEnv(home) });
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stderr, /already complete, skipped/);
+    assert.deepEqual(
+      web
+        .log()
+        .slice(before)
+        .map((l) => l.request.split(' ')[0]),
+      ['HEAD'],
+    );
+    const p = await runRftp(['pget', '-c', `${web.url}/data.bin`, '-o', `${d}/`], { env: testEnv(home) });
+    assert.match(p.stderr, /already complete, skipped/);
   });
 
   test('an untrusted certificate is refused (exit 5), another CA too; --insecure says so', async () => {
