@@ -158,6 +158,10 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
     if (offset === 0) {
       if (id.encoding) out.warn(`${name}: the server sent it ${id.encoding}-encoded although the file as stored was asked for; saved as sent (no resume)`);
       else if (!id.validator) out.info(`${name}: the server gives no ETag or Last-Modified: an interrupted download will start again from zero`);
+      // Without a length or chunked framing, a cut connection looks like the end of the body.
+      if (!id.encoding && id.length === undefined && !/chunked/i.test(header(res.headers, 'transfer-encoding') ?? '')) {
+        out.warn(`${name}: the server gives no length: the end of the connection is taken as the end of the file`);
+      }
       const finalUrl = displayHttpUrl(res.url);
       await writeState(stateFile, {
         version: 1,
