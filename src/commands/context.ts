@@ -91,7 +91,7 @@ export function httpClientFor(url: HttpUrl, args: SessionArgs & { allowInsecureR
   checkSessionArgs(args);
   if (args.insecure && url.scheme === 'https') ctx.out.warn('certificate checks are off (--insecure): the server is not authenticated');
   addSecret(url.password);
-  const asFtp = { security: 'none' as const, host: url.host, port: url.port, user: url.user, password: url.password, path: '' };
+
   return new HttpClient(
     {
       url,
@@ -101,7 +101,8 @@ export function httpClientFor(url: HttpUrl, args: SessionArgs & { allowInsecureR
       timeoutMs: Math.max(1, Math.round(args.timeout * 1000)),
       retry: { retries: args.retries, baseDelayMs: Math.round(args.retryDelay * 1000), maxDelayMs: 30_000 },
       credentials: async () => {
-        const found = await resolveCredentials(asFtp, args.user, {
+        const found = await resolveCredentials(url, args.user, {
+          noNetrcDefault: true,
           env: ctx.env,
           warn: (m) => ctx.out.warn(m),
           keychain: ctx.env.RFTP_NO_KEYCHAIN ? undefined : keychainLookup,

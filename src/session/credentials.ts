@@ -18,13 +18,18 @@ export interface CredentialDeps {
   keychain?: (user: string, host: string, port: number) => Promise<string | undefined>;
   /** Asks on the terminal; only given when stdin is a terminal. */
   prompt?: (question: string) => Promise<string>;
+  /**
+   * Skip netrc's `default` entry: http(s) sends credentials with the first request, so a
+   * catch-all password would go to every web server downloaded from.
+   */
+  noNetrcDefault?: boolean;
 }
 
 /**
  * Order: URL userinfo, --user, RFTP_PASSWORD, ~/.netrc, keychain, a prompt on a terminal.
  * The user name comes from the URL, then --user, then netrc; none at all means anonymous.
  */
-export async function resolveCredentials(url: FtpUrl, userOption: string | undefined, deps: CredentialDeps): Promise<Credentials> {
+export async function resolveCredentials(url: Pick<FtpUrl, 'host' | 'port' | 'user' | 'password'>, userOption: string | undefined, deps: CredentialDeps): Promise<Credentials> {
   const found = await lookup(url, userOption, deps);
   // Whatever the source (environment, netrc, keychain, prompt): a CR or LF would end the
   // USER/PASS command early and let the rest be read as another command.
@@ -34,7 +39,7 @@ export async function resolveCredentials(url: FtpUrl, userOption: string | undef
   return found;
 }
 
-async function lookup(url: FtpUrl, userOption: string | undefined, deps: CredentialDeps): Promise<Credentials> {
+async function lookup(url: Pick<FtpUrl, 'host' | 'port' | 'user' | 'password'>, userOption: string | undefined, deps: CredentialDeps): Promise<Credentials> {
   let optionUser = userOption;
   let optionPassword: string | undefined;
   if (userOption?.includes(':')) {
@@ -53,7 +58,7 @@ async function lookup(url: FtpUrl, userOption: string | undefined, deps: Credent
   const envPassword = deps.env.RFTP_PASSWORD;
   if (envPassword !== undefined && envPassword !== '' && user !== undefined) return { user, password: envPassword, source: 'env' };
 
-  const netrc = findNetrc(loadNetrc(netrcPath(deps.env), deps.warn), url.host, user);
+  const netrc = findNetrc(loadNetrc(netrcPath(deps.env), deps.warn), url.host, user, !deps.noNetrcDefault);
   if (netrc && (user === undefined || netrc.login === undefined || netrc.login === user)) {
     user = user ?? netrc.login;
     if (user !== undefined && netrc.password !== undefined) return { user, password: netrc.password, source: 'netrc' };

@@ -31,6 +31,8 @@ export interface HttpRequest {
   method?: 'GET' | 'HEAD';
   /** Where to send it (the original URL, or the final one a state file recorded). */
   url: HttpUrl;
+  /** Stops this request (default: the client's signal). */
+  signal?: AbortSignal;
   /** bytes=from-to (to inclusive; open-ended when undefined). */
   range?: { from: number; to?: number };
   /** If-Range: the recorded validator (a strong ETag or a Last-Modified date). */
@@ -88,20 +90,29 @@ export class HttpClient {
     readonly signal: AbortSignal,
   ) {
     const options = { keepAlive: true, maxSockets: 16 };
-    this.agent = config.url.scheme === 'https' ? new HttpsAgent({ ...options, ...tlsOptions(config.url, config) }) : new HttpAgent(options);
+    // Only the trust settings: an agent's options override each request's, so a host or
+    // servername here would send a redirect to another host back to this one.
+    const { host: _host, servername: _name, ...trust } = tlsOptions(config.url, config);
+    this.agent = config.url.scheme === 'https' ? new HttpsAgent({ ...options, ...trust }) : new HttpAgent(options);
   }
 
   close(): void {
     this.agent.destroy();
   }
 
-  /** Sends the request, following redirects; returns the first answer that is not one. Any status is returned. */
-  async request(req: HttpRequest): Promise<HttpResponse> {
-    let url = req.url;
+  /** Whether a user name and password are sent (a 401 then means they are wrong). */
+  async hasCredentials(): Promise<boolean> {
     this.creds ??= this.config.credentials().then((c) => {
       addSecret(c?.password);
       return c;
     });
+    return (await this.creds) !== undefined;
+  }
+
+  /** Sends the request, following redirects; returns the first answer that is not one. Any status is returned. */
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    let url = req.url;
+    await this.hasCredentials();
     const creds = await this.creds;
     for (let hops = 0; ; hops++) {
       const res = await this.once(req, url, creds);
@@ -142,8 +153,9 @@ export class HttpClient {
     };
     if (req.range) headers.Range = `bytes=${req.range.from}-${req.range.to ?? ''}`;
     if (req.range && req.ifRange) headers['If-Range'] = req.ifRange;
-    // The password goes only to the origin the user named (not to wherever a redirect leads).
-    if (creds && originOf(url) === originOf(this.config.url)) {
+    // The password goes only to the origin the user named (not to wherever a redirect leads), or
+    // to the same host upgraded to https.
+    if (creds && (originOf(url) === originOf(this.config.url) || (url.scheme === 'https' && url.host === this.config.url.host))) {
       if (url.scheme === 'http' && !this.warnedPlain) {
         this.warnedPlain = true;
         this.out.warn(`sending the password for ${creds.user} unencrypted over http://`);
@@ -160,7 +172,7 @@ export class HttpClient {
       method: req.method ?? 'GET',
       headers,
       agent,
-      signal: this.signal,
+      signal: req.signal ?? this.signal,
       ...(secure ? tlsOptions(url, this.config) : {}),
     };
     this.out.debug(`${options.method} ${displayHttpUrl(url)}${headers.Range ? ` ${headers.Range}` : ''}${headers['If-Range'] ? ` If-Range: ${headers['If-Range']}` : ''}`);
@@ -188,13 +200,13 @@ export class HttpClient {
    * Runs op, retrying with backoff when it fails in a way another attempt could fix; progress()
    * tells the retry budget when the op moved forward (as Session.run does for FTP).
    */
-  run<T>(what: string, progress: () => number, op: () => Promise<T>): Promise<T> {
+  run<T>(what: string, progress: () => number, op: () => Promise<T>, signal = this.signal): Promise<T> {
     const policy = this.config.retry;
     return withRetry(
       policy,
       {
         progress,
-        signal: this.signal,
+        signal,
         onRetry: (err, n, delay) => {
           this.reconnects++;
           this.out.warn(`${err.message}; retrying in ${(delay / 1000).toFixed(1)} s (retry ${n} of ${policy.retries})`);

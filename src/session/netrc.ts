@@ -38,10 +38,10 @@ function unquote(token: string): string {
   return token.startsWith('"') && token.endsWith('"') && token.length >= 2 ? token.slice(1, -1).replace(/\\(.)/g, '$1') : token;
 }
 
-/** The entry for host (and login, when one is already known); `default` last, as curl does. */
-export function findNetrc(entries: NetrcEntry[], host: string, login?: string): NetrcEntry | undefined {
+/** The entry for host (and login, when one is already known); `default` last, as curl does (unless withDefault is false). */
+export function findNetrc(entries: NetrcEntry[], host: string, login?: string, withDefault = true): NetrcEntry | undefined {
   const fits = (e: NetrcEntry) => login === undefined || e.login === undefined || e.login === login;
-  return entries.find((e) => e.machine === host && fits(e)) ?? entries.find((e) => e.machine === null && fits(e));
+  return entries.find((e) => e.machine === host && fits(e)) ?? (withDefault ? entries.find((e) => e.machine === null && fits(e)) : undefined);
 }
 
 export function netrcPath(env: NodeJS.ProcessEnv): string {

@@ -3,13 +3,13 @@
 // with the recorded validator) and by the response (http-resume.ts).
 import { pipeline } from 'node:stream/promises';
 import { RftpError } from '../errors.js';
-import { header, statusError, type HttpClient, type HttpResponse } from '../session/http.js';
+import { header, statusError, type HttpClient, type HttpRequest, type HttpResponse } from '../session/http.js';
 import { displayHttpUrl, parseHttpUrl, type HttpUrl } from '../session/http-url.js';
 import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
 import { afterCommit, checksBeforeCommit, type CheckedFile } from './checks.js';
 import { checkedCommit, isComplete, keepPartial, OVERLAP_BYTES, prepareDownload, withPartialResult, type DownloadOptions, type FileResult } from './download.js';
-import { decideHttpResume, encodingOf, judgeRangeResponse, lengthOf, validatorOf } from './http-resume.js';
+import { decideHttpResume, encodingOf, judgeRangeResponse, lengthOf, validatorOf, type HttpResumeDecision } from './http-resume.js';
 import { commitPartial, flushAndCheck, readRange, removeIfEmpty } from './local-file.js';
 import { OverlapMismatch, PartialWriter, RunningSha256, TooMuchData } from './partial-writer.js';
 import { MAX_RESTARTS } from './resume.js';
@@ -25,7 +25,7 @@ export interface HttpIdentity {
 
 export function identityOf(res: HttpResponse): HttpIdentity {
   const encoding = encodingOf(res.headers);
-  return { length: encoding ? undefined : lengthOf(res.headers), validator: validatorOf(res.headers), lastModified: header(res.headers, 'last-modified'), encoding };
+  return { length: lengthOf(res.headers), validator: validatorOf(res.headers), lastModified: header(res.headers, 'last-modified'), encoding };
 }
 
 const dateMs = (text: string | undefined) => {
@@ -37,14 +37,10 @@ const dateMs = (text: string | undefined) => {
  * A request to the URL a state file recorded after redirects, else the one given. When the
  * recorded one fails (gone, refused, unreachable), the original is asked instead.
  */
-export async function requestVia(
-  client: HttpClient,
-  url: HttpUrl,
-  finalUrl: string | undefined,
-  req: { method?: 'GET' | 'HEAD'; range?: { from: number; to?: number }; ifRange?: string },
-  out: Output,
-): Promise<HttpResponse> {
-  if (finalUrl && finalUrl !== displayHttpUrl(url)) {
+export async function requestVia(client: HttpClient, url: HttpUrl, finalUrl: string | undefined, req: Omit<HttpRequest, 'url'>, out: Output): Promise<HttpResponse> {
+  // A recorded plain-http end of an https URL is followed only as its redirect was: when allowed.
+  const downgrade = url.scheme === 'https' && finalUrl?.startsWith('http:') && !client.config.allowInsecureRedirect;
+  if (finalUrl && finalUrl !== displayHttpUrl(url) && !downgrade) {
     try {
       const res = await client.request({ ...req, url: parseHttpUrl(finalUrl) });
       if (res.status < 400) return res;
@@ -59,10 +55,15 @@ export async function requestVia(
 }
 
 /** A status that is no answer to a download: the server's own words, and whether to try again. */
-export function failOnStatus(res: HttpResponse, what: string, hadUser: boolean): void {
+export async function failOnStatus(res: HttpResponse, what: string, client: HttpClient): Promise<void> {
   if (res.status < 400 || res.status === 416) return;
   res.body.resume();
-  throw statusError(res.body, what, hadUser);
+  throw statusError(res.body, what, await client.hasCredentials());
+}
+
+/** --verify-required cannot be met over http(s): said before anything is fetched. */
+export function refuseVerifyRequired(opts: Pick<DownloadOptions, 'verify'>, display: string): void {
+  if (opts.verify === 'required') throw new RftpError('checkFailed', `${display}: --verify-required: an http(s) server offers no hash of the file`);
 }
 
 /** The body into the partial; failures of the network are retryable, those of the data are not. */
@@ -82,8 +83,8 @@ export function httpDownload(client: HttpClient, url: HttpUrl, target: string, o
 // check, length check) share the partial's handle; the rules are http-resume.ts's, unit-tested.
 async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string, opts: DownloadOptions, out: Output): Promise<FileResult> {
   const display = displayHttpUrl(url);
+  refuseVerifyRequired(opts, display);
   const { part, stateFile, name, existing, result, fh, created } = await prepareDownload(display, target, opts);
-  const hadUser = url.user !== undefined || client.config.url.user !== undefined;
   let progress: TransferProgress | undefined;
   let restarts = 0;
   let announced = false;
@@ -106,7 +107,8 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
     if (existing && opts.continue && !opts.force && !skipChecked) {
       const head = await requestVia(client, url, undefined, { method: 'HEAD' }, out);
       head.body.resume();
-      failOnStatus(head, `get ${display}`, hadUser);
+      // A server that does not answer HEAD: the download itself goes ahead.
+      if (head.status !== 405 && head.status !== 501) await failOnStatus(head, `get ${display}`, client);
       skipChecked = true;
       const id = identityOf(head);
       if (head.status === 200 && id.length !== undefined && isComplete(existing, { size: id.length, mtimeMs: dateMs(id.lastModified) })) {
@@ -118,8 +120,8 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
     const state = await readState<HttpState>(stateFile, 'http');
     const decision = decideHttpResume(partialSize, state, display);
     if (decision.action === 'restart') await restart(decision.reason);
-    let offset = decision.action === 'resume' ? decision.offset : 0;
-    let verifyFrom = Math.max(0, offset - OVERLAP_BYTES);
+    const offset = decision.action === 'resume' ? decision.offset : 0;
+    const verifyFrom = Math.max(0, offset - OVERLAP_BYTES);
     const res = await requestVia(
       client,
       url,
@@ -127,7 +129,19 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
       offset > 0 && decision.action === 'resume' ? { range: { from: verifyFrom }, ifRange: decision.validator } : {},
       out,
     );
-    failOnStatus(res, `get ${display}`, hadUser);
+    try {
+      return await useResponse(res, { partialSize, state, decision, offset, verifyFrom });
+    } finally {
+      // Whatever went wrong before the body was read to its end, its socket is not left open.
+      res.body.destroy();
+    }
+  };
+
+  /** The answer to what was asked: proven and appended, taken as the fresh start, or refused. */
+  const useResponse = async (res: HttpResponse, asked: Asked): Promise<'done' | 'again'> => {
+    const { partialSize, state, decision } = asked;
+    let { offset, verifyFrom } = asked;
+    await failOnStatus(res, `get ${display}`, client);
     if (offset > 0 && decision.action === 'resume') {
       const verdict = judgeRangeResponse(res.status, res.headers, { from: verifyFrom }, state!.length, decision.validator);
       if (verdict.action === 'unsatisfiable') {
@@ -244,6 +258,15 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
   }
 }
 
+/** What an attempt asked for, and from what partial. */
+interface Asked {
+  partialSize: number;
+  state: HttpState | undefined;
+  decision: HttpResumeDecision;
+  offset: number;
+  verifyFrom: number;
+}
+
 /**
  * A 416 to a resume: the partial is finished as it is only when the resource still has the
  * recorded length and validator (HEAD) and the partial holds every byte of it.
@@ -263,7 +286,6 @@ async function unchanged(client: HttpClient, url: HttpUrl, state: HttpState, par
  */
 export async function httpCat(client: HttpClient, url: HttpUrl, write: (chunk: Buffer) => Promise<void>, out: Output): Promise<number> {
   const display = displayHttpUrl(url);
-  const hadUser = url.user !== undefined || client.config.url.user !== undefined;
   let printed = 0;
   let first: HttpIdentity | undefined;
   let finalUrl: string | undefined;
@@ -272,8 +294,10 @@ export async function httpCat(client: HttpClient, url: HttpUrl, write: (chunk: B
     () => printed,
     async () => {
       const from = printed;
+      // Nothing printed yet: a fresh start, whatever the first answer said.
+      if (from === 0) first = undefined;
       const res = await requestVia(client, url, from > 0 ? finalUrl : undefined, from > 0 && first?.validator ? { range: { from }, ifRange: first.validator } : {}, out);
-      failOnStatus(res, `cat ${display}`, hadUser);
+      await failOnStatus(res, `cat ${display}`, client);
       if (!first) {
         if (res.status !== 200) throw new RftpError('transfer', `cat ${display}: unexpected answer ${res.status}`);
         first = identityOf(res);

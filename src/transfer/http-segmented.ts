@@ -9,7 +9,7 @@ import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
 import { afterCommit, type CheckedFile } from './checks.js';
 import { checkedCommit, isComplete, OVERLAP_BYTES, prepareDownload, withPartialResult, type FileResult } from './download.js';
-import { failOnStatus, httpDownload, identityOf, receive, requestVia } from './http-download.js';
+import { failOnStatus, httpDownload, identityOf, receive, refuseVerifyRequired, requestVia } from './http-download.js';
 import { decideHttpSegments, judgeRangeResponse } from './http-resume.js';
 import { commitPartial, readRange, removeIfEmpty } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
@@ -26,8 +26,8 @@ const dateMs = (text: string | undefined) => {
 // commit) share the partial's handle, its state and the result.
 export async function httpSegmentedDownload(client: HttpClient, url: HttpUrl, target: string, opts: SegmentedOptions, out: Output): Promise<FileResult> {
   const display = displayHttpUrl(url);
+  refuseVerifyRequired(opts, display);
   const { part, stateFile, name, existing, result, fh, created } = await prepareDownload(display, target, opts);
-  const hadUser = url.user !== undefined || client.config.url.user !== undefined;
   let progress: TransferProgress | undefined;
   let restarts = 0;
   let forceFresh = false;
@@ -45,7 +45,7 @@ export async function httpSegmentedDownload(client: HttpClient, url: HttpUrl, ta
         async () => {
           const res = await requestVia(client, url, recorded?.finalUrl, { method: 'HEAD' }, out);
           res.body.resume();
-          if (res.status !== 405 && res.status !== 501) failOnStatus(res, `pget ${display}`, hadUser);
+          if (res.status !== 405 && res.status !== 501) await failOnStatus(res, `pget ${display}`, client);
           return res;
         },
       );
@@ -90,6 +90,8 @@ export async function httpSegmentedDownload(client: HttpClient, url: HttpUrl, ta
         result.restarted = true;
       }
       if (decision.action === 'fresh' || decision.action === 'restart') await fh.truncate(0);
+      // The plain partial's bytes become ranges marked done: durable before a state says so.
+      if (decision.action === 'convert') await fh.sync();
       if (decision.action !== 'resume') {
         await writeState(stateFile, state);
         await fh.truncate(length);
@@ -104,7 +106,25 @@ export async function httpSegmentedDownload(client: HttpClient, url: HttpUrl, ta
         else if (already > 0) out.info(`${name}: resuming at ${formatBytes(already)} of ${formatBytes(length)} (${live.length} segments)`);
       }
       progress ??= out.transfer(name, length, already, 'got');
-      const job: RangeJob = { client, url, display, name, fh, stateFile, state, live, length, validator, opts, out, result, progress, hadUser, stop: undefined, active: new Set() };
+      const job: RangeJob = {
+        client,
+        url,
+        display,
+        name,
+        fh,
+        stateFile,
+        state,
+        live,
+        length,
+        validator,
+        opts,
+        out,
+        result,
+        progress,
+        stop: undefined,
+        active: new Set(),
+        round: linkedAbort(client.signal),
+      };
       const outcome = await fetchRanges(job);
       if (outcome instanceof Restart) {
         if (++restarts > MAX_RESTARTS) {
@@ -166,7 +186,8 @@ interface RangeJob {
   out: Output;
   result: FileResult;
   progress: TransferProgress;
-  hadUser: boolean;
+  /** Aborted with the client's signal, or when the others must stop: ends requests and retry waits. */
+  round: AbortController;
   /** Set when a range proved the partial wrong (or one failed for good): the others stop. */
   stop: Restart | 'failed' | undefined;
   /** Bodies being read: destroyed when the others must stop. */
@@ -181,6 +202,7 @@ async function fetchRanges(job: RangeJob): Promise<'done' | Restart> {
   let failure: unknown;
   const halt = (why: Restart | 'failed') => {
     job.stop ??= why;
+    job.round.abort();
     for (const res of job.active) res.body.destroy();
   };
   const worker = async () => {
@@ -224,8 +246,12 @@ function fetchRange(job: RangeJob, l: Live): Promise<'done' | 'stopped' | Restar
       const floor = prev && prev.pos >= prev.range.end ? prev.range.start : r.start;
       const verifyFrom = Math.max(floor, from - OVERLAP_BYTES);
       const asked = { from: verifyFrom, to: r.end - 1 };
-      const res = await requestVia(client, url, job.state.finalUrl, { range: asked, ifRange: validator }, job.out);
-      failOnStatus(res, `pget ${display}`, job.hadUser);
+      const res = await requestVia(client, url, job.state.finalUrl, { range: asked, ifRange: validator, signal: job.round.signal }, job.out);
+      if (job.stop) {
+        res.body.destroy();
+        return 'stopped';
+      }
+      await failOnStatus(res, `pget ${display}`, client);
       const verdict = judgeRangeResponse(res.status, res.headers, asked, length, validator);
       if (verdict.action !== 'append') {
         res.body.destroy();
@@ -248,6 +274,7 @@ function fetchRange(job: RangeJob, l: Live): Promise<'done' | 'stopped' | Restar
         await receive(res, writer);
       } catch (err) {
         if (job.stop) return 'stopped';
+        res.body.destroy();
         if (err instanceof OverlapMismatch || err instanceof TooMuchData) return new Restart(err.message);
         throw err;
       } finally {
@@ -260,5 +287,14 @@ function fetchRange(job: RangeJob, l: Live): Promise<'done' | 'stopped' | Restar
       }
       return 'done';
     },
+    job.round.signal,
   );
+}
+
+/** A controller aborted with `parent` too (AbortSignal.any needs Node 20.3; any Node 20 is allowed). */
+function linkedAbort(parent: AbortSignal): AbortController {
+  const c = new AbortController();
+  if (parent.aborted) c.abort();
+  else parent.addEventListener('abort', () => c.abort(), { once: true });
+  return c;
 }

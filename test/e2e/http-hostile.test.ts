@@ -2,11 +2,13 @@
 // connections cut or stalled, content codings, 416s, no validators. In each case the target holds
 // the right bytes or nothing, the line says what happened, and the exit code is the documented one.
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { errorLines, randomData, runRftp, scratchDirs, sha256, sha256File, sizeOr0, spawnRftp, testEnv, waitFor } from '../helpers/cli.js';
+import { errorLines, RFTP, randomData, runRftp, scratchDirs, sha256, sha256File, sizeOr0, spawnRftp, testEnv, waitFor } from '../helpers/cli.js';
+import { ensureCerts } from '../helpers/vsftpd.js';
 import { ETAG, sendCut, sendRange, sendWhole, startFakeHttp, type FakeHttp, type Handler } from '../helpers/fake-http.js';
 
 const workdir = scratchDirs();
@@ -93,10 +95,8 @@ describe('http(s) downloads from misbehaving servers', () => {
   test('a content-encoded answer to a resume is refused, not appended; a fresh one is saved as sent, never resumed', async () => {
     const s = await serve((req, res, n) => {
       if (n === 1) return sendCut(res, body, 300_000);
-      if (req.headers.range) {
-        res.writeHead(206, { 'Content-Encoding': 'gzip', 'Content-Range': `bytes 0-10/${body.length}`, 'Content-Length': '11', ETag: ETAG });
-        return res.end(body.subarray(0, 11));
-      }
+      // A correct 206 in every way but its coding: that alone must keep it from being appended.
+      if (req.headers.range) return sendRange(res, req, body, { 'Content-Encoding': 'gzip' });
       sendWhole(res, body);
     });
     const { r, target } = await get(s);
@@ -231,5 +231,125 @@ describe('http(s) downloads from misbehaving servers', () => {
     const again = await runRftp(['get', `${s.url}/f.bin`, '-o', target], { env: testEnv(home) });
     assert.equal(again.code, 0, again.stderr);
     assert.equal(sha256File(target), sha256(body));
+  });
+
+  test('cat: a connection cut before the first byte printed is simply tried again', async () => {
+    const s = await serve((req, res, n) => {
+      res.writeHead(200, { 'Content-Length': String(body.length), ETag: ETAG });
+      if (n === 1) return res.flushHeaders();
+      res.end(body);
+    });
+    const { home } = workdir();
+    // Not execFileSync: the fake server lives in this process and must keep answering.
+    const child = spawn(process.execPath, [RFTP, 'cat', '--timeout', '1', ...fast, `${s.url}/f.bin`], { env: testEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    assert.equal(code, 0);
+    assert.equal(sha256(Buffer.concat(chunks)), sha256(body));
+    assert.equal(s.requests.length, 2);
+  });
+
+  test('a redirect to another https host goes to that host (certificate and SNI for it), without the password', async () => {
+    const certs = ensureCerts();
+    const { d, home } = workdir();
+    execFileSync('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(d, 'k.pem'), '-out', join(d, 'c.csr'), '-subj', '/CN=other'], { stdio: 'ignore' });
+    writeFileSync(join(d, 'ext'), 'subjectAltName=IP:127.0.0.2\n');
+    execFileSync(
+      'openssl',
+      [
+        'x509',
+        '-req',
+        '-in',
+        join(d, 'c.csr'),
+        '-CA',
+        join(certs, 'ca.pem'),
+        '-CAkey',
+        join(certs, 'ca.key'),
+        '-CAcreateserial',
+        '-CAserial',
+        join(d, 'ca.srl'),
+        '-days',
+        '2',
+        '-extfile',
+        join(d, 'ext'),
+        '-out',
+        join(d, 'c.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const tls2 = { key: readFileSync(join(d, 'k.pem'), 'utf8'), cert: readFileSync(join(d, 'c.pem'), 'utf8') };
+    const other = await startFakeHttp((_req, res) => sendWhole(res, body), { tls: tls2, host: '127.0.0.2' });
+    servers.push(other);
+    const tls1 = { key: readFileSync(join(certs, 'server.key'), 'utf8'), cert: readFileSync(join(certs, 'server.pem'), 'utf8') };
+    const first = await startFakeHttp(
+      (_req, res) => {
+        res.writeHead(302, { Location: `${other.url}/f.bin` });
+        res.end();
+      },
+      { tls: tls1 },
+    );
+    servers.push(first);
+    const r = await runRftp(['get', '--ca-file', join(certs, 'ca.pem'), `${first.url.replace('//', '//alice:Pw4-redirect@')}/start`, '-o', join(d, 'f.bin')], { env: testEnv(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha256File(join(d, 'f.bin')), sha256(body));
+    assert.equal(other.requests.length, 1);
+    assert.equal(other.requests[0].authorization, undefined, 'the password stays with the host it was given for');
+    assert.match(first.requests[0].authorization ?? '', /^Basic /);
+  });
+
+  test('a recorded http end of an https URL is not used without --allow-insecure-redirect', async () => {
+    const plain = await serve((_req, res) => sendWhole(res, body));
+    const certs = ensureCerts();
+    const tls = { key: readFileSync(join(certs, 'server.key'), 'utf8'), cert: readFileSync(join(certs, 'server.pem'), 'utf8') };
+    const secure = await startFakeHttp((req, res) => (req.headers.range ? sendRange(res, req, body) : sendWhole(res, body)), { tls });
+    servers.push(secure);
+    const { d, home } = workdir();
+    const target = join(d, 'f.bin');
+    writeFileSync(`${target}.rftp-part`, body.subarray(0, 500_000));
+    writeFileSync(`${target}.rftp-state`, JSON.stringify({ version: 1, kind: 'http', url: `${secure.url}/f.bin`, finalUrl: `${plain.url}/f.bin`, length: body.length, validator: ETAG }));
+    const r = await runRftp(['get', '--ca-file', join(certs, 'ca.pem'), `${secure.url}/f.bin`, '-o', target], { env: testEnv(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha256File(target), sha256(body));
+    assert.equal(plain.requests.length, 0, 'nothing asked over plain http');
+    assert.match(secure.requests[0].range ?? '', /^bytes=434464-$/);
+  });
+
+  test('get -c against a server that refuses HEAD: downloaded as usual', async () => {
+    const s = await serve((req, res) => {
+      if (req.method === 'HEAD') {
+        res.writeHead(405);
+        return res.end();
+      }
+      sendWhole(res, body);
+    });
+    const { d, home } = workdir();
+    writeFileSync(join(d, 'f.bin'), 'old');
+    const r = await runRftp(['get', '-c', `${s.url}/f.bin`, '-o', join(d, 'f.bin')], { env: testEnv(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha256File(join(d, 'f.bin')), sha256(body));
+  });
+
+  test('--verify-required over http fails before anything is fetched (exit 11)', async () => {
+    const s = await serve((_req, res) => sendWhole(res, body));
+    const { r, d } = await get(s, ['--verify-required']);
+    assert.equal(r.code, 11, r.stderr);
+    assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+    assert.match(r.stderr, /offers no hash/);
+    assert.equal(s.requests.length, 0);
+    assert.deepEqual(readdirSync(d), []);
+  });
+
+  test('netrc: a machine entry is used for http, the default entry is not', async () => {
+    const s = await serve((_req, res) => sendWhole(res, body));
+    const { d, home } = workdir();
+    writeFileSync(join(home, '.netrc'), 'default login bob password Pw4-default\n', { mode: 0o600 });
+    const r = await runRftp(['get', `${s.url}/f.bin`, '-o', join(d, 'a.bin')], { env: testEnv(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(s.requests[0].authorization, undefined);
+    writeFileSync(join(home, '.netrc'), 'machine 127.0.0.1 login carol password Pw4-machine\n', { mode: 0o600 });
+    const m = await runRftp(['get', `${s.url}/f.bin`, '-o', join(d, 'b.bin')], { env: testEnv(home) });
+    assert.equal(m.code, 0, m.stderr);
+    assert.equal(s.requests[1].authorization, `Basic ${Buffer.from('carol:Pw4-machine').toString('base64')}`);
   });
 });

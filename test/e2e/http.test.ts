@@ -100,7 +100,7 @@ describe('http(s) downloads from nginx', () => {
     assert.ok(sent <= big.length + MiB, `nginx sent ${sent} bytes for a ${big.length}-byte file`);
   });
 
-  test('the file replaced between runs (new ETag): the result is the new file, and the line says why', async () => {
+  test('the file replaced between runs (new ETag), or asked for by another URL: the result is the new file, and the line says why', async () => {
     const { d, home } = workdir();
     const name = 'changing.bin';
     writeFileSync(join(web.root, name), big);
@@ -114,6 +114,7 @@ describe('http(s) downloads from nginx', () => {
     const r = await runRftp(['get', `${web.url}/${name}`, '-o', target], { env: testEnv(home) });
     // Another URL (not /slow/) is another resource: the partial is restarted for that reason.
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /restarting from zero: the partial data came from another URL/);
     assert.equal(sha256File(target), sha256(replaced));
     const { d: d2, home: h2 } = workdir();
     const t2 = join(d2, name);

@@ -1,6 +1,7 @@
 // A scripted HTTP server for misbehaving-server cases: each request goes to the test's handler
 // with its number, so a test can answer the first request one way and the resume another.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export interface SeenRequest {
@@ -21,22 +22,25 @@ export interface FakeHttp {
   close(): Promise<void>;
 }
 
-export async function startFakeHttp(handler: Handler): Promise<FakeHttp> {
+/** `tls`: serve https with this key and certificate; `host`: the loopback address to listen on. */
+export async function startFakeHttp(handler: Handler, opts: { tls?: { key: string; cert: string }; host?: string } = {}): Promise<FakeHttp> {
   let current = handler;
   const requests: SeenRequest[] = [];
-  const server: Server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     requests.push({ method: req.method!, path: req.url!, range: req.headers.range, ifRange: req.headers['if-range'] as string | undefined, authorization: req.headers.authorization });
     current(req, res, requests.length);
-  });
+  };
+  const server: Server = opts.tls ? createHttpsServer(opts.tls, onRequest) : createServer(onRequest);
+  const host = opts.host ?? '127.0.0.1';
   const sockets = new Set<import('node:net').Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${host}:${port}`,
     requests,
     handle: (h) => {
       current = h;
