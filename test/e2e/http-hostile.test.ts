@@ -234,7 +234,7 @@ describe('http(s) downloads from misbehaving servers', () => {
   });
 
   test('cat: a connection cut before the first byte printed is simply tried again', async () => {
-    const s = await serve((req, res, n) => {
+    const s = await serve((_req, res, n) => {
       res.writeHead(200, { 'Content-Length': String(body.length), ETag: ETAG });
       if (n === 1) return res.flushHeaders();
       res.end(body);
