@@ -102,7 +102,7 @@ export function httpClientFor(url: HttpUrl, args: SessionArgs & { allowInsecureR
       retry: { retries: args.retries, baseDelayMs: Math.round(args.retryDelay * 1000), maxDelayMs: 30_000 },
       credentials: async () => {
         const found = await resolveCredentials(url, args.user, {
-          noNetrcDefault: true,
+          http: true,
           env: ctx.env,
           warn: (m) => ctx.out.warn(m),
           keychain: ctx.env.RFTP_NO_KEYCHAIN ? undefined : keychainLookup,

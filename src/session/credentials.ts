@@ -19,10 +19,11 @@ export interface CredentialDeps {
   /** Asks on the terminal; only given when stdin is a terminal. */
   prompt?: (question: string) => Promise<string>;
   /**
-   * Skip netrc's `default` entry: http(s) sends credentials with the first request, so a
-   * catch-all password would go to every web server downloaded from.
+   * For http(s), where credentials go with the first request: netrc's `default` entry is skipped
+   * (a catch-all password would reach every web server downloaded from), and no user means none
+   * are sent rather than an anonymous login.
    */
-  noNetrcDefault?: boolean;
+  http?: boolean;
 }
 
 /**
@@ -58,13 +59,13 @@ async function lookup(url: Pick<FtpUrl, 'host' | 'port' | 'user' | 'password'>, 
   const envPassword = deps.env.RFTP_PASSWORD;
   if (envPassword !== undefined && envPassword !== '' && user !== undefined) return { user, password: envPassword, source: 'env' };
 
-  const netrc = findNetrc(loadNetrc(netrcPath(deps.env), deps.warn), url.host, user, !deps.noNetrcDefault);
+  const netrc = findNetrc(loadNetrc(netrcPath(deps.env), deps.warn), url.host, user, !deps.http);
   if (netrc && (user === undefined || netrc.login === undefined || netrc.login === user)) {
     user = user ?? netrc.login;
     if (user !== undefined && netrc.password !== undefined) return { user, password: netrc.password, source: 'netrc' };
   }
   if (user === undefined) {
-    if (envPassword) deps.warn('RFTP_PASSWORD is set but no user was given (URL user or --user); logging in anonymously');
+    if (envPassword) deps.warn(`RFTP_PASSWORD is set but no user was given (URL user or --user); ${deps.http ? 'no credentials are sent' : 'logging in anonymously'}`);
     return { user: 'anonymous', password: 'anonymous@', source: 'anonymous' };
   }
   if (deps.keychain) {

@@ -78,7 +78,7 @@ export async function prepareDownload(display: string, target: string, opts: Pic
   const result: FileResult = { remote: display, local: target, size: 0, bytesTransferred: 0, resumedFrom: 0, restarted: false, skipped: false };
   const part = partialPath(target);
   const { fh, created } = await openPartial(part);
-  return { display, part, stateFile: statePath(target), name: basename(target), existing, result, fh, created };
+  return { display, target, part, stateFile: statePath(target), name: basename(target), existing, result, fh, created };
 }
 
 /**

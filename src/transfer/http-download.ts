@@ -28,7 +28,8 @@ export function identityOf(res: HttpResponse): HttpIdentity {
   return { length: lengthOf(res.headers), validator: validatorOf(res.headers), lastModified: header(res.headers, 'last-modified'), encoding };
 }
 
-const dateMs = (text: string | undefined) => {
+/** An HTTP date as milliseconds, when it is one. */
+export const dateMs = (text: string | undefined) => {
   const ms = text ? Date.parse(text) : Number.NaN;
   return Number.isFinite(ms) ? ms : undefined;
 };

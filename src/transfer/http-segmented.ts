@@ -1,40 +1,27 @@
 // pget over http(s): HEAD for the length, the validator and Accept-Ranges, then N ranges fetched at
 // once (`Range: bytes=a-b` with If-Range each), written at their offsets into one preallocated
 // partial whose state records each range's progress, as pget over FTP does (segmented.ts).
-import { unlink, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { RftpError } from '../errors.js';
 import { header, type HttpClient, type HttpResponse } from '../session/http.js';
 import { displayHttpUrl, type HttpUrl } from '../session/http-url.js';
-import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
-import { afterCommit, type CheckedFile } from './checks.js';
-import { checkedCommit, isComplete, OVERLAP_BYTES, prepareDownload, withPartialResult, type FileResult } from './download.js';
-import { failOnStatus, httpDownload, identityOf, receive, refuseVerifyRequired, requestVia } from './http-download.js';
+import { isComplete, OVERLAP_BYTES, prepareDownload, withPartialResult, type FileResult } from './download.js';
+import { dateMs, failOnStatus, httpDownload, identityOf, receive, refuseVerifyRequired, requestVia } from './http-download.js';
 import { decideHttpSegments, judgeRangeResponse } from './http-resume.js';
-import { commitPartial, readRange, removeIfEmpty } from './local-file.js';
+import { readRange } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
-import { MAX_RESTARTS } from './resume.js';
-import { CHECKPOINT_MS, checkpointer, doneBytes, finishSegments, keepSegments, Restart, type Live, type SegmentedOptions } from './segmented.js';
-import { readState, removeState, writeState, type HttpState, type SegmentedState } from './state.js';
-
-const dateMs = (text: string | undefined) => {
-  const ms = text ? Date.parse(text) : Number.NaN;
-  return Number.isFinite(ms) ? ms : undefined;
-};
+import { CHECKPOINT_MS, checkpointer, doneBytes, Restart, SegmentedFile, type Live, type SegmentedOptions } from './segmented.js';
+import { splitRanges } from './ranges.js';
+import { readState, type HttpState, type SegmentedState } from './state.js';
 
 // Long on purpose, as segmentedOnce: the rounds (probe, fetch, restart when the resource changed,
 // commit) share the partial's handle, its state and the result.
 export async function httpSegmentedDownload(client: HttpClient, url: HttpUrl, target: string, opts: SegmentedOptions, out: Output): Promise<FileResult> {
   const display = displayHttpUrl(url);
   refuseVerifyRequired(opts, display);
-  const { part, stateFile, name, existing, result, fh, created } = await prepareDownload(display, target, opts);
-  let progress: TransferProgress | undefined;
-  let restarts = 0;
-  let forceFresh = false;
-  let finished = false;
-  let untrusted = false;
-  let announced = false;
-  let live: Live[] = [];
+  const file = new SegmentedFile(await prepareDownload(display, target, opts), out);
+  const { stateFile, name, existing, result, fh } = file.prepared;
   let lastModified: string | undefined;
   try {
     for (;;) {
@@ -52,28 +39,17 @@ export async function httpSegmentedDownload(client: HttpClient, url: HttpUrl, ta
       const id = identityOf(head);
       const oneStream = whyOneStream(head, id);
       if (oneStream) {
-        out.info(`${name}: ${oneStream}; downloading over one connection`);
-        await fh.close();
-        if (created) await removeIfEmpty(part);
-        finished = true;
+        await file.handOver(oneStream);
         return await httpDownload(client, url, target, opts, out);
       }
       const length = id.length!;
       const validator = id.validator!;
       lastModified = id.lastModified;
       result.size = length;
-      if (existing && opts.continue && !opts.force && isComplete(existing, { size: length, mtimeMs: dateMs(lastModified) })) {
-        result.skipped = true;
-        result.size = existing.size;
-        await fh.close();
-        await removeIfEmpty(part);
-        out.info(`${name}: already complete, skipped`);
-        return result;
-      }
-      const partialSize = (await fh.stat()).size;
-      const decision = forceFresh
-        ? { action: 'fresh' as const, ranges: decideHttpSegments(0, undefined, undefined, display, { length, validator }, opts.segments).ranges }
-        : decideHttpSegments(partialSize, recorded, await readState<HttpState>(stateFile, 'http'), display, { length, validator }, opts.segments);
+      if (existing && opts.continue && !opts.force && isComplete(existing, { size: length, mtimeMs: dateMs(lastModified) })) return await file.skip();
+      const decision = file.forceFresh
+        ? { action: 'fresh' as const, ranges: splitRanges(length, opts.segments) }
+        : decideHttpSegments((await fh.stat()).size, recorded, await readState<HttpState>(stateFile, 'http'), display, { length, validator }, opts.segments);
       const finalUrl = displayHttpUrl(head.url);
       const state: SegmentedState = {
         version: 1,
@@ -85,36 +61,15 @@ export async function httpSegmentedDownload(client: HttpClient, url: HttpUrl, ta
         validator,
         finalUrl: finalUrl !== display ? finalUrl : undefined,
       };
-      if (decision.action === 'restart') {
-        out.info(`${name}: restarting from zero: ${decision.reason}`);
-        result.restarted = true;
-      }
-      if (decision.action === 'fresh' || decision.action === 'restart') await fh.truncate(0);
-      // The plain partial's bytes become ranges marked done: durable before a state says so.
-      if (decision.action === 'convert') await fh.sync();
-      if (decision.action !== 'resume') {
-        await writeState(stateFile, state);
-        await fh.truncate(length);
-      }
-      forceFresh = false;
-      live = decision.ranges.map((range) => ({ range, pos: range.start + range.done }));
-      const already = doneBytes(live);
-      if (!announced) {
-        announced = true;
-        result.resumedFrom = already;
-        if (decision.action === 'convert') out.info(`${name}: continuing the ${formatBytes(decision.offset)} of an earlier plain download in ${live.length} segments`);
-        else if (already > 0) out.info(`${name}: resuming at ${formatBytes(already)} of ${formatBytes(length)} (${live.length} segments)`);
-      }
-      progress ??= out.transfer(name, length, already, 'got');
+      const progress = await file.begin(decision, state, length);
       const job: RangeJob = {
         client,
         url,
         display,
         name,
         fh,
-        stateFile,
         state,
-        live,
+        live: file.live,
         length,
         validator,
         opts,
@@ -124,38 +79,20 @@ export async function httpSegmentedDownload(client: HttpClient, url: HttpUrl, ta
         stop: undefined,
         active: new Set(),
         round: linkedAbort(client.signal),
+        stateFile,
       };
       const outcome = await fetchRanges(job);
       if (outcome instanceof Restart) {
-        if (++restarts > MAX_RESTARTS) {
-          untrusted = true;
-          throw new RftpError('transfer', `${display}: gave up restarting: ${outcome.reason}`);
-        }
-        out.info(`${name}: restarting from zero: ${outcome.reason}`);
-        result.restarted = true;
-        forceFresh = true;
+        file.restartAfter(outcome);
         continue;
       }
       break;
     }
-    const saved = await readState<SegmentedState>(stateFile, 'segmented');
-    await finishSegments(fh, part, target, result.size, saved);
-    finished = true;
-    if (opts.verify === 'required') throw new RftpError('checkFailed', `${name}: --verify-required: an http(s) server offers no hash of the file`);
+    await file.finish();
     if (opts.verify === 'on') out.info(`${name}: --verify: an http(s) server offers no hash; the size check alone`);
-    const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down' };
-    await checkedCommit(opts.checks, file, stateFile, client.signal, () => commitPartial(part, target, dateMs(lastModified)));
-    progress?.done();
-    await afterCommit(opts.checks, file, client.signal);
-    return result;
+    return await file.commit(opts.checks, client.signal, dateMs(lastModified));
   } catch (err) {
-    progress?.stop();
-    if (untrusted) {
-      await fh.close().catch(() => {});
-      await unlink(part).catch(() => {});
-      await removeState(stateFile);
-      out.info(`${name}: partial data discarded: it could not be proven to belong to the resource`);
-    } else if (!finished) await keepSegments(fh, part, stateFile, created, live, result.size, out, client.signal.aborted);
+    await file.fail(client.signal.aborted);
     throw withPartialResult(err, result);
   }
 }

@@ -8,7 +8,7 @@ import type { Session } from '../session/session.js';
 import { displayUrl, type FtpUrl } from '../session/url.js';
 import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
-import { afterCommit, type CheckedFile } from './checks.js';
+import { afterCommit, type CheckedFile, type Checks } from './checks.js';
 import { checkedCommit, discardPartial, download, isComplete, OVERLAP_BYTES, prepareDownload, type DownloadOptions, type FileResult } from './download.js';
 import { commitPartial, flushAndCheck, readRange, removeIfEmpty } from './local-file.js';
 import { OverlapMismatch, PartialWriter, TooMuchData } from './partial-writer.js';
@@ -55,15 +55,8 @@ export function segmentedDownload(newSession: SessionMaker, signal: AbortSignal,
 }
 
 async function segmentedOnce(newSession: SessionMaker, signal: AbortSignal, url: FtpUrl, target: string, opts: SegmentedOptions, out: Output, retried: boolean): Promise<FileResult> {
-  const { display, part, stateFile, name, existing, result, fh, created } = await prepareDownload(displayUrl(url), target, opts);
-  let progress: TransferProgress | undefined;
-  let restarts = 0;
-  let forceFresh = false;
-  let finished = false;
-  let untrusted = false;
-  let live: Live[] = [];
-  let announced = false;
-
+  const file = new SegmentedFile(await prepareDownload(displayUrl(url), target, opts), out);
+  const { display, part, stateFile, name, existing, result, fh } = file.prepared;
   try {
     for (;;) {
       const round = new AbortController();
@@ -83,24 +76,14 @@ async function segmentedOnce(newSession: SessionMaker, signal: AbortSignal, url:
           (c) => statRemote(c, url.path),
         );
         result.size = remote.size ?? 0;
-        if (existing && opts.continue && !opts.force && isComplete(existing, remote)) {
-          result.skipped = true;
-          result.size = existing.size;
-          await fh.close();
-          await removeIfEmpty(part);
-          out.info(`${name}: already complete, skipped`);
-          return result;
-        }
+        if (existing && opts.continue && !opts.force && isComplete(existing, remote)) return await file.skip();
         if (remote.size === undefined) {
           // Without a size there is nothing to split; a plain get still resumes safely.
-          out.info(`${name}: the server does not tell the file size; downloading over one connection`);
-          await fh.close();
-          if (created) await removeIfEmpty(part);
-          finished = true;
+          await file.handOver('the server does not tell the file size');
           return await download(first, url, target, { force: opts.force, continue: opts.continue, limiter: opts.limiter, checks: opts.checks, verify: opts.verify }, out);
         }
         const size = remote.size;
-        const decision: SegmentedDecision = forceFresh
+        const decision: SegmentedDecision = file.forceFresh
           ? { action: 'fresh', ranges: splitRanges(size, opts.segments) }
           : decideSegmentedResume(
               (await fh.stat()).size,
@@ -111,38 +94,10 @@ async function segmentedOnce(newSession: SessionMaker, signal: AbortSignal, url:
               opts.segments,
             );
         const state: SegmentedState = { version: 1, kind: 'segmented', url: display, remoteSize: size, remoteMtimeMs: remote.mtimeMs ?? null, ranges: decision.ranges };
-        if (decision.action === 'restart') {
-          out.info(`${name}: restarting from zero: ${decision.reason}`);
-          result.restarted = true;
-        }
-        if (decision.action === 'fresh' || decision.action === 'restart') await fh.truncate(0);
-        if (decision.action !== 'resume') {
-          // State first, then the preallocation: a crash in between leaves a partial whose size
-          // does not match its record, which restarts instead of passing for complete.
-          await writeState(stateFile, state);
-          await fh.truncate(size);
-        }
-        forceFresh = false;
-        live = decision.ranges.map((range) => ({ range, pos: range.start + range.done }));
-        const already = doneBytes(live);
-        if (!announced) {
-          announced = true;
-          result.resumedFrom = already;
-          if (decision.action === 'convert') out.info(`${name}: continuing the ${formatBytes(decision.offset)} of an earlier plain download in ${live.length} segments`);
-          else if (already > 0) out.info(`${name}: resuming at ${formatBytes(already)} of ${formatBytes(size)} (${live.length} segments)`);
-        }
-        progress ??= out.transfer(name, size, already, 'got');
-        const outcome = await fetchAll({ first, open, round, fh, stateFile, state, live, url, display, name, remote, opts, out, result, progress });
+        const progress = await file.begin(decision, state, size);
+        const outcome = await fetchAll({ first, open, round, fh, stateFile, state, live: file.live, url, display, name, remote, opts, out, result, progress });
         if (outcome instanceof Restart) {
-          if (++restarts > MAX_RESTARTS) {
-            // The ranges recorded as done may hold data that was never proven (REST ignored, a
-            // file changing under us): nothing of this partial may be continued later.
-            untrusted = true;
-            throw new RftpError('transfer', `${display}: gave up restarting: ${outcome.reason}`);
-          }
-          out.info(`${name}: restarting from zero: ${outcome.reason}`);
-          result.restarted = true;
-          forceFresh = true;
+          file.restartAfter(outcome);
           continue;
         }
         break;
@@ -152,9 +107,7 @@ async function segmentedOnce(newSession: SessionMaker, signal: AbortSignal, url:
         signal.removeEventListener('abort', onAbort);
       }
     }
-    const saved = await readState<SegmentedState>(stateFile, 'segmented');
-    await finishSegments(fh, part, target, result.size, saved);
-    finished = true;
+    const saved = await file.finish();
     if (opts.verify && opts.verify !== 'off') {
       const session = newSession();
       try {
@@ -163,20 +116,117 @@ async function segmentedOnce(newSession: SessionMaker, signal: AbortSignal, url:
         session.close();
       }
     }
-    const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down' };
-    await checkedCommit(opts.checks, file, stateFile, signal, () => commitPartial(part, target, saved?.remoteMtimeMs ?? undefined));
-    progress?.done();
-    await afterCommit(opts.checks, file, signal);
-    return result;
+    return await file.commit(opts.checks, signal, saved?.remoteMtimeMs ?? undefined);
   } catch (err) {
-    progress?.stop();
-    if (untrusted) {
+    await file.fail(signal.aborted);
+    throw err;
+  }
+}
+
+/**
+ * One segmented download's partial across its rounds, as FTP's and http's pget share it: the
+ * layout of each round, the restarts, the checks and rename at the end, and what a failure keeps.
+ */
+export class SegmentedFile {
+  live: Live[] = [];
+  /** The next round starts from zero (a range proved the partial wrong). */
+  forceFresh = false;
+  private progress: TransferProgress | undefined;
+  private restarts = 0;
+  private announced = false;
+  private finished = false;
+  /** Ranges recorded as done may hold unproven data: nothing of this partial may be continued. */
+  private untrusted = false;
+
+  constructor(
+    readonly prepared: Awaited<ReturnType<typeof prepareDownload>>,
+    private readonly out: Output,
+  ) {}
+
+  /** The target is complete already (-c). */
+  async skip(): Promise<FileResult> {
+    const { result, existing, fh, part, name } = this.prepared;
+    result.skipped = true;
+    result.size = existing!.size;
+    this.finished = true;
+    await fh.close();
+    await removeIfEmpty(part);
+    this.out.info(`${name}: already complete, skipped`);
+    return result;
+  }
+
+  /** Ranges cannot be used: the download goes over one stream, which opens the partial itself. */
+  async handOver(why: string): Promise<void> {
+    const { fh, part, created, name } = this.prepared;
+    this.out.info(`${name}: ${why}; downloading over one connection`);
+    this.finished = true;
+    await fh.close();
+    if (created) await removeIfEmpty(part);
+  }
+
+  /** A round as decided: the reason of a restart, the partial laid out, the first round's note. */
+  async begin(decision: SegmentedDecision | { action: string; ranges: Range[]; offset?: number; reason?: string }, state: SegmentedState, size: number): Promise<TransferProgress> {
+    const { fh, stateFile, result, name } = this.prepared;
+    if (decision.action === 'restart') {
+      this.out.info(`${name}: restarting from zero: ${'reason' in decision ? decision.reason : ''}`);
+      result.restarted = true;
+    }
+    this.live = await layOutRanges(fh, stateFile, state, decision, size);
+    this.forceFresh = false;
+    const already = doneBytes(this.live);
+    if (!this.announced) {
+      this.announced = true;
+      result.resumedFrom = already;
+      const note = resumeNote(decision, this.live, size);
+      if (note) this.out.info(`${name}: ${note}`);
+    }
+    this.progress ??= this.out.transfer(name, size, already, 'got');
+    return this.progress;
+  }
+
+  /** After a range proved the partial wrong: the next round starts from zero, at most MAX_RESTARTS times. */
+  restartAfter(outcome: Restart): void {
+    const { result, name, display } = this.prepared;
+    if (++this.restarts > MAX_RESTARTS) {
+      // The ranges recorded as done may hold data that was never proven (REST or Range ignored,
+      // a file changing under us): nothing of this partial may be continued later.
+      this.untrusted = true;
+      throw new RftpError('transfer', `${display}: gave up restarting: ${outcome.reason}`);
+    }
+    this.out.info(`${name}: restarting from zero: ${outcome.reason}`);
+    result.restarted = true;
+    this.forceFresh = true;
+  }
+
+  /** Every range recorded complete: the partial flushed and its size checked. */
+  async finish(): Promise<SegmentedState | undefined> {
+    const { fh, part, target, stateFile, result } = this.prepared;
+    const saved = await readState<SegmentedState>(stateFile, 'segmented');
+    await finishSegments(fh, part, target, result.size, saved);
+    this.finished = true;
+    return saved;
+  }
+
+  /** The checks before the rename, the rename (with the remote time), the checks after. */
+  async commit(checks: Checks | undefined, signal: AbortSignal, mtimeMs: number | undefined): Promise<FileResult> {
+    const { part, target, stateFile, result, display } = this.prepared;
+    const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down' };
+    await checkedCommit(checks, file, stateFile, signal, () => commitPartial(part, target, mtimeMs));
+    this.progress?.done();
+    await afterCommit(checks, file, signal);
+    return result;
+  }
+
+  /** On failure: an untrusted partial is discarded; otherwise what arrived is kept for a rerun. */
+  async fail(interrupted: boolean): Promise<void> {
+    const { fh, part, stateFile, created, result, name } = this.prepared;
+    this.progress?.stop();
+    if (this.untrusted) {
       await fh.close().catch(() => {});
       await unlink(part).catch(() => {});
       await removeState(stateFile);
-      out.info(`${name}: partial data discarded: it could not be proven to belong to the remote file`);
-    } else if (!finished) await keepSegments(fh, part, stateFile, created, live, result.size, out, signal.aborted);
-    throw err;
+      this.out.info(`${name}: partial data discarded: it could not be proven to belong to the remote file`);
+    } else if (!this.finished) await keepSegments(fh, part, stateFile, created, this.live, result.size, this.out, interrupted);
   }
 }
 
@@ -366,6 +416,29 @@ async function fetchRange(job: Job, session: Session, l: Live): Promise<'done' |
       return 'done';
     },
   );
+}
+
+/**
+ * Lays out the partial for a round as decided and returns its live ranges: emptied for a fresh
+ * start; for anything but a resume, the state first, then the preallocation (a crash in between
+ * leaves a partial whose size does not match its record, which restarts instead of passing for
+ * complete). A plain partial taken over is fsynced first: its bytes become ranges marked done.
+ */
+export async function layOutRanges(fh: FileHandle, stateFile: string, state: SegmentedState, decision: { action: string; ranges: Range[] }, size: number): Promise<Live[]> {
+  if (decision.action === 'fresh' || decision.action === 'restart') await fh.truncate(0);
+  if (decision.action === 'convert') await fh.sync();
+  if (decision.action !== 'resume') {
+    await writeState(stateFile, state);
+    await fh.truncate(size);
+  }
+  return decision.ranges.map((range) => ({ range, pos: range.start + range.done }));
+}
+
+/** What the first round says about where it continues from (nothing for a fresh start). */
+export function resumeNote(decision: { action: string; offset?: number }, live: Live[], size: number): string | undefined {
+  const already = doneBytes(live);
+  if (decision.action === 'convert') return `continuing the ${formatBytes(decision.offset ?? 0)} of an earlier plain download in ${live.length} segments`;
+  return already > 0 ? `resuming at ${formatBytes(already)} of ${formatBytes(size)} (${live.length} segments)` : undefined;
 }
 
 /**

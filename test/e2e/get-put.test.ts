@@ -182,7 +182,7 @@ describe('errors a user can make, against plain vsftpd', () => {
 
   test('malformed URL and CR/LF in a path: exit 2 before any connection', async () => {
     const { home } = workdir();
-    for (const url of ['ftp//nohost/x', 'http://127.0.0.1/x', `ftp://127.0.0.1:${server.port}/a%0D%0ADELE%20exists.txt`]) {
+    for (const url of ['ftp//nohost/x', 'gopher://127.0.0.1/x', `ftp://127.0.0.1:${server.port}/a%0D%0ADELE%20exists.txt`]) {
       const r = await runRftp(['get', url], { env: env(home) });
       assert.equal(r.code, 2, `${url}: ${r.stderr}`);
       assert.equal(errorLines(r.stderr).length, 1);

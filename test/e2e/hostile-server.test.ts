@@ -434,7 +434,8 @@ test('CLI input audit: repeated or bad-valued options, empty paths, other scheme
     [['get', '-k=1', url('a.txt'), '-o', join(d, 'x')], /-k takes no value/],
     [['get', url('a.txt'), '-o', ''], /empty local path/],
     [['sync', url(''), '', '--delete', '--dry-run'], /empty local path/],
-    [['mv', url('a.txt'), 'http://x/y'], /no ftp:\/\/, ftpes:\/\/ or ftps:\/\/ one/],
+    [['mv', url('a.txt'), 'http://x/y'], /mv: http\(s\) URLs can only be downloaded/],
+    [['mv', url('a.txt'), 'gopher://x/y'], /no ftp:\/\/, ftpes:\/\/ or ftps:\/\/ one/],
     [['get', url('.'), '-o', join(d, 'x')], /names a directory/],
     // An unknown option took the URL as its value: the error spoke of a missing argument.
     [['get', '--nope', url('a.txt'), '-o', join(d, 'x')], /unknown option --nope/],

@@ -5,21 +5,10 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { apt, SERVERS_DIR } from './servers.js';
 import { ensureCerts, freePort, installExitHook, isListening, running, sleep } from './vsftpd.js';
 
-const SERVERS_DIR = '/var/cache/rftp-test-servers';
 const NGINX = path.join(SERVERS_DIR, 'nginx', 'usr/sbin/nginx');
-
-function apt(args: string[], cwd?: string): void {
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const run = () => execFileSync('apt-get', args, { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-  try {
-    run();
-  } catch {
-    execFileSync('apt-get', ['update'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    run();
-  }
-}
 
 /**
  * Debian 12's nginx-light is a transitional package whose binary is `nginx`'s (with the http

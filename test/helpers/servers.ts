@@ -61,10 +61,10 @@ export interface ServerOptions {
 
 /** Alphanumeric: each server takes it in its own configuration syntax. */
 const PASSWORD = 'Pw4-test-servers';
-const SERVERS_DIR = '/var/cache/rftp-test-servers';
+export const SERVERS_DIR = '/var/cache/rftp-test-servers';
 const PASV_PORTS = 10;
 
-function apt(args: string[], cwd?: string): void {
+export function apt(args: string[], cwd?: string): void {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   const run = () => execFileSync('apt-get', args, { env, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   try {
