@@ -153,9 +153,11 @@ export class HttpClient {
     };
     if (req.range) headers.Range = `bytes=${req.range.from}-${req.range.to ?? ''}`;
     if (req.range && req.ifRange) headers['If-Range'] = req.ifRange;
-    // The password goes only to the origin the user named (not to wherever a redirect leads), or
-    // to the same host upgraded to https.
-    if (creds && (originOf(url) === originOf(this.config.url) || (url.scheme === 'https' && url.host === this.config.url.host))) {
+    // The password goes only to the origin the user named (not to wherever a redirect leads, not to
+    // another port of the same host), or to that origin upgraded from http:80 to https:443.
+    const base = this.config.url;
+    const upgraded = base.scheme === 'http' && base.port === 80 && url.scheme === 'https' && url.port === 443 && url.host === base.host;
+    if (creds && (originOf(url) === originOf(base) || upgraded)) {
       if (url.scheme === 'http' && !this.warnedPlain) {
         this.warnedPlain = true;
         this.out.warn(`sending the password for ${creds.user} unencrypted over http://`);

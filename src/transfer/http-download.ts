@@ -48,7 +48,7 @@ export async function requestVia(client: HttpClient, url: HttpUrl, finalUrl: str
       res.body.resume();
       out.debug(`${finalUrl} answered ${res.status}; asking ${displayHttpUrl(url)}`);
     } catch (err) {
-      if (client.signal.aborted) throw err;
+      if (client.signal.aborted || req.signal?.aborted) throw err;
       out.debug(`${finalUrl} failed (${(err as Error).message}); asking ${displayHttpUrl(url)}`);
     }
   }
@@ -243,7 +243,6 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
     const state = await readState<HttpState>(stateFile, 'http');
     await flushAndCheck(fh, part, target, state && state.length >= 0 ? state.length : undefined);
     done = true;
-    if (opts.verify === 'required') throw new RftpError('checkFailed', `${name}: --verify-required: an http(s) server offers no hash of the file`);
     if (opts.verify === 'on') out.info(`${name}: --verify: an http(s) server offers no hash; the size check alone`);
     if (state && checksBeforeCommit(opts.checks)) await writeState(stateFile, { ...state, complete: true });
     const sha256 = digest?.result(result.size);
@@ -298,28 +297,36 @@ export async function httpCat(client: HttpClient, url: HttpUrl, write: (chunk: B
       // Nothing printed yet: a fresh start, whatever the first answer said.
       if (from === 0) first = undefined;
       const res = await requestVia(client, url, from > 0 ? finalUrl : undefined, from > 0 && first?.validator ? { range: { from }, ifRange: first.validator } : {}, out);
-      await failOnStatus(res, `cat ${display}`, client);
-      if (!first) {
-        if (res.status !== 200) throw new RftpError('transfer', `cat ${display}: unexpected answer ${res.status}`);
-        first = identityOf(res);
-        finalUrl = displayHttpUrl(res.url);
-      } else {
-        const verdict =
-          !first.validator || first.length === undefined
-            ? { action: 'restart' as const, reason: 'the server gives no validator or length to continue from' }
-            : judgeRangeResponse(res.status, res.headers, { from }, first.length, first.validator);
-        if (verdict.action !== 'append') {
-          res.body.destroy();
-          const reason = verdict.action === 'restart' ? verdict.reason : 'the server cannot send the rest (416)';
-          throw new RftpError('transfer', `cat ${display}: cannot continue after ${formatBytes(from)} already printed: ${reason}`);
-        }
+      try {
+        await printBody(res, from);
+      } finally {
+        res.body.destroy();
       }
-      for await (const chunk of res.body) {
-        await write(chunk as Buffer);
-        printed += (chunk as Buffer).length;
-      }
-      if (first.length !== undefined && printed < first.length) throw new RftpError('transfer', `transfer ended early: ${printed} of ${first.length} bytes`, { retryable: true });
     },
   );
   return printed;
+
+  async function printBody(res: HttpResponse, from: number): Promise<void> {
+    await failOnStatus(res, `cat ${display}`, client);
+    if (!first) {
+      if (res.status !== 200) throw new RftpError('transfer', `cat ${display}: unexpected answer ${res.status}`);
+      first = identityOf(res);
+      finalUrl = displayHttpUrl(res.url);
+    } else {
+      const verdict =
+        !first.validator || first.length === undefined
+          ? { action: 'restart' as const, reason: 'the server gives no validator or length to continue from' }
+          : judgeRangeResponse(res.status, res.headers, { from }, first.length, first.validator);
+      if (verdict.action !== 'append') {
+        res.body.destroy();
+        const reason = verdict.action === 'restart' ? verdict.reason : 'the server cannot send the rest (416)';
+        throw new RftpError('transfer', `cat ${display}: cannot continue after ${formatBytes(from)} already printed: ${reason}`);
+      }
+    }
+    for await (const chunk of res.body) {
+      await write(chunk as Buffer);
+      printed += (chunk as Buffer).length;
+    }
+    if (first.length !== undefined && printed < first.length) throw new RftpError('transfer', `transfer ended early: ${printed} of ${first.length} bytes`, { retryable: true });
+  }
 }

@@ -81,7 +81,7 @@ export async function httpSegmentedDownload(client: HttpClient, url: HttpUrl, ta
         round: linkedAbort(client.signal),
         stateFile,
       };
-      const outcome = await fetchRanges(job);
+      const outcome = await fetchRanges(job).finally(() => job.round.abort());
       if (outcome instanceof Restart) {
         file.restartAfter(outcome);
         continue;
@@ -228,10 +228,17 @@ function fetchRange(job: RangeJob, l: Live): Promise<'done' | 'stopped' | Restar
   );
 }
 
-/** A controller aborted with `parent` too (AbortSignal.any needs Node 20.3; any Node 20 is allowed). */
+/**
+ * A controller aborted with `parent` too (AbortSignal.any needs Node 20.3; any Node 20 is
+ * allowed). Its own abort takes the listener off the parent, which lives for the whole command.
+ */
 function linkedAbort(parent: AbortSignal): AbortController {
   const c = new AbortController();
+  const follow = () => c.abort();
   if (parent.aborted) c.abort();
-  else parent.addEventListener('abort', () => c.abort(), { once: true });
+  else {
+    parent.addEventListener('abort', follow, { once: true });
+    c.signal.addEventListener('abort', () => parent.removeEventListener('abort', follow), { once: true });
+  }
   return c;
 }

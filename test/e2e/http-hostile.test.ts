@@ -298,6 +298,23 @@ describe('http(s) downloads from misbehaving servers', () => {
     assert.match(first.requests[0].authorization ?? '', /^Basic /);
   });
 
+  test('a redirect to another port of the same host (https there) gets no password', async () => {
+    const certs = ensureCerts();
+    const tls = { key: readFileSync(join(certs, 'server.key'), 'utf8'), cert: readFileSync(join(certs, 'server.pem'), 'utf8') };
+    const secure = await startFakeHttp((_req, res) => sendWhole(res, body), { tls });
+    servers.push(secure);
+    const plain = await serve((_req, res) => {
+      res.writeHead(302, { Location: `${secure.url}/f.bin` });
+      res.end();
+    });
+    const { d, home } = workdir();
+    const r = await runRftp(['get', '--ca-file', join(certs, 'ca.pem'), `${plain.url.replace('//', '//alice:Pw4-port@')}/f.bin`, '-o', join(d, 'f.bin')], { env: testEnv(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sha256File(join(d, 'f.bin')), sha256(body));
+    assert.match(plain.requests[0].authorization ?? '', /^Basic /);
+    assert.equal(secure.requests[0].authorization, undefined);
+  });
+
   test('a recorded http end of an https URL is not used without --allow-insecure-redirect', async () => {
     const plain = await serve((_req, res) => sendWhole(res, body));
     const certs = ensureCerts();
