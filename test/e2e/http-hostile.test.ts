@@ -332,6 +332,24 @@ describe('http(s) downloads from misbehaving servers', () => {
     assert.match(secure.requests[0].range ?? '', /^bytes=434464-$/);
   });
 
+  test('a recorded final URL that fails (404) falls back to the original one, and the resume goes on', async () => {
+    const gone = await serve((_req, res) => {
+      res.writeHead(404);
+      res.end();
+    });
+    const original = await serve((req, res) => (req.headers.range ? sendRange(res, req, body) : sendWhole(res, body)));
+    const { d, home } = workdir();
+    const target = join(d, 'f.bin');
+    writeFileSync(`${target}.rftp-part`, body.subarray(0, 400_000));
+    writeFileSync(`${target}.rftp-state`, JSON.stringify({ version: 1, kind: 'http', url: `${original.url}/f.bin`, finalUrl: `${gone.url}/moved.bin`, length: body.length, validator: ETAG }));
+    const r = await runRftp(['get', `${original.url}/f.bin`, '-o', target], { env: testEnv(home) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /resuming at/);
+    assert.equal(sha256File(target), sha256(body));
+    assert.equal(gone.requests.length, 1);
+    assert.equal(original.requests[0].range, `bytes=${400_000 - 65_536}-`);
+  });
+
   test('get -c against a server that refuses HEAD: downloaded as usual', async () => {
     const s = await serve((req, res) => {
       if (req.method === 'HEAD') {

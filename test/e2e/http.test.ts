@@ -59,6 +59,20 @@ describe('http(s) downloads from nginx', () => {
     assert.match(p.stderr, /already complete, skipped/);
   });
 
+  test('--limit-rate holds an unthrottled http download back (nginx would send it in a blink)', async () => {
+    const { d, home } = workdir();
+    const target = join(d, 'r.bin');
+    const { child, done } = spawnRftp(['get', '--limit-rate', '100k', `${web.url}/data.bin`, '-o', target], { env: testEnv(home) });
+    await waitFor(() => sizeOr0(`${target}.rftp-part`) > 0, 'the download under way');
+    await new Promise((r) => setTimeout(r, 1500));
+    const got = sizeOr0(`${target}.rftp-part`);
+    child.kill('SIGKILL');
+    await done;
+    assert.ok(!existsSync(target), 'not finished');
+    // At 100 KiB/s (plus the bucket's first slice) 1.5 s is far below 1 MiB; unthrottled, 3 MiB.
+    assert.ok(got < MiB, `${got} bytes after 1.5 s`);
+  });
+
   test('an untrusted certificate is refused (exit 5), another CA too; --insecure says so', async () => {
     const { d, home } = workdir();
     const r = await runRftp(['get', `${web.httpsUrl}/data.bin`, '-o', `${d}/`], { env: testEnv(home) });
