@@ -82,7 +82,6 @@ export class HttpClient {
   private creds: Promise<Credentials | undefined> | undefined;
   private warnedPlain = false;
   private everConnected = false;
-  reconnects = 0;
 
   constructor(
     readonly config: HttpConfig,
@@ -100,20 +99,24 @@ export class HttpClient {
     this.agent.destroy();
   }
 
-  /** Whether a user name and password are sent (a 401 then means they are wrong). */
-  async hasCredentials(): Promise<boolean> {
+  /** Looked up once per client (a prompt asks once), the password registered for redaction. */
+  private credentials(): Promise<Credentials | undefined> {
     this.creds ??= this.config.credentials().then((c) => {
       addSecret(c?.password);
       return c;
     });
-    return (await this.creds) !== undefined;
+    return this.creds;
+  }
+
+  /** Whether a user name and password are sent (a 401 then means they are wrong). */
+  async hasCredentials(): Promise<boolean> {
+    return (await this.credentials()) !== undefined;
   }
 
   /** Sends the request, following redirects; returns the first answer that is not one. Any status is returned. */
   async request(req: HttpRequest): Promise<HttpResponse> {
     let url = req.url;
-    await this.hasCredentials();
-    const creds = await this.creds;
+    const creds = await this.credentials();
     for (let hops = 0; ; hops++) {
       const res = await this.once(req, url, creds);
       const location = res.headers.location;
@@ -210,7 +213,6 @@ export class HttpClient {
         progress,
         signal,
         onRetry: (err, n, delay) => {
-          this.reconnects++;
           this.out.warn(`${err.message}; retrying in ${(delay / 1000).toFixed(1)} s (retry ${n} of ${policy.retries})`);
         },
       },

@@ -76,13 +76,9 @@ export async function receive(res: HttpResponse, writer: PartialWriter): Promise
   }
 }
 
-export function httpDownload(client: HttpClient, url: HttpUrl, target: string, opts: DownloadOptions, out: Output): Promise<FileResult> {
-  return httpDownloadOnce(client, url, target, opts, out);
-}
-
 // Long on purpose, as download(): each attempt's phases (request, proof of the answer, overlap
 // check, length check) share the partial's handle; the rules are http-resume.ts's, unit-tested.
-async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string, opts: DownloadOptions, out: Output): Promise<FileResult> {
+export async function httpDownload(client: HttpClient, url: HttpUrl, target: string, opts: DownloadOptions, out: Output): Promise<FileResult> {
   const display = displayHttpUrl(url);
   refuseVerifyRequired(opts, display);
   const { part, stateFile, name, existing, result, fh, created } = await prepareDownload(display, target, opts);
@@ -123,13 +119,8 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
     if (decision.action === 'restart') await restart(decision.reason);
     const offset = decision.action === 'resume' ? decision.offset : 0;
     const verifyFrom = Math.max(0, offset - OVERLAP_BYTES);
-    const res = await requestVia(
-      client,
-      url,
-      offset > 0 ? state?.finalUrl : undefined,
-      offset > 0 && decision.action === 'resume' ? { range: { from: verifyFrom }, ifRange: decision.validator } : {},
-      out,
-    );
+    const resuming = decision.action === 'resume';
+    const res = await requestVia(client, url, resuming ? state?.finalUrl : undefined, resuming ? { range: { from: verifyFrom }, ifRange: decision.validator } : {}, out);
     try {
       return await useResponse(res, { partialSize, state, decision, offset, verifyFrom });
     } finally {
@@ -138,15 +129,14 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
     }
   };
 
-  /** The answer to what was asked: proven and appended, taken as the fresh start, or refused. */
+  /** The answer to what was asked: proven and appended, taken as the fresh start, or refused (attempt() closes its body). */
   const useResponse = async (res: HttpResponse, asked: Asked): Promise<'done' | 'again'> => {
     const { partialSize, state, decision } = asked;
     let { offset, verifyFrom } = asked;
     await failOnStatus(res, `get ${display}`, client);
-    if (offset > 0 && decision.action === 'resume') {
+    if (decision.action === 'resume') {
       const verdict = judgeRangeResponse(res.status, res.headers, { from: verifyFrom }, state!.length, decision.validator);
       if (verdict.action === 'unsatisfiable') {
-        res.body.resume();
         if (await unchanged(client, url, state!, partialSize, out)) {
           out.info(`${name}: the partial data is complete (the server has no more: 416, same resource)`);
           result.size = partialSize;
@@ -158,15 +148,11 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
       }
       if (verdict.action === 'restart') {
         await restart(verdict.reason);
-        if (!verdict.wholeBody) {
-          res.body.destroy();
-          return 'again';
-        }
+        if (!verdict.wholeBody) return 'again';
         offset = 0;
         verifyFrom = 0;
       }
     } else if (res.status !== 200) {
-      res.body.destroy();
       throw new RftpError('transfer', `get ${display}: unexpected answer ${res.status} to a plain request`);
     }
     const id = offset === 0 ? identityOf(res) : { length: state!.length, validator: state!.validator, lastModified: state!.lastModified, encoding: undefined };
@@ -210,7 +196,6 @@ async function httpDownloadOnce(client: HttpClient, url: HttpUrl, target: string
       await receive(res, writer);
     } catch (err) {
       if (err instanceof OverlapMismatch || err instanceof TooMuchData) {
-        res.body.destroy();
         await restart(err.message);
         return 'again';
       }
