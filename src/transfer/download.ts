@@ -13,7 +13,7 @@ import type { TokenBucket } from './rate-limit.js';
 import { afterCommit, beforeCommit, checksBeforeCommit, type CheckedFile, type Checks } from './checks.js';
 import { decideSingleStreamResume, type SingleStreamDecision } from './ranges.js';
 import { decideDownloadResume, MAX_RESTARTS, type ResumeDecision } from './resume.js';
-import { readState, removeState, writeState, type DownloadState, type SegmentedState } from './state.js';
+import { readState, removeState, writeState, type DownloadState, type HttpState, type SegmentedState } from './state.js';
 import { retryOnMismatch, verifyContent, type VerifyMode } from './verify.js';
 
 /** How far before the resume point the overlap check re-reads and compares. */
@@ -211,17 +211,31 @@ async function downloadOnce(session: Session, url: FtpUrl, target: string, opts:
     const sha256 = digest?.result(result.size);
     await verifyContent(session, url, part, { mode: opts.verify ?? 'off', retried, name, out, discard, sha256 });
     const state = await readState<DownloadState>(stateFile, 'download');
-    if (state && checksBeforeCommit(opts.checks)) await writeState(stateFile, { ...state, complete: true });
     const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down', sha256 };
-    await checkedCommit(opts.checks, file, stateFile, session.signal, () => commitPartial(part, target, state?.remoteMtimeMs ?? undefined));
-    progress?.done();
-    await afterCommit(opts.checks, file, session.signal);
+    await commitDownload(opts.checks, { state, stateFile, file, mtimeMs: state?.remoteMtimeMs ?? undefined, progress }, session.signal);
     return result;
   } catch (err) {
     progress?.stop();
     if (!done) await keepPartial(fh, part, created, out, session.signal.aborted);
     throw withPartialResult(err, result);
   }
+}
+
+/**
+ * A finished single-stream download (FTP or http): its state marked complete when checks come
+ * before the rename (a rerun then checks again without a transfer), the checks, the rename with
+ * the remote time, the progress line, the hooks after.
+ */
+export async function commitDownload(
+  checks: Checks | undefined,
+  done: { state: DownloadState | HttpState | undefined; stateFile: string; file: CheckedFile; mtimeMs: number | undefined; progress: TransferProgress | undefined },
+  signal: AbortSignal,
+): Promise<void> {
+  const { state, stateFile, file, mtimeMs, progress } = done;
+  if (state && checksBeforeCommit(checks)) await writeState(stateFile, { ...state, complete: true });
+  await checkedCommit(checks, file, stateFile, signal, () => commitPartial(file.part, file.target, mtimeMs));
+  progress?.done();
+  await afterCommit(checks, file, signal);
 }
 
 /**

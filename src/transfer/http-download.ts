@@ -7,10 +7,10 @@ import { header, statusError, type HttpClient, type HttpRequest, type HttpRespon
 import { displayHttpUrl, parseHttpUrl, type HttpUrl } from '../session/http-url.js';
 import { formatBytes } from '../ui/format.js';
 import type { Output, TransferProgress } from '../ui/output.js';
-import { afterCommit, checksBeforeCommit, type CheckedFile } from './checks.js';
-import { checkedCommit, isComplete, keepPartial, OVERLAP_BYTES, prepareDownload, withPartialResult, type DownloadOptions, type FileResult } from './download.js';
+import type { CheckedFile } from './checks.js';
+import { commitDownload, isComplete, keepPartial, OVERLAP_BYTES, prepareDownload, withPartialResult, type DownloadOptions, type FileResult } from './download.js';
 import { decideHttpResume, encodingOf, judgeRangeResponse, lengthOf, validatorOf, type HttpResumeDecision } from './http-resume.js';
-import { commitPartial, flushAndCheck, readRange, removeIfEmpty } from './local-file.js';
+import { flushAndCheck, readRange, removeIfEmpty } from './local-file.js';
 import { OverlapMismatch, PartialWriter, RunningSha256, TooMuchData } from './partial-writer.js';
 import { MAX_RESTARTS } from './resume.js';
 import { readState, writeState, type HttpState } from './state.js';
@@ -229,12 +229,9 @@ export async function httpDownload(client: HttpClient, url: HttpUrl, target: str
     await flushAndCheck(fh, part, target, state && state.length >= 0 ? state.length : undefined);
     done = true;
     if (opts.verify === 'on') out.info(`${name}: --verify: an http(s) server offers no hash; the size check alone`);
-    if (state && checksBeforeCommit(opts.checks)) await writeState(stateFile, { ...state, complete: true });
     const sha256 = digest?.result(result.size);
     const file: CheckedFile = { part, target, url: display, size: result.size, direction: 'down', sha256 };
-    await checkedCommit(opts.checks, file, stateFile, client.signal, () => commitPartial(part, target, dateMs(state?.lastModified)));
-    progress?.done();
-    await afterCommit(opts.checks, file, client.signal);
+    await commitDownload(opts.checks, { state, stateFile, file, mtimeMs: dateMs(state?.lastModified), progress }, client.signal);
     return result;
   } catch (err) {
     progress?.stop();

@@ -46,7 +46,7 @@ export async function httpSegmentedDownload(client: HttpClient, url: HttpUrl, ta
       const validator = id.validator!;
       lastModified = id.lastModified;
       result.size = length;
-      if (existing && opts.continue && !opts.force && isComplete(existing, { size: length, mtimeMs: dateMs(lastModified) })) return await file.skip();
+      if (existing && opts.continue && !opts.force && isComplete(existing, { size: length, mtimeMs: dateMs(lastModified) })) return await file.alreadyComplete();
       const decision = file.forceFresh
         ? { action: 'fresh' as const, ranges: splitRanges(length, opts.segments) }
         : decideHttpSegments((await fh.stat()).size, recorded, await readState<HttpState>(stateFile, 'http'), display, { length, validator }, opts.segments);

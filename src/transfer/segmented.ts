@@ -76,7 +76,7 @@ async function segmentedOnce(newSession: SessionMaker, signal: AbortSignal, url:
           (c) => statRemote(c, url.path),
         );
         result.size = remote.size ?? 0;
-        if (existing && opts.continue && !opts.force && isComplete(existing, remote)) return await file.skip();
+        if (existing && opts.continue && !opts.force && isComplete(existing, remote)) return await file.alreadyComplete();
         if (remote.size === undefined) {
           // Without a size there is nothing to split; a plain get still resumes safely.
           await file.handOver('the server does not tell the file size');
@@ -144,7 +144,7 @@ export class SegmentedFile {
   ) {}
 
   /** The target is complete already (-c). */
-  async skip(): Promise<FileResult> {
+  async alreadyComplete(): Promise<FileResult> {
     const { result, existing, fh, part, name } = this.prepared;
     result.skipped = true;
     result.size = existing!.size;
